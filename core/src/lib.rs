@@ -1,0 +1,61 @@
+//! # caseward
+//!
+//! Encrypted client records for organisations that case-manage people in immigration
+//! proceedings (the DHS Case Management Pilot Program), built so that the safe thing is the
+//! only easy thing.
+//!
+//! * [`Vault`]: one SQLite file of client records, every field sealed under a key for its
+//!   client and its [`Category`]. A stolen disk or backup shows random ids, coarse months and
+//!   ciphertext. Erasing a client deletes its key: its records become noise.
+//! * Keys: a random root key stored only inside [age](https://age-encryption.org) envelopes
+//!   (passphrase, recovery identity, or a raw key from the platform keystore); key-encryption
+//!   keys that rotate without re-encrypting records; per-client and per-category keys.
+//! * [`AlienNumber`]: strict A-number normalization; a receipt number or a ten-digit typo is
+//!   refused, never trimmed into somebody else's number.
+//!
+//! ```
+//! use caseward::{Vault, RawKey, Intake, Identity, Enrollment, PersonName, Date};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let path = dir.path().join("provider.cwv");
+//! let key = RawKey::generate()?;                 // kept by the platform keystore
+//! let vault = Vault::create_with_key(&path, &key)?;
+//! let client = vault.enroll(&Intake {
+//!     identity: Identity::new("A# 201-555-012", PersonName::verbatim("GARCIA LOPEZ, Maria Jose"))?,
+//!     enrollment: Enrollment::new("site-houston", Date::parse("2026-10-01")?),
+//!     records: vec![],
+//! })?;
+//! assert_eq!(vault.find_by_a_number("A201555012")?, Some(client));
+//! vault.rotate_keys()?;                            // rewraps client keys; lookups still work
+//! assert_eq!(vault.find_by_a_number("201-555-012")?, Some(client));
+//! # Ok::<(), caseward::Error>(())
+//! ```
+//!
+//! See `ARCHITECTURE.md` for the data flow and `SECURITY.md` for the threat model.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod category;
+pub mod error;
+pub mod identifier;
+pub mod keys;
+pub mod record;
+pub mod seal;
+pub mod store;
+pub mod synth;
+pub mod vault;
+
+pub use category::{Category, ServiceKind};
+pub use error::{Error, ErrorKind, Location, Result, StorageProblem};
+pub use identifier::{
+    AlienNumber, BirthDate, Date, DatePrecision, DateProvenance, InvalidIdentifier, PersonName, Surname, SurnameRole,
+};
+pub use keys::{EnvelopeKind, KdfParams, Passphrase, RawKey, RecoveryIdentity, RecoveryRecipient};
+pub use record::{
+    AddressEpisode, Arm, Attendance, CaseNote, CheckIn, ClientId, ClientRecord, ConsentRecord, DeparturePlan,
+    Enrollment, Exit, ExitReason, Filing, Filings, ForeignDocument, HealthKind, HealthRecord, Hearing, HearingKind,
+    HearingOutcome, HouseholdLink, Identity, Intake, LegalStatus, Modality, PostalAddress, ProtectedRelief,
+    ProtectedReliefKind, Randomization, Record, RecordId, RecordKind, Referral, ReferralSource, ReferralStatus,
+    Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
+};
+pub use vault::{EnvelopeInfo, Erasure, Vault, VaultOptions};

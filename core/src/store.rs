@@ -1,0 +1,185 @@
+//! The SQLite file: connection settings, schema, migrations, and the check that an opened file
+//! holds nothing caseward did not put there.
+//!
+//! Plaintext columns hold no personal data: random ids, a coarse record kind, a coarse month,
+//! blind-index digests, and sealed blobs. The settings are chosen for records that must not be
+//! lost or leak:
+//! * `journal_mode=WAL`, `synchronous=FULL`: a committed write survives a crash or power loss.
+//! * `secure_delete=ON`: deleted rows are overwritten with zeros, so an erased client's wrapped
+//!   key does not linger in free pages.
+//! * `foreign_keys=ON`: erasing a client cascades to its records and lookups.
+//! * `trusted_schema=OFF` and the schema check in [`check_schema`]: a vault file crafted with a
+//!   trigger or view cannot run SQL in the application's context.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Error, Result, StorageProblem};
+
+/// The schema version this crate writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// SQLite's application id for caseward files ("CWV1"), so `file` and SQLite tools can tell a
+/// vault from another database.
+const APPLICATION_ID: i32 = 0x4357_5631;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) STRICT;
+CREATE TABLE key_envelope (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('passphrase', 'recovery', 'keystore')),
+    recipient  TEXT,
+    log_n      INTEGER,
+    age_file   BLOB NOT NULL,
+    created    TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX key_envelope_one_passphrase ON key_envelope (kind) WHERE kind = 'passphrase';
+CREATE UNIQUE INDEX key_envelope_by_recipient ON key_envelope (recipient) WHERE recipient IS NOT NULL;
+CREATE TABLE client (
+    id            BLOB PRIMARY KEY CHECK (length(id) = 16),
+    kek_version   INTEGER NOT NULL,
+    wrapped_key   BLOB NOT NULL,
+    created_month TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE lookup (
+    digest    BLOB NOT NULL CHECK (length(digest) = 32),
+    client_id BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    PRIMARY KEY (digest, client_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX lookup_by_client ON lookup (client_id);
+CREATE TABLE record (
+    id            INTEGER PRIMARY KEY,
+    client_id     BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL,
+    created_month TEXT NOT NULL,
+    body          BLOB NOT NULL
+) STRICT;
+CREATE INDEX record_by_client ON record (client_id, kind);
+";
+
+/// Every object the v1 schema has, as (type, name). Anything else in a file is refused.
+const EXPECTED_V1: &[(&str, &str)] = &[
+    ("table", "meta"),
+    ("table", "key_envelope"),
+    ("index", "key_envelope_one_passphrase"),
+    ("index", "key_envelope_by_recipient"),
+    ("table", "client"),
+    ("table", "lookup"),
+    ("index", "lookup_by_client"),
+    ("table", "record"),
+    ("index", "record_by_client"),
+];
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // trusted_schema first: nothing in the file's schema may run before it is off.
+    conn.execute_batch(
+        "PRAGMA trusted_schema = OFF;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA synchronous = FULL;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Storage(StorageProblem::Sqlite {
+            code: -1,
+            description: "the database refused write-ahead logging".into(),
+        }));
+    }
+    Ok(())
+}
+
+/// Creates a new vault file. Refuses to touch an existing file.
+pub(crate) fn create(path: &Path) -> Result<Connection> {
+    if path.exists() {
+        return Err(Error::Storage(StorageProblem::AlreadyExists));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(SCHEMA_V1)?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(conn)
+}
+
+/// Opens an existing vault file, migrates it if it is older, and checks its schema.
+pub(crate) fn open(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        return Err(Error::not_found("no vault file at that path"));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    // Reading any page first tells "not a database" apart from everything else.
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| match Error::from(e) {
+        Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
+        other => other,
+    })?;
+    if app_id != APPLICATION_ID {
+        return Err(Error::Storage(StorageProblem::NotAVault));
+    }
+    configure(&conn)?;
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    match version {
+        0 => return Err(Error::Storage(StorageProblem::NotAVault)),
+        v if v > SCHEMA_VERSION => return Err(Error::Storage(StorageProblem::TooNew { found: v })),
+        v if v < SCHEMA_VERSION => migrate(&conn, v)?,
+        _ => {}
+    }
+    check_schema(&conn)?;
+    Ok(conn)
+}
+
+/// Upgrades an older schema in one transaction. Version 1 is the first; later versions add their
+/// steps here, each from `n` to `n + 1`.
+fn migrate(conn: &Connection, from: u32) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let current = from;
+    // No migrations exist yet: every released schema is version 1.
+    if current != SCHEMA_VERSION {
+        return Err(Error::Storage(StorageProblem::NotAVault));
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Refuses a file whose schema holds any object caseward does not create: triggers and views
+/// could run attacker SQL on our writes, and extra tables are a sign of tampering.
+pub(crate) fn check_schema(conn: &Connection) -> Result<()> {
+    let mut stmt = conn.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex_%'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut seen = 0usize;
+    for row in rows {
+        let (kind, name) = row?;
+        if !EXPECTED_V1.iter().any(|(k, n)| *k == kind && *n == name) {
+            return Err(Error::Storage(StorageProblem::UnexpectedSchema { object: format!("{kind} {name}") }));
+        }
+        seen += 1;
+    }
+    if seen != EXPECTED_V1.len() {
+        return Err(Error::Storage(StorageProblem::UnexpectedSchema {
+            object: "a required table or index is missing".into(),
+        }));
+    }
+    Ok(())
+}
+
+/// Writes the WAL back into the database file and truncates the WAL to zero bytes.
+pub(crate) fn checkpoint_truncate(conn: &Connection) -> Result<()> {
+    let (busy, _log, _done): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    if busy != 0 {
+        return Err(Error::Storage(StorageProblem::CheckpointBlocked));
+    }
+    Ok(())
+}

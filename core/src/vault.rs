@@ -1,0 +1,883 @@
+//! The vault: one SQLite file of sealed client records, and the API an app embeds.
+//!
+//! Every public write is one `BEGIN IMMEDIATE` transaction: it either happens whole or not at
+//! all, and a write that fails leaves every earlier record as it was. A [`Vault`] is `Send` and
+//! `Sync`; calls from several threads are serialized on one connection.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use subtle::ConstantTimeEq;
+
+use crate::category::Category;
+use crate::error::{Error, Result};
+use crate::identifier::{AlienNumber, Date};
+use crate::keys::{
+    self, BlindIndexKey, ClientKey, EnvelopeKind, KdfParams, NewEnvelope, Passphrase, RawKey, RecoveryIdentity,
+    RecoveryRecipient, RootKey, Unlock,
+};
+use crate::record::{
+    ClientId, ClientRecord, Identity, Intake, Record, RecordId, RecordKind, SectionReader, SectionWriter, StoredRecord,
+};
+use crate::seal::{Aad, Algorithm, Header, NonceSource, SealError, SealingKey};
+use crate::store;
+
+const CANARY: &[u8] = b"caseward vault canary v1";
+/// The layout version of a record body; bound into every section's AAD.
+const BODY_VERSION: u8 = 1;
+const NO_CLIENT: [u8; 16] = [0u8; 16];
+
+/// Options chosen when a vault is created.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VaultOptions {
+    /// The AEAD for every sealed value.
+    pub algorithm: Algorithm,
+    /// The scrypt work factor for the passphrase envelope.
+    pub kdf: KdfParams,
+}
+
+/// A key envelope as listed for an administrator: never its contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeInfo {
+    /// How it opens.
+    pub kind: EnvelopeKind,
+    /// The public recipient (`age1...`) for X25519 kinds.
+    pub recipient: Option<String>,
+    /// The scrypt work factor, for a passphrase.
+    pub log_n: Option<u8>,
+}
+
+/// What an erasure did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Erasure {
+    /// How many records were deleted with the client key.
+    pub records_deleted: usize,
+    /// Whether the WAL was checkpointed and truncated, so no copy of the erased pages remains in
+    /// it. `false` when another connection was reading; call [`Vault::checkpoint`] later.
+    pub wal_truncated: bool,
+}
+
+/// An encrypted client-record vault. See the crate documentation for an example.
+pub struct Vault {
+    inner: Mutex<Option<Inner>>,
+}
+
+impl fmt::Debug for Vault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Vault { .. }")
+    }
+}
+
+struct Inner {
+    conn: rusqlite::Connection,
+    crypto: Crypto,
+    path: PathBuf,
+}
+
+/// The unlocked key material and what is derived from it.
+struct Crypto {
+    root: RootKey,
+    vault_id: [u8; 16],
+    alg: Algorithm,
+    kek_version: u32,
+    kek: SealingKey,
+    blind: BlindIndexKey,
+    nonces: NonceSource,
+}
+
+impl Vault {
+    /// Creates a vault at `path` that opens with `passphrase`, with the default options.
+    pub fn create(path: impl AsRef<Path>, passphrase: &Passphrase) -> Result<Self> {
+        Self::create_with(path, Unlock::Passphrase(passphrase), VaultOptions::default())
+    }
+
+    /// Creates a vault that opens with `passphrase`, with the given options.
+    pub fn create_with_options(path: impl AsRef<Path>, passphrase: &Passphrase, options: VaultOptions) -> Result<Self> {
+        Self::create_with(path, Unlock::Passphrase(passphrase), options)
+    }
+
+    /// Creates a vault that opens with a raw key from the app's platform keystore.
+    pub fn create_with_key(path: impl AsRef<Path>, key: &RawKey) -> Result<Self> {
+        Self::create_with(path, Unlock::Keystore(key), VaultOptions::default())
+    }
+
+    /// Creates a vault that opens with a raw key, with the given options.
+    pub fn create_with_key_and_options(path: impl AsRef<Path>, key: &RawKey, options: VaultOptions) -> Result<Self> {
+        Self::create_with(path, Unlock::Keystore(key), options)
+    }
+
+    fn create_with(path: impl AsRef<Path>, unlock: Unlock<'_>, options: VaultOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let root = RootKey::generate()?;
+        let envelope = match unlock {
+            Unlock::Passphrase(p) => keys::wrap_for_passphrase(&root, p, options.kdf)?,
+            Unlock::Keystore(k) => keys::wrap_for_keystore(&root, k)?,
+            Unlock::Recovery(r) => keys::wrap_for_recipient(&root, &r.recipient())?,
+        };
+        let mut vault_id = [0u8; 16];
+        vault_id.copy_from_slice(ClientId::random()?.as_bytes());
+        let conn = store::create(path)?;
+        let result = (|| {
+            let crypto = Crypto::new(root, vault_id, options.algorithm, 0)?;
+            let tx = conn.unchecked_transaction()?;
+            let canary = crypto
+                .root
+                .canary_key(crypto.alg)?
+                .seal(&mut NonceSource::new(), &canary_aad(&vault_id), CANARY)
+                .map_err(|e| Error::integrity("meta", "canary", e))?;
+            let meta: [(&str, Vec<u8>); 4] = [
+                ("vault_id", vault_id.to_vec()),
+                ("algorithm", crypto.alg.name().as_bytes().to_vec()),
+                ("kek_version", 0u32.to_be_bytes().to_vec()),
+                ("canary", canary),
+            ];
+            for (name, value) in meta {
+                tx.execute("INSERT INTO meta (name, value) VALUES (?1, ?2)", params![name, value])?;
+            }
+            insert_envelope(&tx, &envelope)?;
+            tx.commit()?;
+            Ok(crypto)
+        })();
+        match result {
+            Ok(crypto) => Ok(Self::from_parts(conn, crypto, path)),
+            Err(e) => {
+                // Only a file we created a moment ago, holding no client data, is removed.
+                drop(conn);
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.as_os_str().to_owned();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(p));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens a vault with its passphrase.
+    ///
+    /// A wrong passphrase is [`crate::ErrorKind::WrongKey`], reported before any record is read.
+    pub fn open(path: impl AsRef<Path>, passphrase: &Passphrase) -> Result<Self> {
+        Self::open_with(path.as_ref(), Unlock::Passphrase(passphrase))
+    }
+
+    /// Opens a vault with a raw 32-byte key from the app's platform keystore.
+    pub fn open_with_key(path: impl AsRef<Path>, key: &RawKey) -> Result<Self> {
+        Self::open_with(path.as_ref(), Unlock::Keystore(key))
+    }
+
+    /// Opens a vault with a recovery identity (an age X25519 identity added with
+    /// [`Vault::add_recovery_recipient`]).
+    pub fn open_with_identity(path: impl AsRef<Path>, identity: &RecoveryIdentity) -> Result<Self> {
+        Self::open_with(path.as_ref(), Unlock::Recovery(identity))
+    }
+
+    fn open_with(path: &Path, unlock: Unlock<'_>) -> Result<Self> {
+        let conn = store::open(path)?;
+        let (age_file, log_n): (Vec<u8>, Option<u8>) = {
+            let found = match &unlock {
+                Unlock::Passphrase(_) => conn
+                    .query_row("SELECT age_file, log_n FROM key_envelope WHERE kind = 'passphrase'", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?,
+                Unlock::Keystore(k) => conn
+                    .query_row(
+                        "SELECT age_file, log_n FROM key_envelope WHERE kind = 'keystore' AND recipient = ?1",
+                        [keys::keystore_recipient(k)?],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?,
+                Unlock::Recovery(id) => conn
+                    .query_row(
+                        "SELECT age_file, log_n FROM key_envelope WHERE kind = 'recovery' AND recipient = ?1",
+                        [keys::recovery_recipient(id)],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?,
+            };
+            found.ok_or(Error::WrongKey("no key envelope in this vault matches that key"))?
+        };
+        let max_log_n = log_n.unwrap_or(KdfParams::MAX_LOG_N).min(KdfParams::MAX_LOG_N);
+        let root = keys::unwrap_root(&age_file, &unlock, max_log_n)?;
+
+        let meta = |name: &str| -> Result<Vec<u8>> {
+            conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::corrupt("meta", name.to_owned(), "a required entry is missing"))
+        };
+        let vault_id: [u8; 16] =
+            meta("vault_id")?.try_into().map_err(|_| Error::corrupt("meta", "vault_id", "not 16 bytes"))?;
+        let alg = std::str::from_utf8(&meta("algorithm")?)
+            .ok()
+            .and_then(Algorithm::from_name)
+            .ok_or_else(|| Error::corrupt("meta", "algorithm", "unknown algorithm"))?;
+        let kek_version = u32::from_be_bytes(
+            meta("kek_version")?.try_into().map_err(|_| Error::corrupt("meta", "kek_version", "not 4 bytes"))?,
+        );
+        // The canary proves the unwrapped root belongs to this vault (an envelope copied in from
+        // another vault opens with its own key, but not this canary) before any data is read.
+        let canary = meta("canary")?;
+        let opened = root
+            .canary_key(alg)?
+            .open(&canary_aad(&vault_id), &canary)
+            .map_err(|_| Error::WrongKey("the key opens an envelope, but not this vault's canary"))?;
+        if !bool::from(opened.as_slice().ct_eq(CANARY)) {
+            return Err(Error::WrongKey("the key opens an envelope, but not this vault's canary"));
+        }
+        let crypto = Crypto::new(root, vault_id, alg, kek_version)?;
+        Ok(Self::from_parts(conn, crypto, path))
+    }
+
+    fn from_parts(conn: rusqlite::Connection, crypto: Crypto, path: &Path) -> Self {
+        Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned() })) }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Option<Inner>>> {
+        // A panic while the lock was held cannot leave a transaction half-applied (SQLite rolls
+        // back an open transaction), so a poisoned lock is safe to take over.
+        Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T>) -> Result<T> {
+        let mut guard = self.lock()?;
+        let inner = guard.as_mut().ok_or_else(|| Error::input("the vault is closed"))?;
+        f(inner)
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>, &mut Crypto) -> Result<T>) -> Result<T> {
+        self.with(|inner| {
+            let tx = inner.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx, &mut inner.crypto)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// Closes the vault: the connection is closed and the keys are zeroized. Any call after this
+    /// returns an error.
+    pub fn close(&self) -> Result<()> {
+        let mut guard = self.lock()?;
+        if let Some(inner) = guard.take() {
+            inner.conn.close().map_err(|(_, e)| Error::from(e))?;
+        }
+        Ok(())
+    }
+
+    /// The vault file's path.
+    pub fn path(&self) -> Result<PathBuf> {
+        self.with(|inner| Ok(inner.path.clone()))
+    }
+
+    /// The current key-encryption-key version (0 at creation, +1 per [`Vault::rotate_keys`]).
+    pub fn kek_version(&self) -> Result<u32> {
+        self.with(|inner| Ok(inner.crypto.kek_version))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Clients and records
+
+    /// Enrolls a new client, in one transaction. Refuses an A-number already enrolled.
+    pub fn enroll(&self, intake: &Intake) -> Result<ClientId> {
+        self.write(|tx, crypto| enroll_in(tx, crypto, intake))
+    }
+
+    /// Enrolls many clients in one transaction: all or none.
+    pub fn enroll_many<I>(&self, intakes: I) -> Result<Vec<ClientId>>
+    where
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<Intake>,
+    {
+        self.write(|tx, crypto| {
+            intakes.into_iter().map(|i| enroll_in(tx, crypto, std::borrow::Borrow::borrow(&i))).collect()
+        })
+    }
+
+    /// Adds a record to a client. Identity, enrollment and legal status are one per client:
+    /// update those with [`Vault::update_record`].
+    pub fn add_record(&self, client: ClientId, record: &Record) -> Result<RecordId> {
+        self.write(|tx, crypto| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let kind = record.kind();
+            if kind.is_singular() {
+                let exists: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM record WHERE client_id = ?1 AND kind = ?2",
+                        params![client.as_bytes(), kind.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if exists.is_some() {
+                    return Err(Error::input(format!(
+                        "client {client} already has a {} record; update it instead",
+                        kind.as_str()
+                    )));
+                }
+            }
+            insert_record(tx, crypto, &mut ClientKeys::new(client, ck, crypto.alg), record)
+        })
+    }
+
+    /// Replaces a record with a new version of the same kind, in one transaction.
+    pub fn update_record(&self, client: ClientId, id: RecordId, record: &Record) -> Result<()> {
+        self.write(|tx, crypto| {
+            let kind: Option<String> = tx
+                .query_row(
+                    "SELECT kind FROM record WHERE id = ?1 AND client_id = ?2",
+                    params![id.0, client.as_bytes()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let kind = kind.ok_or_else(|| Error::not_found(format!("record {id} of client {client}")))?;
+            if kind != record.kind().as_str() {
+                return Err(Error::input(format!(
+                    "record {id} is a {kind} record; it cannot become a {}",
+                    record.kind().as_str()
+                )));
+            }
+            let ck = load_client_key(tx, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            if let Record::Identity(identity) = record {
+                tx.execute("DELETE FROM lookup WHERE client_id = ?1", [client.as_bytes()])?;
+                insert_lookup(tx, crypto, client, &identity.a_number)?;
+            }
+            let body = seal_record(crypto, &mut keys, id.0, record)?;
+            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, id.0])?;
+            Ok(())
+        })
+    }
+
+    /// Every record of a client, decrypted, as the caseworker sees it.
+    pub fn client_record(&self, client: ClientId) -> Result<ClientRecord> {
+        self.with(|inner| {
+            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, inner.crypto.alg);
+            let mut stmt =
+                inner.conn.prepare_cached("SELECT id, kind, body FROM record WHERE client_id = ?1 ORDER BY id")?;
+            let mut rows = stmt.query([client.as_bytes()])?;
+            let mut records = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let kind = parse_kind(&row.get::<_, String>(1)?, id)?;
+                let body: Vec<u8> = row.get(2)?;
+                records.push(StoredRecord {
+                    id: RecordId(id),
+                    record: open_record(&inner.crypto, &mut keys, id, kind, &body)?,
+                });
+            }
+            Ok(ClientRecord { id: client, records })
+        })
+    }
+
+    /// The client's identity record alone.
+    pub fn identity(&self, client: ClientId) -> Result<Identity> {
+        self.with(|inner| {
+            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, inner.crypto.alg);
+            let (id, body): (i64, Vec<u8>) = inner
+                .conn
+                .prepare_cached("SELECT id, body FROM record WHERE client_id = ?1 AND kind = 'identity'")?
+                .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("identity of client {client}")))?;
+            match open_record(&inner.crypto, &mut keys, id, RecordKind::Identity, &body)? {
+                Record::Identity(i) => Ok(i),
+                _ => Err(Error::corrupt("record", id, "not an identity record")),
+            }
+        })
+    }
+
+    /// Every client id, in id order.
+    pub fn list_clients(&self) -> Result<Vec<ClientId>> {
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare_cached("SELECT id FROM client ORDER BY id")?;
+            let ids = stmt
+                .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+                .map(|b| {
+                    let b = b?;
+                    ClientId::from_slice(&b).ok_or_else(|| Error::corrupt("client", "-", "a client id is not 16 bytes"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(ids)
+        })
+    }
+
+    /// The ids and kinds of a client's records, without decrypting anything.
+    pub fn list_records(&self, client: ClientId) -> Result<Vec<(RecordId, RecordKind)>> {
+        self.with(|inner| {
+            ensure_client(&inner.conn, client)?;
+            let mut stmt = inner.conn.prepare_cached("SELECT id, kind FROM record WHERE client_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([client.as_bytes()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            rows.map(|row| {
+                let (id, kind) = row?;
+                Ok((RecordId(id), parse_kind(&kind, id)?))
+            })
+            .collect()
+        })
+    }
+
+    /// Finds a client by A-number, in any written form, through the blind index: nothing is
+    /// decrypted. An invalid A-number is an error, not a miss.
+    pub fn find_by_a_number(&self, a_number: &str) -> Result<Option<ClientId>> {
+        let a = AlienNumber::parse(a_number)?;
+        self.with(|inner| {
+            let digest = inner.crypto.blind.digest(a.as_str());
+            let found: Option<Vec<u8>> = inner
+                .conn
+                .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")?
+                .query_row([&digest[..]], |r| r.get(0))
+                .optional()?;
+            found
+                .map(|b| {
+                    ClientId::from_slice(&b).ok_or_else(|| Error::corrupt("lookup", "-", "a client id is not 16 bytes"))
+                })
+                .transpose()
+        })
+    }
+
+    /// Decrypts every record of every client, in client order, calling `f` for each. Streams:
+    /// memory does not grow with the vault.
+    pub fn scan(&self, mut f: impl FnMut(ClientId, StoredRecord) -> Result<()>) -> Result<usize> {
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare(
+                "SELECT r.client_id, r.id, r.kind, r.body, c.kek_version, c.wrapped_key
+                 FROM record r JOIN client c ON c.id = r.client_id ORDER BY r.client_id, r.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut current: Option<ClientKeys> = None;
+            let mut count = 0usize;
+            while let Some(row) = rows.next()? {
+                let cid_bytes: Vec<u8> = row.get(0)?;
+                let client = ClientId::from_slice(&cid_bytes)
+                    .ok_or_else(|| Error::corrupt("record", "-", "a client id is not 16 bytes"))?;
+                let id: i64 = row.get(1)?;
+                let kind = parse_kind(&row.get::<_, String>(2)?, id)?;
+                let body: Vec<u8> = row.get(3)?;
+                if current.as_ref().is_none_or(|k| k.client != client) {
+                    let ck = unwrap_client_key(&inner.crypto, client, row.get(4)?, &row.get::<_, Vec<u8>>(5)?)?;
+                    current = Some(ClientKeys::new(client, ck, inner.crypto.alg));
+                }
+                let keys = current.as_mut().ok_or_else(|| Error::corrupt("client", client, "client key missing"))?;
+                let record = open_record(&inner.crypto, keys, id, kind, &body)?;
+                f(client, StoredRecord { id: RecordId(id), record })?;
+                count += 1;
+            }
+            Ok(count)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Keys
+
+    /// Rotates the key-encryption key: every client key is rewrapped under a new KEK version in
+    /// one transaction. Records are not re-encrypted (their keys do not change), so this is
+    /// fast; the blind index is derived from the root and keeps working.
+    pub fn rotate_keys(&self) -> Result<u32> {
+        self.write(|tx, crypto| {
+            let next = crypto.kek_version.checked_add(1).ok_or_else(|| Error::input("the key version is exhausted"))?;
+            let new_kek = crypto.root.kek(next, crypto.alg)?;
+            let rows: Vec<(Vec<u8>, u32, Vec<u8>)> = tx
+                .prepare("SELECT id, kek_version, wrapped_key FROM client")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut update = tx.prepare("UPDATE client SET kek_version = ?1, wrapped_key = ?2 WHERE id = ?3")?;
+            for (id, version, wrapped) in rows {
+                let client = ClientId::from_slice(&id)
+                    .ok_or_else(|| Error::corrupt("client", "-", "a client id is not 16 bytes"))?;
+                let ck = unwrap_client_key(crypto, client, version, &wrapped)?;
+                let rewrapped = new_kek
+                    .seal(&mut crypto.nonces, &client_key_aad(&crypto.vault_id, &client), ck.expose())
+                    .map_err(|e| Error::integrity("client", client, e))?;
+                update.execute(params![next, rewrapped, &id])?;
+            }
+            tx.execute("UPDATE meta SET value = ?1 WHERE name = 'kek_version'", [next.to_be_bytes().to_vec()])?;
+            crypto.kek = new_kek;
+            crypto.kek_version = next;
+            Ok(next)
+        })
+        .inspect_err(|_| {
+            // The transaction rolled back: the in-memory KEK must match the file again.
+            let _ = self.with(|inner| {
+                let v = current_kek_version(&inner.conn)?;
+                inner.crypto.kek = inner.crypto.root.kek(v, inner.crypto.alg)?;
+                inner.crypto.kek_version = v;
+                Ok(())
+            });
+        })
+    }
+
+    /// Replaces the passphrase. `old` must open the current passphrase envelope.
+    pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase, kdf: KdfParams) -> Result<()> {
+        self.write(|tx, crypto| {
+            let (age_file, log_n): (Vec<u8>, Option<u8>) = tx
+                .query_row("SELECT age_file, log_n FROM key_envelope WHERE kind = 'passphrase'", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+                .ok_or_else(|| Error::not_found("this vault has no passphrase"))?;
+            let root = keys::unwrap_root(&age_file, &Unlock::Passphrase(old), log_n.unwrap_or(KdfParams::MAX_LOG_N))?;
+            if !bool::from(root.expose().ct_eq(crypto.root.expose())) {
+                return Err(Error::WrongKey("the old passphrase does not open this vault"));
+            }
+            let envelope = keys::wrap_for_passphrase(&crypto.root, new, kdf)?;
+            tx.execute("DELETE FROM key_envelope WHERE kind = 'passphrase'", [])?;
+            insert_envelope(tx, &envelope)
+        })
+    }
+
+    /// Adds a passphrase envelope to a vault that has none (for example one created with a
+    /// keystore key).
+    pub fn add_passphrase(&self, passphrase: &Passphrase, kdf: KdfParams) -> Result<()> {
+        self.write(|tx, crypto| {
+            let envelope = keys::wrap_for_passphrase(&crypto.root, passphrase, kdf)?;
+            insert_envelope(tx, &envelope)
+        })
+    }
+
+    /// Adds an age X25519 recovery recipient: its identity can then open the vault.
+    pub fn add_recovery_recipient(&self, recipient: &RecoveryRecipient) -> Result<()> {
+        self.write(|tx, crypto| insert_envelope(tx, &keys::wrap_for_recipient(&crypto.root, recipient)?))
+    }
+
+    /// Removes a recovery recipient. The last envelope of a vault cannot be removed.
+    pub fn remove_recovery_recipient(&self, recipient: &RecoveryRecipient) -> Result<()> {
+        self.remove_envelope(EnvelopeKind::Recovery, &recipient.to_string())
+    }
+
+    /// Adds a raw keystore key that can open the vault.
+    pub fn add_keystore_key(&self, key: &RawKey) -> Result<()> {
+        self.write(|tx, crypto| insert_envelope(tx, &keys::wrap_for_keystore(&crypto.root, key)?))
+    }
+
+    /// Removes a keystore key. The last envelope of a vault cannot be removed.
+    pub fn remove_keystore_key(&self, key: &RawKey) -> Result<()> {
+        self.remove_envelope(EnvelopeKind::Keystore, &keys::keystore_recipient(key)?)
+    }
+
+    fn remove_envelope(&self, kind: EnvelopeKind, recipient: &str) -> Result<()> {
+        self.write(|tx, _| {
+            let total: i64 = tx.query_row("SELECT count(*) FROM key_envelope", [], |r| r.get(0))?;
+            if total <= 1 {
+                return Err(Error::input("the last key envelope cannot be removed: the vault would never open again"));
+            }
+            let n = tx.execute(
+                "DELETE FROM key_envelope WHERE kind = ?1 AND recipient = ?2",
+                params![kind.as_str(), recipient],
+            )?;
+            if n == 0 {
+                return Err(Error::not_found("no such key envelope"));
+            }
+            Ok(())
+        })
+    }
+
+    /// The key envelopes that open this vault.
+    pub fn envelopes(&self) -> Result<Vec<EnvelopeInfo>> {
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare("SELECT kind, recipient, log_n FROM key_envelope ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<u8>>(2)?))
+            })?;
+            rows.map(|row| {
+                let (kind, recipient, log_n) = row?;
+                let kind =
+                    EnvelopeKind::parse(&kind).ok_or_else(|| Error::corrupt("key_envelope", "-", "unknown kind"))?;
+                Ok(EnvelopeInfo { kind, recipient, log_n })
+            })
+            .collect()
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Erasure
+
+    /// Crypto-shreds a client: deletes the client key, every record and the blind-index entry in
+    /// one transaction (with `secure_delete` on, so the freed pages are zeroed), then checkpoints
+    /// and truncates the WAL so no copy of those pages remains in it.
+    pub fn erase_client(&self, client: ClientId) -> Result<Erasure> {
+        let records_deleted = self.write(|tx, _| {
+            let n: i64 =
+                tx.query_row("SELECT count(*) FROM record WHERE client_id = ?1", [client.as_bytes()], |r| r.get(0))?;
+            let deleted = tx.execute("DELETE FROM client WHERE id = ?1", [client.as_bytes()])?;
+            if deleted == 0 {
+                return Err(Error::not_found(format!("client {client}")));
+            }
+            Ok(usize::try_from(n).unwrap_or(0))
+        })?;
+        let wal_truncated = self.checkpoint().is_ok();
+        Ok(Erasure { records_deleted, wal_truncated })
+    }
+
+    /// Checkpoints the WAL into the database file and truncates it.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.with(|inner| store::checkpoint_truncate(&inner.conn))
+    }
+}
+
+impl Crypto {
+    fn new(root: RootKey, vault_id: [u8; 16], alg: Algorithm, kek_version: u32) -> Result<Self> {
+        Ok(Self {
+            kek: root.kek(kek_version, alg)?,
+            blind: root.blind_index_key(),
+            root,
+            vault_id,
+            alg,
+            kek_version,
+            nonces: NonceSource::new(),
+        })
+    }
+}
+
+fn current_kek_version(conn: &rusqlite::Connection) -> Result<u32> {
+    let v: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE name = 'kek_version'", [], |r| r.get(0))?;
+    Ok(u32::from_be_bytes(v.try_into().map_err(|_| Error::corrupt("meta", "kek_version", "not 4 bytes"))?))
+}
+
+fn canary_aad(vault_id: &[u8; 16]) -> Aad<'_> {
+    Aad {
+        vault: vault_id,
+        table: "meta",
+        row: b"canary",
+        client: &NO_CLIENT,
+        category: "canary",
+        schema: store::SCHEMA_VERSION,
+    }
+}
+
+fn client_key_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId) -> Aad<'a> {
+    Aad {
+        vault: vault_id,
+        table: "client",
+        row: client.as_bytes(),
+        client: client.as_bytes(),
+        category: "client_key",
+        schema: store::SCHEMA_VERSION,
+    }
+}
+
+fn insert_envelope(tx: &Transaction<'_>, e: &NewEnvelope) -> Result<()> {
+    let result = tx.execute(
+        "INSERT INTO key_envelope (kind, recipient, log_n, age_file, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![e.kind.as_str(), e.recipient, e.log_n, e.age_file, Date::today().month_label()],
+    );
+    match result {
+        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            Err(Error::input(match e.kind {
+                EnvelopeKind::Passphrase => "this vault already has a passphrase; change it instead",
+                _ => "that key already opens this vault",
+            }))
+        }
+        other => other.map(|_| ()).map_err(Error::from),
+    }
+}
+
+fn parse_kind(kind: &str, id: i64) -> Result<RecordKind> {
+    RecordKind::parse(kind).ok_or_else(|| Error::corrupt("record", id, "unknown record kind"))
+}
+
+fn ensure_client(conn: &rusqlite::Connection, client: ClientId) -> Result<()> {
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM client WHERE id = ?1")?
+        .query_row([client.as_bytes()], |r| r.get(0))
+        .optional()?;
+    found.map(|_| ()).ok_or_else(|| Error::not_found(format!("client {client}")))
+}
+
+fn load_client_key(conn: &rusqlite::Connection, crypto: &Crypto, client: ClientId) -> Result<ClientKey> {
+    let (version, wrapped): (u32, Vec<u8>) = conn
+        .prepare_cached("SELECT kek_version, wrapped_key FROM client WHERE id = ?1")?
+        .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("client {client}")))?;
+    unwrap_client_key(crypto, client, version, &wrapped)
+}
+
+fn unwrap_client_key(crypto: &Crypto, client: ClientId, version: u32, wrapped: &[u8]) -> Result<ClientKey> {
+    let opened = if version == crypto.kek_version {
+        crypto.kek.open(&client_key_aad(&crypto.vault_id, &client), wrapped)
+    } else {
+        // Only a rotation interrupted by a crash could leave an older version here, and
+        // rotation is one transaction; still, an older KEK is derivable, so read it.
+        crypto.root.kek(version, crypto.alg)?.open(&client_key_aad(&crypto.vault_id, &client), wrapped)
+    };
+    let bytes = opened.map_err(|e| Error::integrity("client", client, e))?;
+    ClientKey::from_bytes(&bytes).ok_or_else(|| Error::corrupt("client", client, "the client key is not 32 bytes"))
+}
+
+fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, intake: &Intake) -> Result<ClientId> {
+    let digest = crypto.blind.digest(intake.identity.a_number.as_str());
+    let existing: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")?
+        .query_row([&digest[..]], |r| r.get(0))
+        .optional()?;
+    if let Some(existing) = existing {
+        let id = ClientId::from_slice(&existing).map(|c| c.to_string()).unwrap_or_default();
+        return Err(Error::input(format!("a client with this A-number is already enrolled (client {id})")));
+    }
+    let client = ClientId::random()?;
+    let ck = ClientKey::generate()?;
+    let wrapped = crypto
+        .kek
+        .seal(&mut crypto.nonces, &client_key_aad(&crypto.vault_id, &client), ck.expose())
+        .map_err(|e| Error::integrity("client", client, e))?;
+    tx.prepare_cached("INSERT INTO client (id, kek_version, wrapped_key, created_month) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![
+            client.as_bytes(),
+            crypto.kek_version,
+            wrapped,
+            intake.enrollment.enrolled_on.month_label()
+        ])?;
+    tx.prepare_cached("INSERT INTO lookup (digest, client_id) VALUES (?1, ?2)")?
+        .execute(params![&digest[..], client.as_bytes()])?;
+    let mut keys = ClientKeys::new(client, ck, crypto.alg);
+    insert_record(tx, crypto, &mut keys, &Record::Identity(intake.identity.clone()))?;
+    insert_record(tx, crypto, &mut keys, &Record::Enrollment(intake.enrollment.clone()))?;
+    for record in &intake.records {
+        if record.kind().is_singular() && record.kind() != RecordKind::Legal {
+            return Err(Error::input(format!(
+                "an intake carries its {} in its own field, not in records",
+                record.kind().as_str()
+            )));
+        }
+        insert_record(tx, crypto, &mut keys, record)?;
+    }
+    Ok(client)
+}
+
+fn insert_lookup(tx: &Transaction<'_>, crypto: &Crypto, client: ClientId, a: &AlienNumber) -> Result<()> {
+    let digest = crypto.blind.digest(a.as_str());
+    let n = tx
+        .prepare_cached("INSERT OR IGNORE INTO lookup (digest, client_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM lookup WHERE digest = ?1)")?
+        .execute(params![&digest[..], client.as_bytes()])?;
+    if n == 0 {
+        return Err(Error::input("another client is enrolled with this A-number"));
+    }
+    Ok(())
+}
+
+fn insert_record(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    keys: &mut ClientKeys,
+    record: &Record,
+) -> Result<RecordId> {
+    let id: i64 = tx.prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM record")?.query_row([], |r| r.get(0))?;
+    let body = seal_record(crypto, keys, id, record)?;
+    tx.prepare_cached("INSERT INTO record (id, client_id, kind, created_month, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![id, keys.client.as_bytes(), record.kind().as_str(), Date::today().month_label(), body])?;
+    Ok(RecordId(id))
+}
+
+/// A client's category keys, derived on first use.
+pub(crate) struct ClientKeys {
+    pub(crate) client: ClientId,
+    key: ClientKey,
+    alg: Algorithm,
+    cache: Vec<(Category, SealingKey)>,
+}
+
+impl ClientKeys {
+    pub(crate) fn new(client: ClientId, key: ClientKey, alg: Algorithm) -> Self {
+        Self { client, key, alg, cache: Vec::with_capacity(16) }
+    }
+
+    pub(crate) fn key(&mut self, category: Category) -> Result<&SealingKey> {
+        let pos = match self.cache.iter().position(|(c, _)| *c == category) {
+            Some(p) => p,
+            None => {
+                self.cache.push((category, self.key.category_key(category, self.alg)?));
+                self.cache.len() - 1
+            }
+        };
+        self.cache.get(pos).map(|(_, k)| k).ok_or_else(|| Error::input("category key cache"))
+    }
+}
+
+fn section_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId, row: &'a [u8; 8], category: Category) -> Aad<'a> {
+    Aad {
+        vault: vault_id,
+        table: "record",
+        row,
+        client: client.as_bytes(),
+        category: category.as_str(),
+        schema: u32::from(BODY_VERSION),
+    }
+}
+
+/// Seals each section of a record under its category key and frames them:
+/// `version u8 | count u16 BE | (length u32 BE | sealed value)*`.
+fn seal_record(crypto: &mut Crypto, keys: &mut ClientKeys, id: i64, record: &Record) -> Result<Vec<u8>> {
+    let mut writer = SectionWriter::default();
+    record.write_sections(&mut writer)?;
+    let row = id.to_be_bytes();
+    let client = keys.client;
+    let count = u16::try_from(writer.sections.len()).map_err(|_| Error::input("too many sections"))?;
+    let mut body = Vec::with_capacity(3 + writer.sections.iter().map(|(_, p)| p.len() + 90).sum::<usize>());
+    body.push(BODY_VERSION);
+    body.extend_from_slice(&count.to_be_bytes());
+    let mut aad_buf = Vec::with_capacity(160);
+    for (category, plaintext) in &writer.sections {
+        let key = keys.key(*category)?;
+        let aad = section_aad(&crypto.vault_id, &client, &row, *category);
+        let sealed = key
+            .seal_into(&mut crypto.nonces, &aad, plaintext, &mut aad_buf)
+            .map_err(|e| Error::integrity("record", id, e))?;
+        let len = u32::try_from(sealed.len()).map_err(|_| Error::input("a section is too large"))?;
+        body.extend_from_slice(&len.to_be_bytes());
+        body.extend_from_slice(&sealed);
+    }
+    Ok(body)
+}
+
+/// Splits a record body into its sealed sections.
+pub(crate) fn split_body(id: i64, body: &[u8]) -> Result<Vec<&[u8]>> {
+    let bad = |problem| Error::corrupt("record", id, problem);
+    let (&version, rest) = body.split_first().ok_or_else(|| bad("empty record body"))?;
+    if version != BODY_VERSION {
+        return Err(bad("unknown record body version"));
+    }
+    let (count, mut rest) = rest.split_at_checked(2).ok_or_else(|| bad("truncated record body"))?;
+    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
+    let mut out = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let (len, r) = rest.split_at_checked(4).ok_or_else(|| bad("truncated record body"))?;
+        let mut l = [0u8; 4];
+        l.copy_from_slice(len);
+        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
+        let (section, r) = r.split_at_checked(len).ok_or_else(|| bad("truncated record body"))?;
+        out.push(section);
+        rest = r;
+    }
+    if !rest.is_empty() {
+        return Err(bad("trailing bytes after the last section"));
+    }
+    Ok(out)
+}
+
+/// Opens every section of a record with the client's keys and rebuilds it.
+fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind, body: &[u8]) -> Result<Record> {
+    let sections = split_body(id, body)?;
+    let row = id.to_be_bytes();
+    let client = keys.client;
+    let candidates = Record::possible_categories(kind);
+    let mut reader = SectionReader { sections: std::collections::BTreeMap::new(), record: RecordId(id) };
+    for sealed in sections {
+        let header = Header::parse(sealed).map_err(|e| Error::integrity("record", id, e))?;
+        let mut matched = None;
+        for &category in &candidates {
+            if bool::from(keys.key(category)?.commitment().ct_eq(&header.commitment)) {
+                matched = Some(category);
+                break;
+            }
+        }
+        // No key of this client opens it: made under another key, or its commitment altered.
+        let category = matched.ok_or_else(|| Error::integrity("record", id, SealError::Commitment))?;
+        let aad = section_aad(&crypto.vault_id, &client, &row, category);
+        let plaintext = keys.key(category)?.open(&aad, sealed).map_err(|e| Error::integrity("record", id, e))?;
+        if reader.sections.insert(category, plaintext).is_some() {
+            return Err(Error::corrupt("record", id, "a category appears twice in one record"));
+        }
+    }
+    Record::read_sections(kind, &reader)
+}
