@@ -317,8 +317,7 @@ impl KdfParams {
 
     /// A work factor within [`Self::MIN_LOG_N`]..=[`Self::MAX_LOG_N`].
     pub fn new(log_n: u8) -> Result<Self> {
-        let min = if cfg!(feature = "insecure-test-kdf") { 1 } else { Self::MIN_LOG_N };
-        if (min..=Self::MAX_LOG_N).contains(&log_n) {
+        if (Self::MIN_LOG_N..=Self::MAX_LOG_N).contains(&log_n) {
             Ok(Self { log_n })
         } else {
             Err(Error::input(format!(

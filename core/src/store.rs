@@ -5,8 +5,9 @@
 //! blind-index digests, and sealed blobs. The settings are chosen for records that must not be
 //! lost or leak:
 //! * `journal_mode=WAL`, `synchronous=FULL`: a committed write survives a crash or power loss.
-//! * `secure_delete=ON`: deleted rows are overwritten with zeros, so an erased client's wrapped
-//!   key does not linger in free pages.
+//! * `secure_delete=ON`: deleted rows are overwritten with zeros. This alone does not erase:
+//!   b-tree balancing leaves stale copies of moved cells in free space, so erasure also rebuilds
+//!   the file (see `Vault::erase_client`).
 //! * `foreign_keys=ON`: erasing a client cascades to its records and lookups.
 //! * `trusted_schema=OFF` and the schema check in [`check_schema`]: a vault file crafted with a
 //!   trigger or view cannot run SQL in the application's context.
@@ -82,8 +83,7 @@ fn configure(conn: &Connection) -> Result<()> {
         "PRAGMA trusted_schema = OFF;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
-         PRAGMA synchronous = FULL;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA synchronous = FULL;",
     )?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {

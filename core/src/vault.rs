@@ -51,12 +51,14 @@ pub struct EnvelopeInfo {
 
 /// What an erasure did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "check residue_cleared: if false, copies of the erased data may remain until clear_residue succeeds"]
 pub struct Erasure {
     /// How many records were deleted with the client key.
     pub records_deleted: usize,
-    /// Whether the WAL was checkpointed and truncated, so no copy of the erased pages remains in
-    /// it. `false` when another connection was reading; call [`Vault::checkpoint`] later.
-    pub wal_truncated: bool,
+    /// Whether the file was rebuilt and the WAL truncated, so no copy of the erased data remains
+    /// in free space. `false` when another connection was reading or the disk was full: call
+    /// [`Vault::clear_residue`] until it succeeds.
+    pub residue_cleared: bool,
 }
 
 /// An encrypted client-record vault. See the crate documentation for an example.
@@ -592,9 +594,19 @@ impl Vault {
     // -----------------------------------------------------------------------------------------
     // Erasure
 
-    /// Crypto-shreds a client: deletes the client key, every record and the blind-index entry in
-    /// one transaction (with `secure_delete` on, so the freed pages are zeroed), then checkpoints
-    /// and truncates the WAL so no copy of those pages remains in it.
+    /// Crypto-shreds a client.
+    ///
+    /// 1. One transaction deletes the wrapped client key, every record and the blind-index entry
+    ///    (`secure_delete` zeroes the live copies).
+    /// 2. `VACUUM` rebuilds the file. This step is not optional: SQLite's b-tree balancing leaves
+    ///    stale copies of moved cells in the free space of live pages, and index interior pages
+    ///    keep copies of keys, so after step 1 a copy of the wrapped client key could survive
+    ///    and, with the vault key, bring the client back. The rebuild writes only live rows.
+    /// 3. The WAL is checkpointed and truncated, so no page image of the old file remains in it.
+    ///
+    /// If step 2 or 3 cannot run (another connection is reading, the disk is full), the client
+    /// is still deleted and [`Erasure::residue_cleared`] is `false`: call
+    /// [`Vault::clear_residue`] until it succeeds.
     pub fn erase_client(&self, client: ClientId) -> Result<Erasure> {
         let records_deleted = self.write(|tx, _| {
             let n: i64 =
@@ -605,8 +617,17 @@ impl Vault {
             }
             Ok(usize::try_from(n).unwrap_or(0))
         })?;
-        let wal_truncated = self.checkpoint().is_ok();
-        Ok(Erasure { records_deleted, wal_truncated })
+        let residue_cleared = self.clear_residue().is_ok();
+        Ok(Erasure { records_deleted, residue_cleared })
+    }
+
+    /// Rebuilds the vault file (`VACUUM`) and truncates the WAL, so that no copy of deleted or
+    /// superseded data remains in free space. Its cost grows with the vault's size.
+    pub fn clear_residue(&self) -> Result<()> {
+        self.with(|inner| {
+            inner.conn.execute_batch("VACUUM")?;
+            store::checkpoint_truncate(&inner.conn)
+        })
     }
 
     /// Checkpoints the WAL into the database file and truncates it.

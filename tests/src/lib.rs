@@ -1,1 +1,192 @@
+//! Helpers shared by the end-to-end tests: clients whose every text field carries a unique
+//! canary string, and a byte scanner over a vault's files.
 
+use std::path::Path;
+
+use caseward::{
+    AddressEpisode, AlienNumber, BirthDate, CaseNote, Category, CheckIn, ConsentRecord, Date, DatePrecision,
+    DateProvenance, DeparturePlan, Enrollment, Filing, Filings, ForeignDocument, HealthKind, HealthRecord, Hearing,
+    HearingKind, HouseholdLink, Identity, Intake, LegalStatus, Modality, PersonName, PostalAddress, ProtectedRelief,
+    ProtectedReliefKind, Randomization, Record, Referral, ReferralStatus, Relationship, Screening, ScreeningKind,
+    ServiceEvent, ServiceKind, Surname, SurnameRole,
+};
+
+/// Hands out unique canary strings and remembers them.
+pub struct Canaries {
+    prefix: String,
+    next: u32,
+    /// Every canary handed out, in order.
+    pub all: Vec<String>,
+}
+
+impl Canaries {
+    /// Canaries for client number `client`.
+    pub fn new(client: u32) -> Self {
+        Self { prefix: format!("QZX{client:05}"), next: 0, all: Vec::new() }
+    }
+
+    /// A new canary.
+    pub fn next(&mut self) -> String {
+        self.next += 1;
+        let c = format!("{}K{:03}W", self.prefix, self.next);
+        self.all.push(c.clone());
+        c
+    }
+}
+
+/// A client whose every text field holds a unique canary, with records of every kind. Returns
+/// the intake and the canaries, the canonical A-number and its entered form among them.
+pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
+    let mut c = Canaries::new(client);
+    let a_entered = format!("A-2{:02}-{:03}-{:03}", client / 1_000_000 % 100, client / 1000 % 1000, client % 1000);
+    let a_number = AlienNumber::parse(&a_entered).expect("valid A-number");
+    let d = |s: &str| Date::parse(s).unwrap();
+    let mut identity = Identity::new(&a_entered, PersonName::default()).unwrap();
+    identity.name = PersonName {
+        verbatim_dhs: c.next(),
+        verbatim_self: Some(c.next()),
+        given: vec![c.next(), c.next()],
+        surnames: vec![
+            Surname { text: c.next(), role: SurnameRole::Paternal },
+            Surname { text: c.next(), role: SurnameRole::Maternal },
+        ],
+        preferred: Some(c.next()),
+        aliases: vec![c.next()],
+    };
+    identity.dob = Some(BirthDate::new(1988, Some(3), Some(9), DatePrecision::Day, DateProvenance::Document).unwrap());
+    identity.ice_subject_id = Some(c.next());
+    identity.tax_id = Some(c.next());
+    identity.foreign_documents = vec![ForeignDocument { kind: c.next(), number: c.next(), country: c.next() }];
+    identity.nationality = vec![c.next()];
+    identity.languages = vec![c.next()];
+    identity.sex_gender = Some(c.next());
+    identity.ethnicity = Some(c.next());
+    identity.phones = vec![c.next()];
+    identity.emails = vec![c.next()];
+
+    let mut enrollment = Enrollment::new(c.next(), d("2026-05-01"));
+    enrollment.caseworker = Some(c.next());
+    enrollment.randomization = Some(Randomization {
+        selection_id: c.next(),
+        stratum: c.next(),
+        arm: caseward::Arm::Treatment,
+        selected_on: d("2026-04-20"),
+    });
+
+    let address = PostalAddress { lines: vec![c.next(), c.next()], city: c.next(), state: c.next(), zip: c.next() };
+    let records = vec![
+        Record::Household(HouseholdLink {
+            household_id: c.next(),
+            lead_a_number: None,
+            size: Some(3),
+            minors: Some(1),
+            relationship: Relationship::Lead,
+        }),
+        Record::Address(AddressEpisode {
+            address,
+            moved_on: d("2026-05-02"),
+            until: None,
+            confidential: client % 7 == 0,
+            reported_to_ice_on: Some(d("2026-05-04")),
+            filings: Filings {
+                ar11: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.next()) }),
+                eoir33: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.next()) }),
+                ice_portal: None,
+            },
+        }),
+        Record::CheckIn(CheckIn {
+            date: d("2026-11-20"),
+            time: Some(c.next()),
+            office: c.next(),
+            modality: Modality::InPerson,
+            attendance: None,
+        }),
+        Record::Hearing(Hearing {
+            date: d("2027-01-12"),
+            time: Some(c.next()),
+            court: c.next(),
+            kind: HearingKind::Individual,
+            outcome: None,
+        }),
+        Record::Service(ServiceEvent { date: d("2026-05-03"), kind: ServiceKind::MentalHealth, minutes: Some(50) }),
+        Record::Screening(Screening {
+            kind: ScreeningKind::Trafficking,
+            date: d("2026-05-03"),
+            instrument: c.next(),
+            result: c.next(),
+            referred: true,
+        }),
+        Record::Referral(Referral {
+            kind: ServiceKind::LegalServices,
+            partner: c.next(),
+            date: d("2026-05-06"),
+            status: ReferralStatus::Made,
+        }),
+        Record::Consent(ConsentRecord {
+            recipient: c.next(),
+            categories: vec![Category::LegalCase],
+            purpose: c.next(),
+            signed_on: d("2026-05-06"),
+            expires_on: d("2026-12-31"),
+            revoked_on: None,
+        }),
+        Record::Note(CaseNote { author: c.next(), date: d("2026-05-07"), text: c.next(), psychotherapy: false }),
+        Record::Note(CaseNote { author: c.next(), date: d("2026-05-08"), text: c.next(), psychotherapy: true }),
+        Record::Legal(LegalStatus {
+            court: Some(c.next()),
+            disposition: Some(c.next()),
+            represented: true,
+            represented_since: Some(d("2026-06-01")),
+            relief_sought: vec![c.next()],
+            protected_relief: Some(ProtectedRelief { kind: ProtectedReliefKind::UVisa, stage: c.next() }),
+        }),
+        Record::Health(HealthRecord { kind: HealthKind::SubstanceUse, date: d("2026-06-02"), summary: c.next() }),
+        Record::Departure(DeparturePlan {
+            country: c.next(),
+            window: Some(c.next()),
+            travel_documents: Some(c.next()),
+            partner: Some(c.next()),
+        }),
+    ];
+    let mut canaries = c.all;
+    canaries.push(a_number.as_str().to_owned());
+    canaries.push(a_entered.clone());
+    canaries.push(a_number.as_str()[1..].to_owned()); // the bare nine digits
+    (Intake { identity, enrollment, records }, canaries)
+}
+
+/// The bytes of the vault file and its WAL and rollback journal (those that exist).
+pub fn vault_bytes(path: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal", "-journal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        if let Ok(b) = std::fs::read(&p) {
+            all.extend_from_slice(&b);
+        }
+    }
+    all
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && aho_corasick::AhoCorasick::new([needle]).is_ok_and(|ac| ac.is_match(haystack))
+}
+
+/// The needles that occur in `haystack`, found in one pass (Aho-Corasick).
+pub fn find_any<'a>(haystack: &[u8], needles: &'a [String]) -> Vec<&'a str> {
+    let ac = aho_corasick::AhoCorasick::new(needles).expect("needles build an automaton");
+    let mut found: Vec<&str> = ac
+        .find_overlapping_iter(haystack)
+        .filter_map(|m| needles.get(m.pattern().as_usize()))
+        .map(String::as_str)
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// A fast raw key for tests that do not exercise passphrases.
+pub fn test_key(n: u8) -> caseward::RawKey {
+    caseward::RawKey::from_bytes(&[n; 32]).unwrap()
+}
