@@ -873,7 +873,7 @@ impl RecordKind {
 
 /// Any record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "record", rename_all = "snake_case")]
 #[non_exhaustive]
 #[expect(
     clippy::large_enum_variant,
