@@ -59,3 +59,8 @@ pub use record::{
     Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
 };
 pub use vault::{EnvelopeInfo, Erasure, Vault, VaultOptions};
+
+/// The README's examples, compiled and run as doc tests so they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -3,6 +3,14 @@
 //!
 //! Regenerate (only when the format version changes): `CW_WRITE_VECTORS=1 cargo test -p caseward --test vectors`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on purpose"
+)]
+
 use caseward::seal::{Aad, Algorithm, NonceSource, SealError, SealingKey};
 use serde_json::{json, Value};
 

@@ -26,7 +26,7 @@ impl Canaries {
     }
 
     /// A new canary.
-    pub fn next(&mut self) -> String {
+    pub fn fresh(&mut self) -> String {
         self.next += 1;
         let c = format!("{}K{:03}W", self.prefix, self.next);
         self.all.push(c.clone());
@@ -43,40 +43,41 @@ pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
     let d = |s: &str| Date::parse(s).unwrap();
     let mut identity = Identity::new(&a_entered, PersonName::default()).unwrap();
     identity.name = PersonName {
-        verbatim_dhs: c.next(),
-        verbatim_self: Some(c.next()),
-        given: vec![c.next(), c.next()],
+        verbatim_dhs: c.fresh(),
+        verbatim_self: Some(c.fresh()),
+        given: vec![c.fresh(), c.fresh()],
         surnames: vec![
-            Surname { text: c.next(), role: SurnameRole::Paternal },
-            Surname { text: c.next(), role: SurnameRole::Maternal },
+            Surname { text: c.fresh(), role: SurnameRole::Paternal },
+            Surname { text: c.fresh(), role: SurnameRole::Maternal },
         ],
-        preferred: Some(c.next()),
-        aliases: vec![c.next()],
+        preferred: Some(c.fresh()),
+        aliases: vec![c.fresh()],
     };
     identity.dob = Some(BirthDate::new(1988, Some(3), Some(9), DatePrecision::Day, DateProvenance::Document).unwrap());
-    identity.ice_subject_id = Some(c.next());
-    identity.tax_id = Some(c.next());
-    identity.foreign_documents = vec![ForeignDocument { kind: c.next(), number: c.next(), country: c.next() }];
-    identity.nationality = vec![c.next()];
-    identity.languages = vec![c.next()];
-    identity.sex_gender = Some(c.next());
-    identity.ethnicity = Some(c.next());
-    identity.phones = vec![c.next()];
-    identity.emails = vec![c.next()];
+    identity.ice_subject_id = Some(c.fresh());
+    identity.tax_id = Some(c.fresh());
+    identity.foreign_documents = vec![ForeignDocument { kind: c.fresh(), number: c.fresh(), country: c.fresh() }];
+    identity.nationality = vec![c.fresh()];
+    identity.languages = vec![c.fresh()];
+    identity.sex_gender = Some(c.fresh());
+    identity.ethnicity = Some(c.fresh());
+    identity.phones = vec![c.fresh()];
+    identity.emails = vec![c.fresh()];
 
-    let mut enrollment = Enrollment::new(c.next(), d("2026-05-01"));
-    enrollment.caseworker = Some(c.next());
+    let mut enrollment = Enrollment::new(c.fresh(), d("2026-05-01"));
+    enrollment.caseworker = Some(c.fresh());
     enrollment.randomization = Some(Randomization {
-        selection_id: c.next(),
-        stratum: c.next(),
+        selection_id: c.fresh(),
+        stratum: c.fresh(),
         arm: caseward::Arm::Treatment,
         selected_on: d("2026-04-20"),
     });
 
-    let address = PostalAddress { lines: vec![c.next(), c.next()], city: c.next(), state: c.next(), zip: c.next() };
+    let address =
+        PostalAddress { lines: vec![c.fresh(), c.fresh()], city: c.fresh(), state: c.fresh(), zip: c.fresh() };
     let records = vec![
         Record::Household(HouseholdLink {
-            household_id: c.next(),
+            household_id: c.fresh(),
             lead_a_number: None,
             size: Some(3),
             minors: Some(1),
@@ -86,25 +87,25 @@ pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
             address,
             moved_on: d("2026-05-02"),
             until: None,
-            confidential: client % 7 == 0,
+            confidential: client.is_multiple_of(7),
             reported_to_ice_on: Some(d("2026-05-04")),
             filings: Filings {
-                ar11: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.next()) }),
-                eoir33: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.next()) }),
+                ar11: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.fresh()) }),
+                eoir33: Some(Filing { filed_on: d("2026-05-05"), confirmation: Some(c.fresh()) }),
                 ice_portal: None,
             },
         }),
         Record::CheckIn(CheckIn {
             date: d("2026-11-20"),
-            time: Some(c.next()),
-            office: c.next(),
+            time: Some(c.fresh()),
+            office: c.fresh(),
             modality: Modality::InPerson,
             attendance: None,
         }),
         Record::Hearing(Hearing {
             date: d("2027-01-12"),
-            time: Some(c.next()),
-            court: c.next(),
+            time: Some(c.fresh()),
+            court: c.fresh(),
             kind: HearingKind::Individual,
             outcome: None,
         }),
@@ -112,40 +113,40 @@ pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
         Record::Screening(Screening {
             kind: ScreeningKind::Trafficking,
             date: d("2026-05-03"),
-            instrument: c.next(),
-            result: c.next(),
+            instrument: c.fresh(),
+            result: c.fresh(),
             referred: true,
         }),
         Record::Referral(Referral {
             kind: ServiceKind::LegalServices,
-            partner: c.next(),
+            partner: c.fresh(),
             date: d("2026-05-06"),
             status: ReferralStatus::Made,
         }),
         Record::Consent(ConsentRecord {
-            recipient: c.next(),
+            recipient: c.fresh(),
             categories: vec![Category::LegalCase],
-            purpose: c.next(),
+            purpose: c.fresh(),
             signed_on: d("2026-05-06"),
             expires_on: d("2026-12-31"),
             revoked_on: None,
         }),
-        Record::Note(CaseNote { author: c.next(), date: d("2026-05-07"), text: c.next(), psychotherapy: false }),
-        Record::Note(CaseNote { author: c.next(), date: d("2026-05-08"), text: c.next(), psychotherapy: true }),
+        Record::Note(CaseNote { author: c.fresh(), date: d("2026-05-07"), text: c.fresh(), psychotherapy: false }),
+        Record::Note(CaseNote { author: c.fresh(), date: d("2026-05-08"), text: c.fresh(), psychotherapy: true }),
         Record::Legal(LegalStatus {
-            court: Some(c.next()),
-            disposition: Some(c.next()),
+            court: Some(c.fresh()),
+            disposition: Some(c.fresh()),
             represented: true,
             represented_since: Some(d("2026-06-01")),
-            relief_sought: vec![c.next()],
-            protected_relief: Some(ProtectedRelief { kind: ProtectedReliefKind::UVisa, stage: c.next() }),
+            relief_sought: vec![c.fresh()],
+            protected_relief: Some(ProtectedRelief { kind: ProtectedReliefKind::UVisa, stage: c.fresh() }),
         }),
-        Record::Health(HealthRecord { kind: HealthKind::SubstanceUse, date: d("2026-06-02"), summary: c.next() }),
+        Record::Health(HealthRecord { kind: HealthKind::SubstanceUse, date: d("2026-06-02"), summary: c.fresh() }),
         Record::Departure(DeparturePlan {
-            country: c.next(),
-            window: Some(c.next()),
-            travel_documents: Some(c.next()),
-            partner: Some(c.next()),
+            country: c.fresh(),
+            window: Some(c.fresh()),
+            travel_documents: Some(c.fresh()),
+            partner: Some(c.fresh()),
         }),
     ];
     let mut canaries = c.all;

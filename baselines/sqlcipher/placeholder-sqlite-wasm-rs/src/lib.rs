@@ -1,0 +1,1 @@
+//! Placeholder: never compiled on non-wasm targets.

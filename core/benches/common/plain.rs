@@ -1,0 +1,99 @@
+//! The plaintext baseline: the same schema, the same serialized records and the same
+//! transaction pattern as the vault, with nothing sealed. Shared (by `#[path]`) between the
+//! criterion benchmark in the workspace and the SQLCipher baseline crate in `baselines/`, so
+//! both compare against exactly this code.
+
+use caseward::{Intake, Record};
+use rusqlite::{params, Connection, OptionalExtension};
+
+pub const SCHEMA: &str = "
+CREATE TABLE client (id BLOB PRIMARY KEY, kek_version INTEGER NOT NULL, wrapped_key BLOB NOT NULL,
+                     created_month TEXT NOT NULL) STRICT, WITHOUT ROWID;
+CREATE TABLE lookup (digest BLOB NOT NULL, client_id BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+                     PRIMARY KEY (digest, client_id)) STRICT, WITHOUT ROWID;
+CREATE INDEX lookup_by_client ON lookup (client_id);
+CREATE TABLE record (id INTEGER PRIMARY KEY, client_id BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE,
+                     kind TEXT NOT NULL, created_month TEXT NOT NULL, body BLOB NOT NULL) STRICT;
+CREATE INDEX record_by_client ON record (client_id, kind);
+";
+
+/// Applies the vault's connection settings and schema to `conn`.
+pub fn init(conn: &Connection) {
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;",
+    )
+    .unwrap();
+    conn.execute_batch(SCHEMA).unwrap();
+}
+
+/// Inserts `intakes` in one transaction, as `Vault::enroll_many` does: a client row, a lookup
+/// row keyed by the plaintext A-number, and one row per record holding its JSON.
+pub fn intake(conn: &mut Connection, counter: &mut u64, intakes: &[Intake]) {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    for intake in intakes {
+        *counter += 1;
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&counter.to_be_bytes());
+        id[8..].copy_from_slice(&(*counter).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+        tx.prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")
+            .unwrap()
+            .query_row([intake.identity.a_number.as_str().as_bytes()], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .unwrap();
+        tx.prepare_cached("INSERT INTO client (id, kek_version, wrapped_key, created_month) VALUES (?1, 0, ?2, ?3)")
+            .unwrap()
+            .execute(params![&id[..], &[0u8; 0][..], intake.enrollment.enrolled_on.month_label()])
+            .unwrap();
+        tx.prepare_cached("INSERT INTO lookup (digest, client_id) VALUES (?1, ?2)")
+            .unwrap()
+            .execute(params![intake.identity.a_number.as_str().as_bytes(), &id[..]])
+            .unwrap();
+        let records = [Record::Identity(intake.identity.clone()), Record::Enrollment(intake.enrollment.clone())]
+            .into_iter()
+            .chain(intake.records.iter().cloned());
+        for record in records {
+            let next: i64 =
+                tx.prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM record").unwrap().query_row([], |r| r.get(0)).unwrap();
+            let body = serde_json::to_vec(&record).unwrap();
+            tx.prepare_cached(
+                "INSERT INTO record (id, client_id, kind, created_month, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .unwrap()
+            .execute(params![next, &id[..], record.kind().as_str(), "2026-11", body])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// Finds a client by A-number through the index and parses its identity record.
+pub fn lookup(conn: &Connection, a_number: &str) -> Option<Record> {
+    let id: Vec<u8> = conn
+        .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")
+        .unwrap()
+        .query_row([a_number.as_bytes()], |r| r.get(0))
+        .optional()
+        .unwrap()?;
+    let body: Vec<u8> = conn
+        .prepare_cached("SELECT body FROM record WHERE client_id = ?1 AND kind = 'identity'")
+        .unwrap()
+        .query_row([&id], |r| r.get(0))
+        .unwrap();
+    Some(serde_json::from_slice(&body).unwrap())
+}
+
+/// Reads and parses every record, in the vault's scan order.
+pub fn scan(conn: &Connection) -> usize {
+    let mut stmt = conn
+        .prepare("SELECT r.client_id, r.id, r.kind, r.body FROM record r JOIN client c ON c.id = r.client_id ORDER BY r.client_id, r.id")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut n = 0;
+    while let Some(row) = rows.next().unwrap() {
+        let body: Vec<u8> = row.get(3).unwrap();
+        let record: Record = serde_json::from_slice(&body).unwrap();
+        std::hint::black_box(record);
+        n += 1;
+    }
+    n
+}
