@@ -131,12 +131,12 @@ impl ClientKey {
 
     /// The AEAD key (with its commitment) for one category of this client's data.
     pub(crate) fn category_key(&self, category: Category, alg: Algorithm) -> Result<SealingKey> {
+        // Hashing the context string is half the cost of a derivation; do it once per process.
+        static CATEGORY_HASHER: std::sync::LazyLock<blake3::Hasher> =
+            std::sync::LazyLock::new(|| blake3::Hasher::new_derive_key(CTX_CATEGORY));
         let mut okm = Zeroizing::new([0u8; 64]);
-        blake3::Hasher::new_derive_key(CTX_CATEGORY)
-            .update(self.expose())
-            .update(category.as_str().as_bytes())
-            .finalize_xof()
-            .fill(&mut okm[..]);
+        let mut hasher = CATEGORY_HASHER.clone();
+        hasher.update(self.expose()).update(category.as_str().as_bytes()).finalize_xof().fill(&mut okm[..]);
         SealingKey::from_okm(&okm, alg, 0).map_err(seal_err)
     }
 }

@@ -1241,17 +1241,27 @@ pub struct Intake {
     pub records: Vec<Record>,
 }
 
-/// Collects a record's sections as (category, plaintext JSON).
-#[derive(Default)]
-pub(crate) struct SectionWriter {
-    pub(crate) sections: Vec<(Category, Zeroizing<Vec<u8>>)>,
+/// Receives a record's sections one by one as (category, plaintext JSON). The JSON is written
+/// into one scratch buffer that is reused and zeroized, so no copy of a plaintext section is
+/// left behind in freed memory.
+pub(crate) struct SectionWriter<'a> {
+    scratch: Zeroizing<Vec<u8>>,
+    sink: &'a mut dyn FnMut(Category, &[u8]) -> Result<()>,
 }
 
-impl SectionWriter {
+impl<'a> SectionWriter<'a> {
+    pub(crate) fn new(sink: &'a mut dyn FnMut(Category, &[u8]) -> Result<()>) -> Self {
+        Self { scratch: Zeroizing::new(Vec::with_capacity(512)), sink }
+    }
+
     fn put<T: Serialize + ?Sized>(&mut self, category: Category, value: &T) -> Result<()> {
-        let json = serde_json::to_vec(value).map_err(|_| Error::input("a record field could not be serialized"))?;
-        self.sections.push((category, Zeroizing::new(json)));
-        Ok(())
+        // Each section overwrites the buffer from the start; the whole capacity is zeroized once,
+        // when the writer is dropped (zeroizing per section is byte-wise and costs more than the
+        // encryption).
+        self.scratch.clear();
+        serde_json::to_writer(&mut *self.scratch, value)
+            .map_err(|_| Error::input("a record field could not be serialized"))?;
+        (self.sink)(category, &self.scratch)
     }
 
     fn put_some<T: Serialize>(&mut self, category: Category, value: &Option<T>) -> Result<()> {

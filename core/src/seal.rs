@@ -13,10 +13,12 @@
 //!   and schema version, plus the header itself. A value copied to another row, client, category
 //!   or vault fails to open with [`SealError::Tag`].
 //! * **Commitment**: AES-GCM and ChaCha20-Poly1305 are not key-committing (one ciphertext can be
-//!   made to open under two chosen keys). The 32-byte commitment is a keyed BLAKE3 of a fixed
-//!   label under a second key derived alongside the AEAD key; it is checked, in constant time,
-//!   before the AEAD is run, so a value made under any other key is refused
-//!   ([`SealError::Commitment`]). This is the AWS Encryption SDK's remedy in BLAKE3 form. Because
+//!   made to open under two chosen keys). Each key is derived as 64 bytes of BLAKE3 output
+//!   (`derive_key` in XOF mode): the first 32 are the AEAD key, the last 32 the commitment. Two
+//!   keys with one commitment would be a BLAKE3 collision, and the commitment reveals nothing of
+//!   the AEAD key. It is checked, in constant time, before the AEAD is run, so a value made under
+//!   any other key is refused ([`SealError::Commitment`]). This is the AWS Encryption SDK's
+//!   remedy (a commitment derived with the data key) in BLAKE3 form. Because
 //!   the commitment depends on the key alone, it doubles as the key's identifier: a reader finds
 //!   the sections of a record it can open by commitment, and cannot even tell which category
 //!   the other sections belong to.
@@ -40,7 +42,6 @@ const HEADER_LEN: usize = 2 + 1 + 1 + 4 + COMMITMENT_LEN + NONCE_LEN;
 pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 
 const CTX_SEALING_KEYS: &str = "caseward v1 sealing keys from secret";
-const COMMIT_LABEL: &[u8] = b"caseward v1 key commitment";
 const AAD_LABEL: &[u8] = b"caseward v1 aad";
 
 /// The AEAD algorithm of a sealed value.
@@ -214,7 +215,10 @@ impl Aad<'_> {
 /// Built from 32 bytes of secret key material: an AEAD key and a commitment key are derived from
 /// it with `blake3::derive_key`, so the material itself is never used by two primitives.
 pub struct SealingKey {
-    aead: aead::LessSafeKey,
+    // The AES key schedule is built on first use: a reader matching sections by commitment
+    // derives many keys it never uses.
+    key: Zeroizing<[u8; 32]>,
+    aead: std::sync::OnceLock<aead::LessSafeKey>,
     commitment: [u8; COMMITMENT_LEN],
     algorithm: Algorithm,
     key_version: u32,
@@ -238,15 +242,24 @@ impl SealingKey {
     }
 
     /// Builds a key from 64 bytes already derived for this purpose: the first half is the AEAD
-    /// key, the second the commitment key.
+    /// key, the second the commitment.
     pub(crate) fn from_okm(okm: &[u8; 64], algorithm: Algorithm, key_version: u32) -> Result<Self, SealError> {
-        let (aead_key, commit_key) = okm.split_at(32);
-        let mut ck = Zeroizing::new([0u8; 32]);
-        ck.copy_from_slice(commit_key);
-        let commitment = *blake3::keyed_hash(&ck, COMMIT_LABEL).as_bytes();
+        let mut key = Zeroizing::new([0u8; 32]);
+        let mut commitment = [0u8; COMMITMENT_LEN];
+        let (k, c) = okm.split_at(32);
+        key.copy_from_slice(k);
+        commitment.copy_from_slice(c);
+        Ok(Self { key, aead: std::sync::OnceLock::new(), commitment, algorithm, key_version })
+    }
+
+    fn aead(&self) -> Result<&aead::LessSafeKey, SealError> {
+        if let Some(k) = self.aead.get() {
+            return Ok(k);
+        }
         // Both algorithms take 32-byte keys, so ring never rejects this one.
-        let unbound = aead::UnboundKey::new(algorithm.ring(), aead_key).map_err(|_| SealError::KeyRejected)?;
-        Ok(Self { aead: aead::LessSafeKey::new(unbound), commitment, algorithm, key_version })
+        let unbound =
+            aead::UnboundKey::new(self.algorithm.ring(), &self.key[..]).map_err(|_| SealError::KeyRejected)?;
+        Ok(self.aead.get_or_init(|| aead::LessSafeKey::new(unbound)))
     }
 
     /// The key's commitment: public, stable, and unique to this key.
@@ -261,31 +274,35 @@ impl SealingKey {
 
     /// Seals `plaintext` for the place `aad` describes.
     pub fn seal(&self, nonces: &mut NonceSource, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
-        let mut aad_buf = Vec::with_capacity(128);
-        self.seal_into(nonces, aad, plaintext, &mut aad_buf)
+        let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
+        self.seal_append(nonces, aad, plaintext, &mut Vec::with_capacity(128), &mut out)?;
+        Ok(out)
     }
 
-    /// As [`SealingKey::seal`], reusing a scratch buffer for the AAD.
-    pub(crate) fn seal_into(
+    /// As [`SealingKey::seal`], appending the sealed value to `out` and reusing a scratch
+    /// buffer for the AAD: sealing a record's sections straight into its body copies nothing.
+    pub(crate) fn seal_append(
         &self,
         nonces: &mut NonceSource,
         aad: &Aad<'_>,
         plaintext: &[u8],
         aad_buf: &mut Vec<u8>,
-    ) -> Result<Vec<u8>, SealError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
         let nonce = nonces.next()?;
-        let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
+        let start = out.len();
+        out.reserve(plaintext.len() + OVERHEAD);
         out.extend_from_slice(&MAGIC);
         out.push(FORMAT_VERSION);
         out.push(self.algorithm.id());
         out.extend_from_slice(&self.key_version.to_be_bytes());
         out.extend_from_slice(&self.commitment);
         out.extend_from_slice(&nonce);
-        aad.encode(&out, aad_buf);
+        aad.encode(out.get(start..).ok_or(SealError::Malformed)?, aad_buf);
         out.extend_from_slice(plaintext);
-        let (_, body) = out.split_at_mut(HEADER_LEN);
+        let body = out.get_mut(start + HEADER_LEN..).ok_or(SealError::Malformed)?;
         let tag = self
-            .aead
+            .aead()?
             .seal_in_place_separate_tag(
                 aead::Nonce::assume_unique_for_key(nonce),
                 aead::Aad::from(aad_buf.as_slice()),
@@ -293,7 +310,7 @@ impl SealingKey {
             )
             .map_err(|_| SealError::Random)?;
         out.extend_from_slice(tag.as_ref());
-        Ok(out)
+        Ok(())
     }
 
     /// Opens a sealed value. The commitment is checked before any decryption.
@@ -313,7 +330,7 @@ impl SealingKey {
         aad.encode(head, &mut aad_buf);
         let mut buf = Zeroizing::new(body.to_vec());
         let len = self
-            .aead
+            .aead()?
             .open_in_place(
                 aead::Nonce::assume_unique_for_key(header.nonce),
                 aead::Aad::from(aad_buf.as_slice()),

@@ -375,6 +375,7 @@ impl Vault {
     /// The client's identity record alone.
     pub fn identity(&self, client: ClientId) -> Result<Identity> {
         self.with(|inner| {
+            // Two indexed queries measured faster here than one join (BENCHMARKS.md).
             let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, inner.crypto.alg);
             let (id, body): (i64, Vec<u8>) = inner
@@ -829,24 +830,31 @@ fn section_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId, row: &'a [u8; 8
 /// Seals each section of a record under its category key and frames them:
 /// `version u8 | count u16 BE | (length u32 BE | sealed value)*`.
 fn seal_record(crypto: &mut Crypto, keys: &mut ClientKeys, id: i64, record: &Record) -> Result<Vec<u8>> {
-    let mut writer = SectionWriter::default();
-    record.write_sections(&mut writer)?;
     let row = id.to_be_bytes();
     let client = keys.client;
-    let count = u16::try_from(writer.sections.len()).map_err(|_| Error::input("too many sections"))?;
-    let mut body = Vec::with_capacity(3 + writer.sections.iter().map(|(_, p)| p.len() + 90).sum::<usize>());
+    let mut body = Vec::with_capacity(1024);
     body.push(BODY_VERSION);
-    body.extend_from_slice(&count.to_be_bytes());
+    body.extend_from_slice(&[0, 0]);
+    let mut count: u16 = 0;
     let mut aad_buf = Vec::with_capacity(160);
-    for (category, plaintext) in &writer.sections {
-        let key = keys.key(*category)?;
-        let aad = section_aad(&crypto.vault_id, &client, &row, *category);
-        let sealed = key
-            .seal_into(&mut crypto.nonces, &aad, plaintext, &mut aad_buf)
+    let Crypto { vault_id, nonces, .. } = crypto;
+    let mut sink = |category: Category, plaintext: &[u8]| -> Result<()> {
+        let key = keys.key(category)?;
+        let aad = section_aad(vault_id, &client, &row, category);
+        let len_at = body.len();
+        body.extend_from_slice(&[0; 4]);
+        key.seal_append(nonces, &aad, plaintext, &mut aad_buf, &mut body)
             .map_err(|e| Error::integrity("record", id, e))?;
-        let len = u32::try_from(sealed.len()).map_err(|_| Error::input("a section is too large"))?;
-        body.extend_from_slice(&len.to_be_bytes());
-        body.extend_from_slice(&sealed);
+        let len = u32::try_from(body.len() - len_at - 4).map_err(|_| Error::input("a section is too large"))?;
+        if let Some(slot) = body.get_mut(len_at..len_at + 4) {
+            slot.copy_from_slice(&len.to_be_bytes());
+        }
+        count = count.checked_add(1).ok_or_else(|| Error::input("too many sections"))?;
+        Ok(())
+    };
+    record.write_sections(&mut SectionWriter::new(&mut sink))?;
+    if let Some(slot) = body.get_mut(1..3) {
+        slot.copy_from_slice(&count.to_be_bytes());
     }
     Ok(body)
 }

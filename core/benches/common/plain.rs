@@ -20,7 +20,8 @@ CREATE INDEX record_by_client ON record (client_id, kind);
 /// Applies the vault's connection settings and schema to `conn`.
 pub fn init(conn: &Connection) {
     conn.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;",
+        "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;
+         PRAGMA cache_size = -16384;",
     )
     .unwrap();
     conn.execute_batch(SCHEMA).unwrap();
@@ -31,10 +32,12 @@ pub fn init(conn: &Connection) {
 pub fn intake(conn: &mut Connection, counter: &mut u64, intakes: &[Intake]) {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     for intake in intakes {
+        // Random 16-byte ids, as the vault uses (a sequential id would make the baseline's
+        // index inserts cheaper for a reason that has nothing to do with encryption).
         *counter += 1;
         let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&counter.to_be_bytes());
-        id[8..].copy_from_slice(&(*counter).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+        id[..8].copy_from_slice(&splitmix(*counter).to_le_bytes());
+        id[8..].copy_from_slice(&splitmix(!*counter).to_le_bytes());
         tx.prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")
             .unwrap()
             .query_row([intake.identity.a_number.as_str().as_bytes()], |r| r.get::<_, Vec<u8>>(0))
@@ -52,8 +55,11 @@ pub fn intake(conn: &mut Connection, counter: &mut u64, intakes: &[Intake]) {
             .into_iter()
             .chain(intake.records.iter().cloned());
         for record in records {
-            let next: i64 =
-                tx.prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM record").unwrap().query_row([], |r| r.get(0)).unwrap();
+            let next: i64 = tx
+                .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM record")
+                .unwrap()
+                .query_row([], |r| r.get(0))
+                .unwrap();
             let body = serde_json::to_vec(&record).unwrap();
             tx.prepare_cached(
                 "INSERT INTO record (id, client_id, kind, created_month, body) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -64,6 +70,13 @@ pub fn intake(conn: &mut Connection, counter: &mut u64, intakes: &[Intake]) {
         }
     }
     tx.commit().unwrap();
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Finds a client by A-number through the index and parses its identity record.
