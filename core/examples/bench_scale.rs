@@ -56,7 +56,13 @@ fn main() {
     match store.as_str() {
         "vault" => {
             let key = RawKey::from_bytes(&[9u8; 32]).unwrap();
-            let vault = Vault::create_with_key(&path, &key).unwrap();
+            // CW_BENCH_ALG=chacha20-poly1305 measures the other AEAD.
+            let algorithm = std::env::var("CW_BENCH_ALG")
+                .ok()
+                .and_then(|a| caseward::seal::Algorithm::from_name(&a))
+                .unwrap_or_default();
+            let options = VaultOptions { algorithm, ..Default::default() };
+            let vault = Vault::create_with_key_and_options(&path, &key, options).unwrap();
             for _ in 0..clients / BATCH {
                 let batch: Vec<_> = (0..BATCH).map(|_| synth.intake()).collect();
                 a_numbers.extend(batch.iter().map(|i| i.identity.a_number.as_str().to_owned()));
@@ -134,6 +140,10 @@ fn main() {
         other => panic!("unknown store {other}: use vault, plain or passphrase-open"),
     }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1_048_576.0;
+    let store = match std::env::var("CW_BENCH_ALG") {
+        Ok(a) if store == "vault" => format!("vault/{a}"),
+        _ => store,
+    };
     println!(
         "{{\"store\":\"{store}\",\"clients\":{clients},\"records\":{records},\"intake_records_per_s\":{:.0},\"lookups_per_s\":{:.0},\"scan_records_per_s\":{:.0},\"open_ms\":{:.2},\"file_mib\":{size:.0},\"peak_rss_mib\":{:.1}}}",
         records as f64 / intake_secs,
