@@ -1039,7 +1039,7 @@ impl Record {
     }
 
     /// Rebuilds a whole record from all its opened sections.
-    pub(crate) fn read_sections(kind: RecordKind, r: &SectionReader) -> Result<Self> {
+    pub(crate) fn read_sections(kind: RecordKind, r: &SectionReader<'_>) -> Result<Self> {
         use Category as C;
         Ok(match kind {
             RecordKind::Identity => {
@@ -1142,10 +1142,11 @@ impl Record {
     }
 
     /// The categories a record of this kind may contain: the keys a full read needs.
-    pub(crate) fn possible_categories(kind: RecordKind) -> Vec<Category> {
+    pub(crate) fn possible_categories(kind: RecordKind) -> &'static [Category] {
         use Category as C;
+        use ServiceKind as S;
         match kind {
-            RecordKind::Identity => vec![
+            RecordKind::Identity => &[
                 C::IdentifierAlienNumber,
                 C::IdentifierName,
                 C::IdentifierDob,
@@ -1159,7 +1160,7 @@ impl Record {
                 C::ContactPhone,
                 C::ContactEmail,
             ],
-            RecordKind::Enrollment => vec![
+            RecordKind::Enrollment => &[
                 C::ProgramSite,
                 C::ProgramEnrollment,
                 C::ProgramReferralSource,
@@ -1168,23 +1169,38 @@ impl Record {
                 C::ProgramExit,
                 C::RegimeVawaGrantee,
             ],
-            RecordKind::Household => vec![C::HouseholdComposition, C::HouseholdRelationship],
-            RecordKind::Address => vec![
+            RecordKind::Household => &[C::HouseholdComposition, C::HouseholdRelationship],
+            RecordKind::Address => &[
                 C::ContactAddress,
                 C::SafetyLocationConfidential,
                 C::ObligationAddressOfRecord,
                 C::ObligationAddressFiling,
             ],
-            RecordKind::CheckIn => vec![C::ObligationReportingNext, C::ObligationReportingAttendance],
-            RecordKind::Hearing => vec![C::ObligationCourtNext, C::LegalCase],
-            RecordKind::Service => vec![C::ServiceEvent],
-            RecordKind::Screening => vec![C::ScreeningTrafficking, C::ScreeningMentalHealth, C::ScreeningDv],
-            RecordKind::Referral => ServiceKind::ALL.into_iter().map(C::Referral).collect(),
-            RecordKind::Consent => vec![C::Consent],
-            RecordKind::Note => vec![C::NoteCase, C::HealthMentalPsychotherapyNote],
-            RecordKind::Legal => vec![C::LegalCase, C::LegalRepresentation, C::LegalRelief, C::LegalReliefProtected],
-            RecordKind::Health => vec![C::HealthMental, C::HealthSubstanceUse, C::HealthPhysical],
-            RecordKind::Departure => vec![C::DeparturePlan],
+            RecordKind::CheckIn => &[C::ObligationReportingNext, C::ObligationReportingAttendance],
+            RecordKind::Hearing => &[C::ObligationCourtNext, C::LegalCase],
+            RecordKind::Service => &[C::ServiceEvent],
+            RecordKind::Screening => &[C::ScreeningTrafficking, C::ScreeningMentalHealth, C::ScreeningDv],
+            RecordKind::Referral => &[
+                C::Referral(S::LegalOrientation),
+                C::Referral(S::LegalServices),
+                C::Referral(S::CulturalOrientation),
+                C::Referral(S::MentalHealth),
+                C::Referral(S::HealthEnrollment),
+                C::Referral(S::Itin),
+                C::Referral(S::Food),
+                C::Referral(S::Housing),
+                C::Referral(S::Language),
+                C::Referral(S::School),
+                C::Referral(S::Transport),
+                C::Referral(S::Employment),
+                C::Referral(S::Departure),
+                C::Referral(S::Reintegration),
+            ],
+            RecordKind::Consent => &[C::Consent],
+            RecordKind::Note => &[C::NoteCase, C::HealthMentalPsychotherapyNote],
+            RecordKind::Legal => &[C::LegalCase, C::LegalRepresentation, C::LegalRelief, C::LegalReliefProtected],
+            RecordKind::Health => &[C::HealthMental, C::HealthSubstanceUse, C::HealthPhysical],
+            RecordKind::Departure => &[C::DeparturePlan],
         }
     }
 }
@@ -1280,13 +1296,13 @@ impl<'a> SectionWriter<'a> {
     }
 }
 
-/// The opened sections of one record.
-pub(crate) struct SectionReader {
-    pub(crate) sections: BTreeMap<Category, Zeroizing<Vec<u8>>>,
+/// The opened sections of one record: plaintext slices of a buffer the caller zeroizes.
+pub(crate) struct SectionReader<'b> {
+    pub(crate) sections: BTreeMap<Category, &'b [u8]>,
     pub(crate) record: RecordId,
 }
 
-impl SectionReader {
+impl SectionReader<'_> {
     fn parse<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes)
             .map_err(|_| Error::corrupt("record", self.record, "a section does not hold the expected fields"))

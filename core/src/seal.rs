@@ -315,6 +315,21 @@ impl SealingKey {
 
     /// Opens a sealed value. The commitment is checked before any decryption.
     pub fn open(&self, aad: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        let mut buf = Zeroizing::new(sealed.to_vec());
+        let len = self.open_in_place(aad, &mut buf[..], &mut Vec::with_capacity(128))?.len();
+        buf.copy_within(HEADER_LEN..HEADER_LEN + len, 0);
+        buf.truncate(len);
+        Ok(buf)
+    }
+
+    /// Opens a sealed value where it lies, returning the plaintext as a part of `sealed`. The
+    /// caller owns the buffer and must zeroize it: it now holds plaintext.
+    pub(crate) fn open_in_place<'b>(
+        &self,
+        aad: &Aad<'_>,
+        sealed: &'b mut [u8],
+        aad_buf: &mut Vec<u8>,
+    ) -> Result<&'b [u8], SealError> {
         let header = Header::parse(sealed)?;
         if header.algorithm != self.algorithm {
             return Err(SealError::AlgorithmMismatch);
@@ -325,21 +340,13 @@ impl SealingKey {
         if !bool::from(header.commitment.ct_eq(&self.commitment)) {
             return Err(SealError::Commitment);
         }
-        let (head, body) = sealed.split_at(HEADER_LEN);
-        let mut aad_buf = Vec::with_capacity(128);
-        aad.encode(head, &mut aad_buf);
-        let mut buf = Zeroizing::new(body.to_vec());
-        let len = self
+        let (head, body) = sealed.split_at_mut(HEADER_LEN);
+        aad.encode(head, aad_buf);
+        let plaintext = self
             .aead()?
-            .open_in_place(
-                aead::Nonce::assume_unique_for_key(header.nonce),
-                aead::Aad::from(aad_buf.as_slice()),
-                &mut buf[..],
-            )
-            .map_err(|_| SealError::Tag)?
-            .len();
-        buf.truncate(len);
-        Ok(buf)
+            .open_in_place(aead::Nonce::assume_unique_for_key(header.nonce), aead::Aad::from(aad_buf.as_slice()), body)
+            .map_err(|_| SealError::Tag)?;
+        Ok(plaintext)
     }
 }
 

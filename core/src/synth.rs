@@ -149,6 +149,7 @@ pub enum InvalidKind {
 pub struct Synth {
     rng: fastrand::Rng,
     counter: u32,
+    offset: u64,
     today: Date,
 }
 
@@ -156,11 +157,9 @@ impl Synth {
     /// A generator whose output depends only on `seed`; "today" is fixed at 2026-10-15 so dates
     /// are reproducible too.
     pub fn new(seed: u64) -> Self {
-        Self {
-            rng: fastrand::Rng::with_seed(seed),
-            counter: 0,
-            today: Date::from_ymd(2026, 10, 15).unwrap_or_else(|_| Date::today()),
-        }
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let offset = rng.u64(..90_000_000);
+        Self { rng, counter: 0, offset, today: Date::from_ymd(2026, 10, 15).unwrap_or_else(|_| Date::today()) }
     }
 
     /// Skips `clients` A-numbers. A-numbers are unique within one generator and drawn from
@@ -191,11 +190,17 @@ impl Synth {
     pub fn a_number_text(&mut self) -> String {
         self.counter += 1;
         let n = u64::from(self.counter);
-        // Disjoint ranges per counter value keep every number unique; 1 in 5 is an older
-        // 8-digit number.
+        // Multiplying the count by a constant coprime to the range's size is a bijection on the
+        // range: every number is unique, and successive clients get unrelated numbers, as at a
+        // real provider (a monotone sequence would flatter a plaintext index in benchmarks).
+        // One in five is an older 8-digit number.
+        const SPREAD: u64 = 2_654_435_761;
         let eight = self.rng.u8(..5) == 0;
-        let value =
-            if eight { 10_000_000 + n * 37 + self.rng.u64(..37) } else { 201_000_000 + n * 37 + self.rng.u64(..37) };
+        let value = if eight {
+            10_000_000 + (n * SPREAD + self.offset) % 90_000_000
+        } else {
+            200_000_000 + (n * SPREAD + self.offset) % 700_000_000
+        };
         let digits = if eight { format!("{value:08}") } else { format!("{value:09}") };
         let grouped = |d: &str| {
             let cut = if d.len() == 9 { 3 } else { 2 };

@@ -365,7 +365,7 @@ impl Vault {
                 let body: Vec<u8> = row.get(2)?;
                 records.push(StoredRecord {
                     id: RecordId(id),
-                    record: open_record(&inner.crypto, &mut keys, id, kind, &body)?,
+                    record: open_record(&inner.crypto, &mut keys, id, kind, body)?,
                 });
             }
             Ok(ClientRecord { id: client, records })
@@ -384,7 +384,7 @@ impl Vault {
                 .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
                 .ok_or_else(|| Error::not_found(format!("identity of client {client}")))?;
-            match open_record(&inner.crypto, &mut keys, id, RecordKind::Identity, &body)? {
+            match open_record(&inner.crypto, &mut keys, id, RecordKind::Identity, body)? {
                 Record::Identity(i) => Ok(i),
                 _ => Err(Error::corrupt("record", id, "not an identity record")),
             }
@@ -462,7 +462,7 @@ impl Vault {
                     current = Some(ClientKeys::new(client, ck, inner.crypto.alg));
                 }
                 let keys = current.as_mut().ok_or_else(|| Error::corrupt("client", client, "client key missing"))?;
-                let record = open_record(&inner.crypto, keys, id, kind, &body)?;
+                let record = open_record(&inner.crypto, keys, id, kind, body)?;
                 f(client, StoredRecord { id: RecordId(id), record })?;
                 count += 1;
             }
@@ -859,43 +859,37 @@ fn seal_record(crypto: &mut Crypto, keys: &mut ClientKeys, id: i64, record: &Rec
     Ok(body)
 }
 
-/// Splits a record body into its sealed sections.
-pub(crate) fn split_body(id: i64, body: &[u8]) -> Result<Vec<&[u8]>> {
+/// Opens every section of a record with the client's keys and rebuilds it. The body is
+/// decrypted in place, then zeroized.
+fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind, body: Vec<u8>) -> Result<Record> {
+    let mut body = zeroize::Zeroizing::new(body);
     let bad = |problem| Error::corrupt("record", id, problem);
-    let (&version, rest) = body.split_first().ok_or_else(|| bad("empty record body"))?;
-    if version != BODY_VERSION {
-        return Err(bad("unknown record body version"));
-    }
-    let (count, mut rest) = rest.split_at_checked(2).ok_or_else(|| bad("truncated record body"))?;
-    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
-    let mut out = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        let (len, r) = rest.split_at_checked(4).ok_or_else(|| bad("truncated record body"))?;
-        let mut l = [0u8; 4];
-        l.copy_from_slice(len);
-        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
-        let (section, r) = r.split_at_checked(len).ok_or_else(|| bad("truncated record body"))?;
-        out.push(section);
-        rest = r;
-    }
-    if !rest.is_empty() {
-        return Err(bad("trailing bytes after the last section"));
-    }
-    Ok(out)
-}
-
-/// Opens every section of a record with the client's keys and rebuilds it.
-fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind, body: &[u8]) -> Result<Record> {
-    let sections = split_body(id, body)?;
     let row = id.to_be_bytes();
     let client = keys.client;
     let candidates = Record::possible_categories(kind);
+    let mut aad_buf = Vec::with_capacity(160);
     let mut reader = SectionReader { sections: std::collections::BTreeMap::new(), record: RecordId(id) };
-    for sealed in sections {
+    let (version, rest) = body.split_first_mut().ok_or_else(|| bad("empty record body"))?;
+    let version = *version;
+    if version != BODY_VERSION {
+        return Err(bad("unknown record body version"));
+    }
+    let (count, mut rest) = rest.split_at_mut_checked(2).ok_or_else(|| bad("truncated record body"))?;
+    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
+    for _ in 0..count {
+        let (len, tail) =
+            std::mem::take(&mut rest).split_at_mut_checked(4).ok_or_else(|| bad("truncated record body"))?;
+        let mut l = [0u8; 4];
+        l.copy_from_slice(len);
+        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
+        let (sealed, tail) = tail.split_at_mut_checked(len).ok_or_else(|| bad("truncated record body"))?;
+        rest = tail;
         let header = Header::parse(sealed).map_err(|e| Error::integrity("record", id, e))?;
+        // Commitments are public, so finding the section's key needs no constant-time compare;
+        // open_in_place checks the commitment again, in constant time, before decrypting.
         let mut matched = None;
-        for &category in &candidates {
-            if bool::from(keys.key(category)?.commitment().ct_eq(&header.commitment)) {
+        for &category in candidates {
+            if keys.key(category)?.commitment() == &header.commitment {
                 matched = Some(category);
                 break;
             }
@@ -903,10 +897,16 @@ fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind
         // No key of this client opens it: made under another key, or its commitment altered.
         let category = matched.ok_or_else(|| Error::integrity("record", id, SealError::Commitment))?;
         let aad = section_aad(&crypto.vault_id, &client, &row, category);
-        let plaintext = keys.key(category)?.open(&aad, sealed).map_err(|e| Error::integrity("record", id, e))?;
+        let plaintext = keys
+            .key(category)?
+            .open_in_place(&aad, sealed, &mut aad_buf)
+            .map_err(|e| Error::integrity("record", id, e))?;
         if reader.sections.insert(category, plaintext).is_some() {
-            return Err(Error::corrupt("record", id, "a category appears twice in one record"));
+            return Err(bad("a category appears twice in one record"));
         }
+    }
+    if !rest.is_empty() {
+        return Err(bad("trailing bytes after the last section"));
     }
     Record::read_sections(kind, &reader)
 }
