@@ -755,6 +755,10 @@ fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, intake: &Intake) -> Resu
     let mut keys = ClientKeys::new(client, ck, crypto.alg);
     insert_record(tx, crypto, &mut keys, &Record::Identity(intake.identity.clone()))?;
     insert_record(tx, crypto, &mut keys, &Record::Enrollment(intake.enrollment.clone()))?;
+    let legal = intake.records.iter().filter(|r| r.kind() == RecordKind::Legal).count();
+    if legal > 1 {
+        return Err(Error::input("an intake may carry at most one legal record"));
+    }
     for record in &intake.records {
         if record.kind().is_singular() && record.kind() != RecordKind::Legal {
             return Err(Error::input(format!(

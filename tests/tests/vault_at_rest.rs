@@ -189,3 +189,32 @@ fn debug_and_errors_carry_no_client_data() {
         }
     }
 }
+
+/// `enroll_many` is one transaction: one bad intake stores nothing, and the vault is unchanged.
+#[test]
+fn a_failed_batch_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(5)).unwrap();
+    let mut synth = caseward::synth::Synth::new(8);
+    vault.enroll(&synth.intake()).unwrap();
+
+    let good = synth.intake();
+    let mut two_legal = synth.intake();
+    let legal = synth.sensitive_records().remove(0);
+    two_legal.records.push(legal.clone());
+    two_legal.records.push(legal);
+    let err = vault.enroll_many([&good, &two_legal]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+
+    let mut identity_in_records = synth.intake();
+    identity_in_records.records.push(caseward::Record::Identity(identity_in_records.identity.clone()));
+    assert_eq!(vault.enroll_many([&good, &identity_in_records]).unwrap_err().kind(), ErrorKind::InvalidInput);
+
+    // A duplicate A-number later in the batch rolls back the earlier, valid intakes too.
+    assert_eq!(vault.enroll_many([&good, &good]).unwrap_err().kind(), ErrorKind::InvalidInput);
+
+    assert_eq!(vault.list_clients().unwrap().len(), 1);
+    assert_eq!(vault.find_by_a_number(good.identity.a_number.as_str()).unwrap(), None);
+    vault.enroll(&good).unwrap();
+    assert_eq!(vault.list_clients().unwrap().len(), 2);
+}

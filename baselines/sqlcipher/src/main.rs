@@ -53,8 +53,7 @@ fn main() {
         let mut rng = 12345u64;
         let t = Instant::now();
         for _ in 0..LOOKUPS {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let a = &a_numbers[(rng >> 33) as usize % a_numbers.len()];
+            let a = &a_numbers[plain::next_index(&mut rng, a_numbers.len())];
             std::hint::black_box(plain::lookup(&conn, a).unwrap());
         }
         let lookup_secs = t.elapsed().as_secs_f64();

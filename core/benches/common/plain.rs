@@ -72,6 +72,13 @@ pub fn intake(conn: &mut Connection, counter: &mut u64, intakes: &[Intake]) {
     tx.commit().unwrap();
 }
 
+/// The benchmarks' lookup order: a fixed linear congruential sequence of indexes below `n`, so
+/// every store is asked for the same clients in the same order.
+pub fn next_index(state: &mut u64, n: usize) -> usize {
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (*state >> 33) as usize % n
+}
+
 fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
