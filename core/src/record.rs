@@ -1,7 +1,7 @@
 //! The client record: typed records whose every field carries one category label.
 //!
 //! A record is stored as one row whose body holds one sealed *section* per category present,
-//! each under that client's key for that category. [`Sectioned`] is the map from a record's
+//! each under that client's key for that category. `Record::write_sections` is the map from a record's
 //! fields to its sections; it is the single place that decides which label a field carries, so a
 //! reviewer checks the labels here and nowhere else.
 //!

@@ -12,7 +12,7 @@
 //! * `cache_size=-16384` (16 MiB): random ids and blind-index digests spread inserts over whole
 //!   indexes; SQLite's default 2 MiB cache turned that into page reads and writes on every
 //!   insert. 16 MiB keeps a bulk intake of 100,000 clients well under 64 MiB of memory.
-//! * `trusted_schema=OFF` and the schema check in [`check_schema`]: a vault file crafted with a
+//! * `trusted_schema=OFF` and the schema check on open: a vault file crafted with a
 //!   trigger or view cannot run SQL in the application's context.
 
 use std::path::Path;
