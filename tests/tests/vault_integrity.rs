@@ -245,3 +245,25 @@ fn not_a_vault() {
     // Creating over an existing file is refused.
     assert_eq!(Vault::create_with_key(&path, &test_key(1)).unwrap_err().kind(), ErrorKind::Storage);
 }
+
+/// ChaCha20-Poly1305, selectable at creation, is recorded in the vault and used on reopen; a
+/// section re-labelled as AES is refused.
+#[test]
+fn chacha_vault_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.cwv");
+    let options = caseward::VaultOptions { algorithm: Algorithm::ChaCha20Poly1305, ..Default::default() };
+    let vault = Vault::create_with_key_and_options(&path, &test_key(4), options).unwrap();
+    let (intake, _) = canary_intake(3);
+    let client = vault.enroll(&intake).unwrap();
+    vault.close().unwrap();
+    let vault = Vault::open_with_key(&path, &test_key(4)).unwrap();
+    assert_eq!(vault.client_record(client).unwrap().identity(), Some(&intake.identity));
+    let conn = raw(&path);
+    let id = vault.list_records(client).unwrap()[0].0 .0;
+    let mut b = body(&conn, id);
+    assert_eq!(b[3 + 4 + 3], 2, "the first section's algorithm byte is ChaCha20-Poly1305");
+    b[3 + 4 + 3] = 1;
+    set_body(&conn, id, &b);
+    assert_eq!(vault.client_record(client).unwrap_err().kind(), ErrorKind::Integrity);
+}
