@@ -17,13 +17,11 @@
 
 use std::time::Instant;
 
-use caseward::synth::Synth;
 use caseward::{KdfParams, Passphrase, RawKey, Vault, VaultOptions};
 
 #[path = "../benches/common/plain.rs"]
 mod plain;
 
-const BATCH: usize = 1000;
 const LOOKUPS: usize = 20_000;
 
 fn peak_rss_mib() -> f64 {
@@ -44,10 +42,7 @@ fn main() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    let mut synth = Synth::new(1);
-    let mut a_numbers = Vec::with_capacity(clients);
-    let mut intake_secs = 0.0;
-    let (records, lookup_secs, scan_secs, open_ms);
+    let (records, intake_secs, lookup_secs, scan_secs, open_ms);
     match store.as_str() {
         "vault" => {
             let key = RawKey::from_bytes(&[9u8; 32]).unwrap();
@@ -58,25 +53,18 @@ fn main() {
                 .unwrap_or_default();
             let options = VaultOptions { algorithm, ..Default::default() };
             let vault = Vault::create_with_key_and_options(&path, &key, options).unwrap();
-            for _ in 0..clients / BATCH {
-                let batch: Vec<_> = (0..BATCH).map(|_| synth.intake()).collect();
-                a_numbers.extend(batch.iter().map(|i| i.identity.a_number.as_str().to_owned()));
-                let t = Instant::now();
-                vault.enroll_many(&batch).unwrap();
-                intake_secs += t.elapsed().as_secs_f64();
-            }
+            let (a_numbers, secs) = plain::drive_intake(clients, |batch| {
+                vault.enroll_many(batch).unwrap();
+            });
+            intake_secs = secs;
             vault.close().unwrap();
             let t = Instant::now();
             let vault = Vault::open_with_key(&path, &key).unwrap();
             open_ms = t.elapsed().as_secs_f64() * 1000.0;
-            let mut rng = 12345u64;
-            let t = Instant::now();
-            for _ in 0..LOOKUPS {
-                let a = &a_numbers[plain::next_index(&mut rng, a_numbers.len())];
+            lookup_secs = plain::drive_lookups(&a_numbers, LOOKUPS, |a| {
                 let id = vault.find_by_a_number(a).unwrap().unwrap();
                 std::hint::black_box(vault.identity(id).unwrap());
-            }
-            lookup_secs = t.elapsed().as_secs_f64();
+            });
             let t = Instant::now();
             records = vault
                 .scan(|_, r| {
@@ -90,25 +78,16 @@ fn main() {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             plain::init(&conn);
             let mut counter = 0;
-            for _ in 0..clients / BATCH {
-                let batch: Vec<_> = (0..BATCH).map(|_| synth.intake()).collect();
-                a_numbers.extend(batch.iter().map(|i| i.identity.a_number.as_str().to_owned()));
-                let t = Instant::now();
-                plain::intake(&mut conn, &mut counter, &batch);
-                intake_secs += t.elapsed().as_secs_f64();
-            }
+            let (a_numbers, secs) = plain::drive_intake(clients, |batch| plain::intake(&mut conn, &mut counter, batch));
+            intake_secs = secs;
             drop(conn);
             let t = Instant::now();
             let conn = rusqlite::Connection::open(&path).unwrap();
             conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384;").unwrap();
             open_ms = t.elapsed().as_secs_f64() * 1000.0;
-            let mut rng = 12345u64;
-            let t = Instant::now();
-            for _ in 0..LOOKUPS {
-                let a = &a_numbers[plain::next_index(&mut rng, a_numbers.len())];
+            lookup_secs = plain::drive_lookups(&a_numbers, LOOKUPS, |a| {
                 std::hint::black_box(plain::lookup(&conn, a).unwrap());
-            }
-            lookup_secs = t.elapsed().as_secs_f64();
+            });
             let t = Instant::now();
             records = plain::scan(&conn);
             scan_secs = t.elapsed().as_secs_f64();

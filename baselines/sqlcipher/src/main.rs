@@ -6,13 +6,11 @@
 
 use std::time::Instant;
 
-use caseward::synth::Synth;
 use rusqlite::Connection;
 
 #[path = "../../../core/benches/common/plain.rs"]
 mod plain;
 
-const BATCH: usize = 1000;
 const LOOKUPS: usize = 20_000;
 
 fn keyed(path: &std::path::Path, cache: bool) -> Connection {
@@ -37,26 +35,13 @@ fn main() {
         }
         let mut conn = keyed(&path, cache);
         plain::init(&conn);
-        let mut synth = Synth::new(1);
         let mut counter = 0u64;
-        let mut a_numbers = Vec::with_capacity(clients);
-        let mut intake_secs = 0.0;
-        for _ in 0..clients / BATCH {
-            let batch: Vec<_> = (0..BATCH).map(|_| synth.intake()).collect();
-            a_numbers.extend(batch.iter().map(|i| i.identity.a_number.as_str().to_owned()));
-            let t = Instant::now();
-            plain::intake(&mut conn, &mut counter, &batch);
-            intake_secs += t.elapsed().as_secs_f64();
-        }
+        let (a_numbers, intake_secs) = plain::drive_intake(clients, |batch| plain::intake(&mut conn, &mut counter, batch));
         drop(conn);
         let conn = keyed(&path, cache);
-        let mut rng = 12345u64;
-        let t = Instant::now();
-        for _ in 0..LOOKUPS {
-            let a = &a_numbers[plain::next_index(&mut rng, a_numbers.len())];
+        let lookup_secs = plain::drive_lookups(&a_numbers, LOOKUPS, |a| {
             std::hint::black_box(plain::lookup(&conn, a).unwrap());
-        }
-        let lookup_secs = t.elapsed().as_secs_f64();
+        });
         let t = Instant::now();
         let n = plain::scan(&conn);
         let scan_secs = t.elapsed().as_secs_f64();

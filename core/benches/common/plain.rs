@@ -3,6 +3,7 @@
 //! criterion benchmark in the workspace and the SQLCipher baseline crate in `baselines/`, so
 //! both compare against exactly this code.
 
+use caseward::synth::Synth;
 use caseward::{Intake, Record};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -116,4 +117,30 @@ pub fn scan(conn: &Connection) -> usize {
         n += 1;
     }
     n
+}
+
+/// Feeds `clients` synthetic clients (`Synth::new(1)`) to `intake` in batches of 1,000, timing
+/// only `intake`. Returns the clients' A-numbers and the seconds spent inside `intake`.
+pub fn drive_intake(clients: usize, mut intake: impl FnMut(&[Intake])) -> (Vec<String>, f64) {
+    let mut synth = Synth::new(1);
+    let mut a_numbers = Vec::with_capacity(clients);
+    let mut secs = 0.0;
+    for _ in 0..clients / 1000 {
+        let batch: Vec<_> = (0..1000).map(|_| synth.intake()).collect();
+        a_numbers.extend(batch.iter().map(|i| i.identity.a_number.as_str().to_owned()));
+        let t = std::time::Instant::now();
+        intake(&batch);
+        secs += t.elapsed().as_secs_f64();
+    }
+    (a_numbers, secs)
+}
+
+/// Times `n` lookups of `a_numbers` in the shared order; returns seconds.
+pub fn drive_lookups(a_numbers: &[String], n: usize, mut lookup: impl FnMut(&str)) -> f64 {
+    let mut state = 12345u64;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        lookup(&a_numbers[next_index(&mut state, a_numbers.len())]);
+    }
+    t.elapsed().as_secs_f64()
 }
