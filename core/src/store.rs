@@ -143,13 +143,12 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Upgrades an older schema in one transaction. Version 1 is the first; later versions add their
-/// steps here, each from `n` to `n + 1`.
+/// Upgrades an older schema, in one transaction, one step per version. Version 1 is the first
+/// schema, so no step exists yet and any older number is not a vault of ours; version 2 will add
+/// its step (and its fixture in `tests/fixtures`) here.
 fn migrate(conn: &Connection, from: u32) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
-    let current = from;
-    // No migrations exist yet: every released schema is version 1.
-    if current != SCHEMA_VERSION {
+    if from < 1 {
         return Err(Error::Storage(StorageProblem::NotAVault));
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
