@@ -236,14 +236,14 @@ impl Vault {
         Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned() })) }
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Option<Inner>>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
         // A panic while the lock was held cannot leave a transaction half-applied (SQLite rolls
         // back an open transaction), so a poisoned lock is safe to take over.
-        Ok(self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> Result<T>) -> Result<T> {
-        let mut guard = self.lock()?;
+        let mut guard = self.lock();
         let inner = guard.as_mut().ok_or_else(|| Error::input("the vault is closed"))?;
         f(inner)
     }
@@ -260,7 +260,7 @@ impl Vault {
     /// Closes the vault: the connection is closed and the keys are zeroized. Any call after this
     /// returns an error.
     pub fn close(&self) -> Result<()> {
-        let mut guard = self.lock()?;
+        let mut guard = self.lock();
         if let Some(inner) = guard.take() {
             inner.conn.close().map_err(|(_, e)| Error::from(e))?;
         }
