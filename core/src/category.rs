@@ -142,8 +142,11 @@ macro_rules! categories {
 categories! {
     /// Canonical A-number and the form it was entered in.
     IdentifierAlienNumber => "identifier.alien_number",
-    /// Name: verbatim DHS form, parts, aliases, preferred name.
+    /// Name: parts, the client's own verbatim form, aliases, preferred name.
     IdentifierName => "identifier.name",
+    /// The name exactly as on ICE/EOIR paperwork: the only name form an ICE notice may carry,
+    /// so it has its own key (see ARCHITECTURE.md).
+    IdentifierNameDhs => "identifier.name.dhs",
     /// Date of birth with its precision and provenance.
     IdentifierDob => "identifier.dob",
     /// ICE Subject ID (Form I-385) and other DHS ids.

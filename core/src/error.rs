@@ -60,6 +60,11 @@ pub enum StorageProblem {
         /// The schema version found in the file.
         found: u32,
     },
+    /// The vault has an older schema and must be opened with its key once to be upgraded.
+    Outdated {
+        /// The schema version found in the file.
+        found: u32,
+    },
     /// The vault's schema holds objects caseward never creates (a trigger, a view, a table).
     UnexpectedSchema {
         /// The kind and name of the first unexpected object.
@@ -93,6 +98,11 @@ impl fmt::Display for StorageProblem {
             Self::TooNew { found } => write!(
                 f,
                 "the vault has schema version {found}, newer than this caseward understands ({})",
+                crate::store::SCHEMA_VERSION
+            ),
+            Self::Outdated { found } => write!(
+                f,
+                "the vault has schema version {found}; open it once with its key to upgrade it to {}",
                 crate::store::SCHEMA_VERSION
             ),
             Self::UnexpectedSchema { object } => {
@@ -157,6 +167,13 @@ pub enum Error {
     /// The database or file system failed.
     #[error("storage: {0}")]
     Storage(StorageProblem),
+    /// The disclosure policy does not allow this output. The reason never names a fact about
+    /// the client that the audience may not learn.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// A policy file failed validation.
+    #[error("policy: {0}")]
+    Policy(crate::policy::PolicyError),
 }
 
 impl Error {
@@ -168,6 +185,8 @@ impl Error {
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::InvalidInput(_) | Self::InvalidIdentifier { .. } => ErrorKind::InvalidInput,
             Self::Storage(_) => ErrorKind::Storage,
+            Self::Denied(_) => ErrorKind::Denied,
+            Self::Policy(_) => ErrorKind::Policy,
         }
     }
 
@@ -181,6 +200,10 @@ impl Error {
 
     pub(crate) fn not_found(what: impl Into<String>) -> Self {
         Self::NotFound { what: what.into() }
+    }
+
+    pub(crate) fn denied(msg: impl Into<String>) -> Self {
+        Self::Denied(msg.into())
     }
 
     pub(crate) fn input(msg: impl Into<String>) -> Self {

@@ -419,6 +419,7 @@ pub struct Surname {
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PersonName {
     /// Exactly as on ICE/EOIR paperwork (the only form an ICE notice may carry).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub verbatim_dhs: String,
     /// As the client writes it, in its original script.
     #[serde(default, skip_serializing_if = "Option::is_none")]

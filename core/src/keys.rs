@@ -31,6 +31,7 @@ const CTX_CANARY: &str = "caseward v1 canary key";
 const CTX_KEK: &str = "caseward v1 key-encryption key";
 const CTX_BLIND_INDEX: &str = "caseward v1 blind index key";
 const CTX_CATEGORY: &str = "caseward v1 category key";
+const CTX_VAULT_META: &str = "caseward v1 vault metadata key";
 const CTX_KEYSTORE_IDENTITY: &str = "caseward v1 keystore age identity";
 
 /// 32 bytes of key material that zeroize on drop and cannot be printed or compared with `==`.
@@ -95,6 +96,12 @@ impl RootKey {
 
     pub(crate) fn kek(&self, version: u32, alg: Algorithm) -> Result<SealingKey> {
         SealingKey::derive(self.derive(CTX_KEK, &version.to_be_bytes()).expose(), alg, version).map_err(seal_err)
+    }
+
+    /// Seals vault-level metadata that must not be altered: the log head, the installed policy,
+    /// and the details of log entries that concern no client.
+    pub(crate) fn meta_key(&self, alg: Algorithm) -> Result<SealingKey> {
+        SealingKey::derive(self.derive(CTX_VAULT_META, &[]).expose(), alg, 0).map_err(seal_err)
     }
 
     pub(crate) fn blind_index_key(&self) -> BlindIndexKey {

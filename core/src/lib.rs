@@ -35,22 +35,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod category;
 pub mod error;
+pub mod firewall;
 pub mod identifier;
 pub mod keys;
+pub mod policy;
 pub mod record;
 pub mod seal;
 pub mod store;
 pub mod synth;
 pub mod vault;
 
+pub use audit::{LogHead, LogProblem, LogStatus};
 pub use category::{Category, ServiceKind};
 pub use error::{Error, ErrorKind, Location, Result, StorageProblem};
+pub use firewall::{ClientCopy, ClientView, IceAddress, IceNotice, PartnerReferral};
 pub use identifier::{
     AlienNumber, BirthDate, Date, DatePrecision, DateProvenance, InvalidIdentifier, PersonName, Surname, SurnameRole,
 };
 pub use keys::{EnvelopeKind, KdfParams, Passphrase, RawKey, RecoveryIdentity, RecoveryRecipient};
+pub use policy::{Audience, PartnerId, Policy, PolicyError, PolicyHash, Treatment};
 pub use record::{
     AddressEpisode, Arm, Attendance, CaseNote, CheckIn, ClientId, ClientRecord, ConsentRecord, DeparturePlan,
     Enrollment, Exit, ExitReason, Filing, Filings, ForeignDocument, HealthKind, HealthRecord, Hearing, HearingKind,
@@ -58,7 +64,7 @@ pub use record::{
     ProtectedReliefKind, Randomization, Record, RecordId, RecordKind, Referral, ReferralSource, ReferralStatus,
     Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
 };
-pub use vault::{EnvelopeInfo, Erasure, Vault, VaultOptions};
+pub use vault::{AddressConsent, EnvelopeInfo, Erasure, Vault, VaultOptions};
 
 /// The README's examples, compiled and run as doc tests so they cannot drift from the code.
 #[cfg(doctest)]

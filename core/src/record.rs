@@ -185,9 +185,9 @@ impl Identity {
 }
 
 #[derive(Serialize, Deserialize)]
-struct AlienNumberSection {
-    canonical: AlienNumber,
-    as_entered: String,
+pub(crate) struct AlienNumberSection {
+    pub(crate) canonical: AlienNumber,
+    pub(crate) as_entered: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -439,16 +439,16 @@ pub struct AddressEpisode {
 }
 
 #[derive(Serialize, Deserialize)]
-struct AddressHistorySection {
-    address: PostalAddress,
-    moved_on: Date,
-    until: Option<Date>,
+pub(crate) struct AddressHistorySection {
+    pub(crate) address: PostalAddress,
+    pub(crate) moved_on: Date,
+    pub(crate) until: Option<Date>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct AddressOfRecordSection {
-    address: PostalAddress,
-    reported_on: Date,
+pub(crate) struct AddressOfRecordSection {
+    pub(crate) address: PostalAddress,
+    pub(crate) reported_on: Date,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -496,11 +496,11 @@ pub struct CheckIn {
 }
 
 #[derive(Serialize, Deserialize)]
-struct CheckInSection {
-    date: Date,
-    time: Option<String>,
-    office: String,
-    modality: Modality,
+pub(crate) struct CheckInSection {
+    pub(crate) date: Date,
+    pub(crate) time: Option<String>,
+    pub(crate) office: String,
+    pub(crate) modality: Modality,
 }
 
 /// Type of court hearing.
@@ -543,11 +543,11 @@ pub struct Hearing {
 }
 
 #[derive(Serialize, Deserialize)]
-struct HearingSection {
-    date: Date,
-    time: Option<String>,
-    court: String,
-    kind: HearingKind,
+pub(crate) struct HearingSection {
+    pub(crate) date: Date,
+    pub(crate) time: Option<String>,
+    pub(crate) court: String,
+    pub(crate) kind: HearingKind,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,7 +940,10 @@ impl Record {
                     C::IdentifierAlienNumber,
                     &AlienNumberSection { canonical: i.a_number.clone(), as_entered: i.a_number_as_entered.clone() },
                 )?;
-                w.put(C::IdentifierName, &i.name)?;
+                // The DHS verbatim form has its own key, so the ICE path can read it and nothing
+                // else of the name.
+                w.put(C::IdentifierNameDhs, &i.name.verbatim_dhs)?;
+                w.put(C::IdentifierName, &PersonName { verbatim_dhs: String::new(), ..i.name.clone() })?;
                 w.put_some(C::IdentifierDob, &i.dob)?;
                 w.put_some(C::IdentifierIceSubject, &i.ice_subject_id)?;
                 w.put_some(C::IdentifierTax, &i.tax_id)?;
@@ -1047,10 +1050,16 @@ impl Record {
                 let lang: Option<LanguageSection> = r.opt(C::DemographicLanguage)?;
                 let (languages, interpreter_needed) =
                     lang.map_or((Vec::new(), false), |l| (l.languages, l.interpreter_needed));
+                let mut name: PersonName = r.get(C::IdentifierName)?;
+                // Records written before the DHS form had its own section (schema 1) keep it
+                // inside the name section; the open-time upgrade rewrites them.
+                if let Some(dhs) = r.opt(C::IdentifierNameDhs)? {
+                    name.verbatim_dhs = dhs;
+                }
                 Self::Identity(Identity {
                     a_number: a.canonical,
                     a_number_as_entered: a.as_entered,
-                    name: r.get(C::IdentifierName)?,
+                    name,
                     dob: r.opt(C::IdentifierDob)?,
                     ice_subject_id: r.opt(C::IdentifierIceSubject)?,
                     tax_id: r.opt(C::IdentifierTax)?,
@@ -1148,6 +1157,7 @@ impl Record {
         match kind {
             RecordKind::Identity => &[
                 C::IdentifierAlienNumber,
+                C::IdentifierNameDhs,
                 C::IdentifierName,
                 C::IdentifierDob,
                 C::IdentifierIceSubject,

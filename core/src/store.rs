@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result, StorageProblem};
 
 /// The schema version this crate writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// SQLite's application id for caseward files ("CWV1"), so `file` and SQLite tools can tell a
 /// vault from another database.
@@ -66,6 +66,23 @@ CREATE TABLE record (
 CREATE INDEX record_by_client ON record (client_id, kind);
 ";
 
+/// Schema 2 adds the disclosure log (see `audit`). Hashes and ids are checked for length, so a
+/// malformed row is refused at write time and reported, not misparsed, at verify time.
+const SCHEMA_V2_STEP: &str = "
+CREATE TABLE disclosure_log (
+    seq       INTEGER PRIMARY KEY CHECK (seq > 0),
+    at        INTEGER NOT NULL,
+    event     TEXT NOT NULL,
+    audience  TEXT NOT NULL,
+    client_id BLOB CHECK (client_id IS NULL OR length(client_id) = 16),
+    policy    BLOB NOT NULL CHECK (length(policy) = 32),
+    output    BLOB NOT NULL CHECK (length(output) = 32),
+    detail    BLOB NOT NULL,
+    prev      BLOB NOT NULL CHECK (length(prev) = 32),
+    hash      BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+";
+
 /// Every object the v1 schema has, as (type, name). Anything else in a file is refused.
 const EXPECTED_V1: &[(&str, &str)] = &[
     ("table", "meta"),
@@ -77,6 +94,7 @@ const EXPECTED_V1: &[(&str, &str)] = &[
     ("index", "lookup_by_client"),
     ("table", "record"),
     ("index", "record_by_client"),
+    ("table", "disclosure_log"),
 ];
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -111,6 +129,7 @@ pub(crate) fn create(path: &Path) -> Result<Connection> {
     configure(&conn)?;
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA_V1)?;
+    tx.execute_batch(SCHEMA_V2_STEP)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -143,17 +162,47 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Upgrades an older schema, in one transaction, one step per version. Version 1 is the first
-/// schema, so no step exists yet and any older number is not a vault of ours; version 2 will add
-/// its step (and its fixture in `tests/fixtures`) here.
+/// Upgrades an older schema, in one transaction, one step per version. The steps that need keys
+/// (re-sealing records into a new layout) run when the vault is unlocked: see `Vault::open`.
 fn migrate(conn: &Connection, from: u32) -> Result<()> {
     let tx = conn.unchecked_transaction()?;
     if from < 1 {
         return Err(Error::Storage(StorageProblem::NotAVault));
     }
+    if from < 2 {
+        tx.execute_batch(SCHEMA_V2_STEP)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+/// Opens a vault file read-only, for keyless checks (`caseward audit verify`). The schema is
+/// checked as on a normal open; an older schema is refused rather than migrated, since nothing
+/// may be written.
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        return Err(Error::not_found("no vault file at that path"));
+    }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| match Error::from(e) {
+        Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
+        other => other,
+    })?;
+    if app_id != APPLICATION_ID {
+        return Err(Error::Storage(StorageProblem::NotAVault));
+    }
+    conn.execute_batch("PRAGMA trusted_schema = OFF;")?;
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != SCHEMA_VERSION {
+        return Err(Error::Storage(if version > SCHEMA_VERSION {
+            StorageProblem::TooNew { found: version }
+        } else {
+            StorageProblem::Outdated { found: version }
+        }));
+    }
+    check_schema(&conn)?;
+    Ok(conn)
 }
 
 /// Refuses a file whose schema holds any object caseward does not create: triggers and views

@@ -11,15 +11,19 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use subtle::ConstantTimeEq;
 
+use crate::audit::{self, Event, LogEntry, LogHead, LogProblem, LogStatus, NewEntry};
 use crate::category::Category;
 use crate::error::{Error, Result};
+use crate::firewall::{self, CategoryReader, ClientCopy, ClientView, Gate, IceNotice, PartnerReferral, SealedRecord};
 use crate::identifier::{AlienNumber, Date};
 use crate::keys::{
     self, BlindIndexKey, ClientKey, EnvelopeKind, KdfParams, NewEnvelope, Passphrase, RawKey, RecoveryIdentity,
     RecoveryRecipient, RootKey, Unlock,
 };
+use crate::policy::{Audience, PartnerId, Policy, PolicyHash};
 use crate::record::{
-    ClientId, ClientRecord, Identity, Intake, Record, RecordId, RecordKind, SectionReader, SectionWriter, StoredRecord,
+    ClientId, ClientRecord, ConsentRecord, Identity, Intake, Record, RecordId, RecordKind, SectionReader,
+    SectionWriter, StoredRecord,
 };
 use crate::seal::{Aad, Algorithm, Header, NonceSource, SealError, SealingKey};
 use crate::store;
@@ -28,6 +32,23 @@ const CANARY: &[u8] = b"caseward vault canary v1";
 /// The layout version of a record body; bound into every section's AAD.
 const BODY_VERSION: u8 = 1;
 const NO_CLIENT: [u8; 16] = [0u8; 16];
+/// The layout of vault-level sealed values (canary, wrapped client keys, metadata, log details),
+/// bound into their AAD. It is not the SQLite schema version: adding a table must not make every
+/// existing value fail to open.
+const VALUE_LAYOUT: u32 = 1;
+/// The record layout: 2 gives the DHS form of a name its own section (and key), so the ICE
+/// reader can open it without opening the rest of the name. Vaults at layout 1 are upgraded
+/// when first unlocked.
+const LAYOUT: u8 = 2;
+
+/// The client's consent to send their address of record to ICE, given for one notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressConsent {
+    /// No consent: the notice says the client reports their address directly.
+    Withheld,
+    /// The client consented, for this notice, to the address of record and its filings.
+    GivenForThisNotice,
+}
 
 /// Options chosen when a vault is created.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,6 +97,7 @@ struct Inner {
     conn: rusqlite::Connection,
     crypto: Crypto,
     path: PathBuf,
+    policy: Policy,
 }
 
 /// The unlocked key material and what is derived from it.
@@ -86,6 +108,7 @@ struct Crypto {
     kek_version: u32,
     kek: SealingKey,
     blind: BlindIndexKey,
+    meta_key: SealingKey,
     nonces: NonceSource,
 }
 
@@ -129,21 +152,23 @@ impl Vault {
                 .canary_key(crypto.alg)?
                 .seal(&mut NonceSource::new(), &canary_aad(&vault_id), CANARY)
                 .map_err(|e| Error::integrity("meta", "canary", e))?;
-            let meta: [(&str, Vec<u8>); 4] = [
+            let meta: [(&str, Vec<u8>); 5] = [
                 ("vault_id", vault_id.to_vec()),
                 ("algorithm", crypto.alg.name().as_bytes().to_vec()),
                 ("kek_version", 0u32.to_be_bytes().to_vec()),
                 ("canary", canary),
+                ("layout", vec![LAYOUT]),
             ];
             for (name, value) in meta {
                 tx.execute("INSERT INTO meta (name, value) VALUES (?1, ?2)", params![name, value])?;
             }
             insert_envelope(&tx, &envelope)?;
+            write_sealed_head(&tx, &crypto, None)?;
             tx.commit()?;
             Ok(crypto)
         })();
         match result {
-            Ok(crypto) => Ok(Self::from_parts(conn, crypto, path)),
+            Ok(crypto) => Ok(Self::from_parts(conn, crypto, path, Policy::default_policy()?)),
             Err(e) => {
                 // Only a file we created a moment ago, holding no client data, is removed.
                 drop(conn);
@@ -228,12 +253,14 @@ impl Vault {
         if !bool::from(opened.as_slice().ct_eq(CANARY)) {
             return Err(Error::WrongKey("the key opens an envelope, but not this vault's canary"));
         }
-        let crypto = Crypto::new(root, vault_id, alg, kek_version)?;
-        Ok(Self::from_parts(conn, crypto, path))
+        let mut crypto = Crypto::new(root, vault_id, alg, kek_version)?;
+        upgrade_layout(&conn, &mut crypto)?;
+        let policy = load_policy(&conn, &crypto)?;
+        Ok(Self::from_parts(conn, crypto, path, policy))
     }
 
-    fn from_parts(conn: rusqlite::Connection, crypto: Crypto, path: &Path) -> Self {
-        Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned() })) }
+    fn from_parts(conn: rusqlite::Connection, crypto: Crypto, path: &Path, policy: Policy) -> Self {
+        Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned(), policy })) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
@@ -252,6 +279,15 @@ impl Vault {
         self.with(|inner| {
             let tx = inner.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx, &mut inner.crypto)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn write_p<T>(&self, f: impl FnOnce(&Transaction<'_>, &mut Crypto, &mut Policy) -> Result<T>) -> Result<T> {
+        self.with(|inner| {
+            let tx = inner.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx, &mut inner.crypto, &mut inner.policy)?;
             tx.commit()?;
             Ok(out)
         })
@@ -299,6 +335,9 @@ impl Vault {
     /// Adds a record to a client. Identity, enrollment and legal status are one per client:
     /// update those with [`Vault::update_record`].
     pub fn add_record(&self, client: ClientId, record: &Record) -> Result<RecordId> {
+        if record.kind() == RecordKind::Consent {
+            return Err(Error::input("record consents with grant_consent, so that they are logged"));
+        }
         self.write(|tx, crypto| {
             let ck = load_client_key(tx, crypto, client)?;
             let kind = record.kind();
@@ -332,6 +371,9 @@ impl Vault {
                 )
                 .optional()?;
             let kind = kind.ok_or_else(|| Error::not_found(format!("record {id} of client {client}")))?;
+            if kind == RecordKind::Consent.as_str() {
+                return Err(Error::input("a consent is changed only by revoke_consent, so that it is logged"));
+            }
             if kind != record.kind().as_str() {
                 return Err(Error::input(format!(
                     "record {id} is a {kind} record; it cannot become a {}",
@@ -477,7 +519,7 @@ impl Vault {
     /// one transaction. Records are not re-encrypted (their keys do not change), so this is
     /// fast; the blind index is derived from the root and keeps working.
     pub fn rotate_keys(&self) -> Result<u32> {
-        self.write(|tx, crypto| {
+        self.write_p(|tx, crypto, policy| {
             let next = crypto.kek_version.checked_add(1).ok_or_else(|| Error::input("the key version is exhausted"))?;
             let new_kek = crypto.root.kek(next, crypto.alg)?;
             let rows: Vec<(Vec<u8>, u32, Vec<u8>)> = tx
@@ -497,6 +539,8 @@ impl Vault {
             tx.execute("UPDATE meta SET value = ?1 WHERE name = 'kek_version'", [next.to_be_bytes().to_vec()])?;
             crypto.kek = new_kek;
             crypto.kek_version = next;
+            let detail = serde_json::json!({ "kek_version": next });
+            log(tx, crypto, policy.hash(), Event::KeyRotation, "", None, None, [0; 32], &detail)?;
             Ok(next)
         })
         .inspect_err(|_| {
@@ -593,6 +637,217 @@ impl Vault {
     }
 
     // -----------------------------------------------------------------------------------------
+    // Disclosure (the firewall's outputs; each is logged in the transaction that builds it)
+
+    /// The hash of the disclosure policy in force (the shipped default until another is
+    /// installed).
+    pub fn policy_hash(&self) -> Result<PolicyHash> {
+        self.with(|inner| Ok(inner.policy.hash()))
+    }
+
+    /// Installs a validated policy (with its overlays): it governs every disclosure from now on.
+    /// The change is logged with the old and the new hash.
+    pub fn install_policy(&self, policy: &Policy) -> Result<()> {
+        self.write_p(|tx, crypto, current| {
+            let stored = serde_json::to_vec(&policy.sources())
+                .map_err(|_| Error::input("the policy could not be serialized"))?;
+            let sealed = crypto
+                .meta_key
+                .seal(&mut crypto.nonces, &meta_aad(&crypto.vault_id, "policy"), &stored)
+                .map_err(|e| Error::integrity("meta", "policy", e))?;
+            tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('policy', ?1)", [sealed])?;
+            let detail = serde_json::json!({ "from": current.hash().to_string(), "to": policy.hash().to_string() });
+            log(tx, crypto, policy.hash(), Event::PolicyChange, "", None, None, [0; 32], &detail)?;
+            *current = policy.clone();
+            Ok(())
+        })
+    }
+
+    /// What may go to ICE about a client: the floor of DESIGN 7 and nothing else, built from a
+    /// reader that holds only the floor keys, and logged in the same transaction.
+    ///
+    /// The address of record (with its filing confirmations) is included only with the
+    /// client's consent for this notice, and never for a confidential location; otherwise the
+    /// notice says the client reports their address directly. A client with protected relief
+    /// (VAWA/T/U) or served under a VAWA-grantee program gets no notice: `Denied`, with a
+    /// message that does not say why.
+    pub fn ice_notice(&self, client: ClientId, consent: AddressConsent) -> Result<IceNotice> {
+        self.ice_notice_on(client, consent, Date::today())
+    }
+
+    /// [`Vault::ice_notice`] as of a given day (the "next" check-in and hearing are on or
+    /// after it).
+    pub fn ice_notice_on(&self, client: ClientId, consent: AddressConsent, today: Date) -> Result<IceNotice> {
+        self.write_p(|tx, crypto, policy| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let rows = sealed_rows(tx, client)?;
+            let gate = {
+                let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, Gate::categories())?;
+                Gate::read(&reader, &rows)?
+            };
+            let allow = firewall::ice_allowance(policy, &gate, consent == AddressConsent::GivenForThisNotice)?;
+            // From here on, only the floor keys this notice may use exist.
+            let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, allow.categories())?;
+            drop(ck);
+            let (notice, disclosed) = firewall::build_ice_notice(&reader, &rows, allow, &gate.confidential, today)?;
+            let output = *blake3::hash(notice.to_json()).as_bytes();
+            let detail = serde_json::json!({ "audience": "ice", "categories": disclosed });
+            log_for_client(tx, crypto, policy.hash(), "ice", client, output, &detail)?;
+            Ok(notice)
+        })
+    }
+
+    /// A reader holding exactly the keys an ICE notice may use (the floor), for reviewers and
+    /// tests: it cannot open any other category, and says so.
+    pub fn ice_reader(&self, client: ClientId) -> Result<CategoryReader> {
+        self.with(|inner| {
+            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
+            CategoryReader::new(
+                client,
+                inner.crypto.vault_id,
+                &ck,
+                inner.crypto.alg,
+                firewall::ICE_FLOOR.map(|(c, _)| c),
+            )
+        })
+    }
+
+    /// A client's records as stored (sealed), for a [`CategoryReader`].
+    pub fn sealed_records(&self, client: ClientId) -> Result<Vec<SealedRecord>> {
+        self.with(|inner| {
+            ensure_client(&inner.conn, client)?;
+            sealed_rows(&inner.conn, client)
+        })
+    }
+
+    /// A client's record as `audience` may see it under the policy in force, logged. Board,
+    /// funder and evaluator receive reports, and ICE an [`IceNotice`]; for them this is `Denied`.
+    pub fn client_view(&self, client: ClientId, audience: &Audience) -> Result<ClientView> {
+        self.client_view_on(client, audience, Date::today())
+    }
+
+    /// [`Vault::client_view`] with consents judged as of `today`.
+    pub fn client_view_on(&self, client: ClientId, audience: &Audience, today: Date) -> Result<ClientView> {
+        self.write_p(|tx, crypto, policy| view_in(tx, crypto, policy, client, audience, today))
+    }
+
+    /// The client's own copy of their record (right of access), logged.
+    pub fn client_copy(&self, client: ClientId) -> Result<ClientCopy> {
+        self.client_view(client, &Audience::Client).map(ClientCopy)
+    }
+
+    /// What `partner` may receive: only the categories that an active consent of the client
+    /// names for that partner. `Denied` when no active consent names the partner.
+    pub fn partner_referral(&self, client: ClientId, partner: &PartnerId) -> Result<PartnerReferral> {
+        self.partner_referral_on(client, partner, Date::today())
+    }
+
+    /// [`Vault::partner_referral`] with consents judged as of `today`.
+    pub fn partner_referral_on(&self, client: ClientId, partner: &PartnerId, today: Date) -> Result<PartnerReferral> {
+        let audience = Audience::Partner(partner.clone());
+        self.write_p(|tx, crypto, policy| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let rows = sealed_rows(tx, client)?;
+            let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, [Category::Consent])?;
+            if firewall::consented(&reader, &rows, &audience.to_string(), today)?.is_empty() {
+                return Err(Error::denied(format!("no active consent names {audience}")));
+            }
+            view_in(tx, crypto, policy, client, &audience, today).map(PartnerReferral)
+        })
+    }
+
+    /// Records a consent (recipient `partner:<id>`, categories, start and expiry) and logs it.
+    pub fn grant_consent(&self, client: ClientId, consent: &ConsentRecord) -> Result<RecordId> {
+        let recipient: Audience = consent.recipient.parse()?;
+        if !matches!(recipient, Audience::Partner(_)) {
+            return Err(Error::input(
+                "a stored consent names a partner (partner:<id>); ICE address consent is given per notice",
+            ));
+        }
+        if consent.categories.is_empty() {
+            return Err(Error::input("a consent names at least one category"));
+        }
+        if consent.expires_on < consent.signed_on {
+            return Err(Error::input("a consent cannot expire before it is signed"));
+        }
+        self.write_p(|tx, crypto, policy| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            let id = insert_record(tx, crypto, &mut keys, &Record::Consent(consent.clone()))?;
+            let detail = serde_json::json!({
+                "recipient": consent.recipient, "categories": consent.categories, "record": id,
+                "signed_on": consent.signed_on, "expires_on": consent.expires_on,
+            });
+            log_with_key(tx, crypto, policy.hash(), Event::ConsentGranted, "", client, &keys.key, [0; 32], &detail)?;
+            Ok(id)
+        })
+    }
+
+    /// Revokes a consent at once: the next disclosure no longer sees it. Logged.
+    pub fn revoke_consent(&self, client: ClientId, consent: RecordId) -> Result<()> {
+        self.write_p(|tx, crypto, policy| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            let body: Vec<u8> = tx
+                .query_row(
+                    "SELECT body FROM record WHERE id = ?1 AND client_id = ?2 AND kind = 'consent'",
+                    params![consent.0, client.as_bytes()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("consent {consent} of client {client}")))?;
+            let Record::Consent(mut c) = open_record(crypto, &mut keys, consent.0, RecordKind::Consent, body)? else {
+                return Err(Error::corrupt("record", consent, "not a consent record"));
+            };
+            if c.revoked_on.is_some() {
+                return Err(Error::input(format!("consent {consent} is already revoked")));
+            }
+            c.revoked_on = Some(Date::today());
+            let sealed = seal_record(crypto, &mut keys, consent.0, &Record::Consent(c.clone()))?;
+            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![sealed, consent.0])?;
+            let detail = serde_json::json!({ "recipient": c.recipient, "record": consent });
+            log_with_key(tx, crypto, policy.hash(), Event::ConsentRevoked, "", client, &keys.key, [0; 32], &detail)
+        })
+    }
+
+    /// Verifies the disclosure log: the hash chain, the witness if one is given, and the head
+    /// this vault keeps sealed under its own key (which catches a truncated tail even without
+    /// a witness).
+    pub fn verify_log(&self, witness: Option<&LogHead>) -> Result<LogStatus> {
+        self.with(|inner| {
+            let status = audit::verify(&inner.conn, witness)?;
+            let LogStatus::Intact { head, .. } = &status else { return Ok(status) };
+            let sealed = read_sealed_head(&inner.conn, &inner.crypto)?;
+            if sealed != *head {
+                let seq = sealed.map_or(0, |h| h.seq);
+                return Ok(LogStatus::Broken { seq, problem: LogProblem::HeadMismatch });
+            }
+            Ok(status)
+        })
+    }
+
+    /// The newest log entry: the witness a report carries.
+    pub fn log_head(&self) -> Result<Option<LogHead>> {
+        self.with(|inner| audit::head(&inner.conn))
+    }
+
+    /// Every log entry with its detail opened where the key still exists (an erased client's
+    /// details are gone with its key: `None`).
+    pub fn read_log(&self) -> Result<Vec<(LogEntry, Option<serde_json::Value>)>> {
+        self.with(|inner| {
+            let mut out = Vec::new();
+            for e in audit::entries(&inner.conn)? {
+                let e = e.map_err(|seq| {
+                    Error::corrupt("disclosure_log", seq, "a column holds a value of the wrong shape")
+                })?;
+                let detail = open_detail(&inner.conn, &inner.crypto, &e)?;
+                out.push((e, detail));
+            }
+            Ok(out)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Erasure
 
     /// Crypto-shreds a client.
@@ -609,13 +864,17 @@ impl Vault {
     /// is still deleted and [`Erasure::residue_cleared`] is `false`: call
     /// [`Vault::clear_residue`] until it succeeds.
     pub fn erase_client(&self, client: ClientId) -> Result<Erasure> {
-        let records_deleted = self.write(|tx, _| {
+        let records_deleted = self.write_p(|tx, crypto, policy| {
             let n: i64 =
                 tx.query_row("SELECT count(*) FROM record WHERE client_id = ?1", [client.as_bytes()], |r| r.get(0))?;
             let deleted = tx.execute("DELETE FROM client WHERE id = ?1", [client.as_bytes()])?;
             if deleted == 0 {
                 return Err(Error::not_found(format!("client {client}")));
             }
+            // The log keeps only the fact: the detail is sealed under the vault key and says
+            // nothing about the client.
+            let detail = serde_json::json!({ "records_deleted": n });
+            log(tx, crypto, policy.hash(), Event::Erasure, "", Some(client), None, [0; 32], &detail)?;
             Ok(usize::try_from(n).unwrap_or(0))
         })?;
         let residue_cleared = self.clear_residue().is_ok();
@@ -642,6 +901,7 @@ impl Crypto {
         Ok(Self {
             kek: root.kek(kek_version, alg)?,
             blind: root.blind_index_key(),
+            meta_key: root.meta_key(alg)?,
             root,
             vault_id,
             alg,
@@ -657,14 +917,7 @@ fn current_kek_version(conn: &rusqlite::Connection) -> Result<u32> {
 }
 
 fn canary_aad(vault_id: &[u8; 16]) -> Aad<'_> {
-    Aad {
-        vault: vault_id,
-        table: "meta",
-        row: b"canary",
-        client: &NO_CLIENT,
-        category: "canary",
-        schema: store::SCHEMA_VERSION,
-    }
+    Aad { vault: vault_id, table: "meta", row: b"canary", client: &NO_CLIENT, category: "canary", schema: VALUE_LAYOUT }
 }
 
 fn client_key_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId) -> Aad<'a> {
@@ -674,7 +927,7 @@ fn client_key_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId) -> Aad<'a> {
         row: client.as_bytes(),
         client: client.as_bytes(),
         category: "client_key",
-        schema: store::SCHEMA_VERSION,
+        schema: VALUE_LAYOUT,
     }
 }
 
@@ -820,7 +1073,12 @@ impl ClientKeys {
     }
 }
 
-fn section_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId, row: &'a [u8; 8], category: Category) -> Aad<'a> {
+pub(crate) fn section_aad<'a>(
+    vault_id: &'a [u8; 16],
+    client: &'a ClientId,
+    row: &'a [u8; 8],
+    category: Category,
+) -> Aad<'a> {
     Aad {
         vault: vault_id,
         table: "record",
@@ -913,4 +1171,251 @@ fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind
         return Err(bad("trailing bytes after the last section"));
     }
     Record::read_sections(kind, &reader)
+}
+
+/// Splits a record body into its sealed sections: `version u8 | count u16 | (len u32 | sealed)*`.
+pub(crate) fn split_sections(body: &[u8], id: i64) -> Result<Vec<&[u8]>> {
+    let bad = |problem| Error::corrupt("record", id, problem);
+    let (&version, rest) = body.split_first().ok_or_else(|| bad("empty record body"))?;
+    if version != BODY_VERSION {
+        return Err(bad("unknown record body version"));
+    }
+    let (count, mut rest) = rest.split_at_checked(2).ok_or_else(|| bad("truncated record body"))?;
+    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
+    let mut out = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let (len, tail) = rest.split_at_checked(4).ok_or_else(|| bad("truncated record body"))?;
+        let mut l = [0u8; 4];
+        l.copy_from_slice(len);
+        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
+        let (sealed, tail) = tail.split_at_checked(len).ok_or_else(|| bad("truncated record body"))?;
+        out.push(sealed);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad("trailing bytes after the last section"));
+    }
+    Ok(out)
+}
+
+fn sealed_rows(conn: &rusqlite::Connection, client: ClientId) -> Result<Vec<SealedRecord>> {
+    let mut stmt = conn.prepare_cached("SELECT id, kind, body FROM record WHERE client_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([client.as_bytes()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?)))?;
+    rows.map(|row| {
+        let (id, kind, body) = row?;
+        Ok(SealedRecord { id: RecordId(id), kind: parse_kind(&kind, id)?, body })
+    })
+    .collect()
+}
+
+fn view_in(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    policy: &Policy,
+    client: ClientId,
+    audience: &Audience,
+    today: Date,
+) -> Result<ClientView> {
+    let ck = load_client_key(tx, crypto, client)?;
+    let rows = sealed_rows(tx, client)?;
+    let consents = {
+        let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, [Category::Consent])?;
+        firewall::consented(&reader, &rows, &audience.to_string(), today)?
+    };
+    let categories = firewall::view_categories(policy, audience, &consents)?;
+    let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, categories)?;
+    let view = firewall::build_view(&reader, &rows, audience, policy.hash(), today)?;
+    let output = *blake3::hash(view.to_json()).as_bytes();
+    let detail = serde_json::json!({ "audience": audience.to_string(), "categories": view.categories() });
+    log_with_key(
+        tx,
+        crypto,
+        policy.hash(),
+        Event::Disclosure,
+        audience.class().as_str(),
+        client,
+        &ck,
+        output,
+        &detail,
+    )?;
+    Ok(view)
+}
+
+fn meta_aad<'a>(vault_id: &'a [u8; 16], name: &'a str) -> Aad<'a> {
+    Aad {
+        vault: vault_id,
+        table: "meta",
+        row: name.as_bytes(),
+        client: &NO_CLIENT,
+        category: name,
+        schema: VALUE_LAYOUT,
+    }
+}
+
+fn log_detail_aad<'a>(vault_id: &'a [u8; 16], client: &'a [u8; 16], seq: &'a [u8; 8]) -> Aad<'a> {
+    Aad {
+        vault: vault_id,
+        table: "disclosure_log",
+        row: seq,
+        client,
+        category: Category::SystemAudit.as_str(),
+        schema: VALUE_LAYOUT,
+    }
+}
+
+/// Appends a log entry whose detail is sealed under the vault's metadata key, and updates the
+/// sealed head, in the caller's transaction.
+#[allow(clippy::too_many_arguments, reason = "one call site per event kind; a struct would only rename them")]
+fn log(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    policy: PolicyHash,
+    event: Event,
+    audience: &str,
+    client: Option<ClientId>,
+    key: Option<&SealingKey>,
+    output: [u8; 32],
+    detail: &serde_json::Value,
+) -> Result<()> {
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(detail).map_err(|_| Error::input("log detail"))?);
+    let Crypto { vault_id, nonces, meta_key, .. } = crypto;
+    let key = key.unwrap_or(meta_key);
+    let cid = client.map_or(NO_CLIENT, |c| *c.as_bytes());
+    let head = audit::append(tx, NewEntry { event, audience, client, policy, output }, |seq| {
+        let seq = seq.to_be_bytes();
+        key.seal(nonces, &log_detail_aad(vault_id, &cid, &seq), &plain)
+            .map_err(|e| Error::integrity("disclosure_log", "new", e))
+    })?;
+    write_sealed_head(tx, crypto, Some(head))
+}
+
+#[allow(clippy::too_many_arguments, reason = "see log")]
+fn log_with_key(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    policy: PolicyHash,
+    event: Event,
+    audience: &str,
+    client: ClientId,
+    ck: &ClientKey,
+    output: [u8; 32],
+    detail: &serde_json::Value,
+) -> Result<()> {
+    // The detail is sealed under the client's own audit key: erasing the client shreds it.
+    let key = ck.category_key(Category::SystemAudit, crypto.alg)?;
+    log(tx, crypto, policy, event, audience, Some(client), Some(&key), output, detail)
+}
+
+fn log_for_client(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    policy: PolicyHash,
+    audience: &str,
+    client: ClientId,
+    output: [u8; 32],
+    detail: &serde_json::Value,
+) -> Result<()> {
+    let ck = load_client_key(tx, crypto, client)?;
+    log_with_key(tx, crypto, policy, Event::Disclosure, audience, client, &ck, output, detail)
+}
+
+fn write_sealed_head(tx: &Transaction<'_>, crypto: &Crypto, head: Option<LogHead>) -> Result<()> {
+    let mut plain = [0u8; 40];
+    if let Some(h) = head {
+        plain[..8].copy_from_slice(&h.seq.to_be_bytes());
+        plain[8..].copy_from_slice(&h.hash);
+    }
+    let sealed = crypto
+        .meta_key
+        .seal(&mut NonceSource::new(), &meta_aad(&crypto.vault_id, "log_head"), &plain)
+        .map_err(|e| Error::integrity("meta", "log_head", e))?;
+    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('log_head', ?1)", [sealed])?;
+    Ok(())
+}
+
+fn read_sealed_head(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Option<LogHead>> {
+    let sealed: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'log_head'", [], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::corrupt("meta", "log_head", "the sealed log head is missing"))?;
+    let plain = crypto
+        .meta_key
+        .open(&meta_aad(&crypto.vault_id, "log_head"), &sealed)
+        .map_err(|e| Error::integrity("meta", "log_head", e))?;
+    let seq = plain.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+    let hash: Option<[u8; 32]> = plain.get(8..40).and_then(|b| b.try_into().ok());
+    match (seq, hash) {
+        (Some(0), _) => Ok(None),
+        (Some(seq), Some(hash)) => Ok(Some(LogHead { seq, hash })),
+        _ => Err(Error::corrupt("meta", "log_head", "the sealed log head has the wrong length")),
+    }
+}
+
+fn open_detail(conn: &rusqlite::Connection, crypto: &Crypto, e: &LogEntry) -> Result<Option<serde_json::Value>> {
+    let seq = e.seq.to_be_bytes();
+    let cid = e.client.map_or(NO_CLIENT, |c| *c.as_bytes());
+    let aad = log_detail_aad(&crypto.vault_id, &cid, &seq);
+    let opened = match (e.client, e.event) {
+        (Some(client), ev) if ev != Event::Erasure && ev != Event::KeyRotation && ev != Event::PolicyChange => {
+            match load_client_key(conn, crypto, client) {
+                Ok(ck) => Some(ck.category_key(Category::SystemAudit, crypto.alg)?.open(&aad, &e.detail)),
+                Err(err) if err.kind() == crate::ErrorKind::NotFound => None,
+                Err(err) => return Err(err),
+            }
+        }
+        _ => Some(crypto.meta_key.open(&aad, &e.detail)),
+    };
+    opened
+        .map(|r| {
+            let plain = r.map_err(|err| Error::integrity("disclosure_log", e.seq, err))?;
+            serde_json::from_slice(&plain).map_err(|_| Error::corrupt("disclosure_log", e.seq, "a detail is not JSON"))
+        })
+        .transpose()
+}
+
+/// Brings an unlocked vault to the current record layout and metadata, in one transaction:
+/// identity records of layout 1 are re-sealed so the DHS form of the name gets its own section,
+/// and a vault from before the disclosure log gets its sealed (empty) log head.
+fn upgrade_layout(conn: &rusqlite::Connection, crypto: &mut Crypto) -> Result<()> {
+    let layout: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
+    let layout = layout.and_then(|v| v.first().copied()).unwrap_or(1);
+    if layout >= LAYOUT {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = tx
+        .prepare("SELECT id, client_id, body FROM record WHERE kind = 'identity'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, cid, body) in rows {
+        let client =
+            ClientId::from_slice(&cid).ok_or_else(|| Error::corrupt("record", id, "a client id is not 16 bytes"))?;
+        let ck = load_client_key(&tx, crypto, client)?;
+        let mut keys = ClientKeys::new(client, ck, crypto.alg);
+        let record = open_record(crypto, &mut keys, id, RecordKind::Identity, body)?;
+        let sealed = seal_record(crypto, &mut keys, id, &record)?;
+        tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![sealed, id])?;
+    }
+    let has_head: Option<i64> =
+        tx.query_row("SELECT 1 FROM meta WHERE name = 'log_head'", [], |r| r.get(0)).optional()?;
+    if has_head.is_none() {
+        write_sealed_head(&tx, crypto, None)?;
+    }
+    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('layout', ?1)", [vec![LAYOUT]])?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn load_policy(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Policy> {
+    let sealed: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE name = 'policy'", [], |r| r.get(0)).optional()?;
+    let Some(sealed) = sealed else { return Policy::default_policy() };
+    let plain = crypto
+        .meta_key
+        .open(&meta_aad(&crypto.vault_id, "policy"), &sealed)
+        .map_err(|e| Error::integrity("meta", "policy", e))?;
+    let sources =
+        serde_json::from_slice(&plain).map_err(|_| Error::corrupt("meta", "policy", "not a stored policy"))?;
+    Policy::from_sources(&sources)
 }
