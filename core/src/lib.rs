@@ -37,6 +37,7 @@
 
 pub mod audit;
 pub mod category;
+pub mod deadline;
 pub mod error;
 pub mod firewall;
 pub mod identifier;
@@ -50,6 +51,7 @@ pub mod vault;
 
 pub use audit::{LogHead, LogProblem, LogStatus};
 pub use category::{Category, ServiceKind};
+pub use deadline::{Deadline, Deadlines, Duty};
 pub use error::{Error, ErrorKind, Location, Result, StorageProblem};
 pub use firewall::{ClientCopy, ClientView, IceAddress, IceNotice, PartnerReferral};
 pub use identifier::{

@@ -318,7 +318,7 @@ impl Vault {
 
     /// Enrolls a new client, in one transaction. Refuses an A-number already enrolled.
     pub fn enroll(&self, intake: &Intake) -> Result<ClientId> {
-        self.write(|tx, crypto| enroll_in(tx, crypto, intake))
+        self.write_p(|tx, crypto, policy| enroll_in(tx, crypto, policy.hash(), intake))
     }
 
     /// Enrolls many clients in one transaction: all or none.
@@ -327,8 +327,9 @@ impl Vault {
         I: IntoIterator,
         I::Item: std::borrow::Borrow<Intake>,
     {
-        self.write(|tx, crypto| {
-            intakes.into_iter().map(|i| enroll_in(tx, crypto, std::borrow::Borrow::borrow(&i))).collect()
+        self.write_p(|tx, crypto, policy| {
+            let hash = policy.hash();
+            intakes.into_iter().map(|i| enroll_in(tx, crypto, hash, std::borrow::Borrow::borrow(&i))).collect()
         })
     }
 
@@ -697,6 +698,30 @@ impl Vault {
         })
     }
 
+    /// The client's own obligations: every duty their latest move triggers (EOIR-33, ICE
+    /// portal, AR-11, and 48 hours under an order of supervision), the earliest not yet met, and
+    /// the next check-in and hearing. For reminders to the client; nothing leaves the vault.
+    pub fn deadlines(&self, client: ClientId) -> Result<crate::Deadlines> {
+        self.deadlines_on(client, Date::today())
+    }
+
+    /// [`Vault::deadlines`] as of a given day.
+    pub fn deadlines_on(&self, client: ClientId, today: Date) -> Result<crate::Deadlines> {
+        let record = self.client_record(client)?;
+        let mut latest: Option<&crate::AddressEpisode> = None;
+        let (mut check_ins, mut hearings) = (Vec::new(), Vec::new());
+        for r in &record.records {
+            match &r.record {
+                Record::Address(a) if latest.is_none_or(|l| a.moved_on >= l.moved_on) => latest = Some(a),
+                Record::CheckIn(c) => check_ins.push(c),
+                Record::Hearing(h) => hearings.push(h),
+                _ => {}
+            }
+        }
+        let osup = record.enrollment().and_then(|e| e.release_basis) == Some(crate::ReleaseBasis::Osup);
+        Ok(crate::deadline::deadlines(latest.map(|a| (a.moved_on, &a.filings)), osup, &check_ins, &hearings, today))
+    }
+
     /// A reader holding exactly the keys an ICE notice may use (the floor), for reviewers and
     /// tests: it cannot open any other category, and says so.
     pub fn ice_reader(&self, client: ClientId) -> Result<CategoryReader> {
@@ -980,7 +1005,7 @@ fn unwrap_client_key(crypto: &Crypto, client: ClientId, version: u32, wrapped: &
     ClientKey::from_bytes(&bytes).ok_or_else(|| Error::corrupt("client", client, "the client key is not 32 bytes"))
 }
 
-fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, intake: &Intake) -> Result<ClientId> {
+fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, policy: PolicyHash, intake: &Intake) -> Result<ClientId> {
     let digest = crypto.blind.digest(intake.identity.a_number.as_str());
     let existing: Option<Vec<u8>> = tx
         .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")?
@@ -1019,7 +1044,15 @@ fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, intake: &Intake) -> Resu
                 record.kind().as_str()
             )));
         }
-        insert_record(tx, crypto, &mut keys, record)?;
+        let id = insert_record(tx, crypto, &mut keys, record)?;
+        if let Record::Consent(c) = record {
+            // Consents given at intake are consent changes too: logged like grant_consent's.
+            let detail = serde_json::json!({
+                "recipient": c.recipient, "categories": c.categories, "record": id,
+                "signed_on": c.signed_on, "expires_on": c.expires_on,
+            });
+            log_with_key(tx, crypto, policy, Event::ConsentGranted, "", client, &keys.key, [0; 32], &detail)?;
+        }
     }
     Ok(client)
 }

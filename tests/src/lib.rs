@@ -191,3 +191,8 @@ pub fn find_any<'a>(haystack: &[u8], needles: &'a [String]) -> Vec<&'a str> {
 pub fn test_key(n: u8) -> caseward::RawKey {
     caseward::RawKey::from_bytes(&[n; 32]).unwrap()
 }
+
+/// BLAKE3 of some bytes: what the disclosure log records for an output.
+pub fn blake3(bytes: &[u8]) -> [u8; 32] {
+    *::blake3::hash(bytes).as_bytes()
+}
