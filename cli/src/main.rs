@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +50,84 @@ enum Command {
         #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
         kdf_log_n: u8,
     },
+    /// Checks and explains disclosure policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Verifies and exports a vault's disclosure log. Needs no key.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Prints what may go to ICE about one client (the floor, nothing more), and logs it.
+    ///
+    /// CLIENT is the client's internal id (32 hex digits) or an A-number in any written form.
+    /// Without --address-consent the notice says the client reports their address directly.
+    ///
+    /// Example: caseward ice-notice provider.cwv A-201-555-012 --address-consent
+    IceNotice {
+        /// The vault.
+        vault: PathBuf,
+        /// Internal client id or A-number.
+        client: String,
+        /// The client consented, for this notice, to sending their address of record.
+        #[arg(long)]
+        address_consent: bool,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Validates a policy (and overlays); prints its hash. Exit 2 with file:line: rule: problem.
+    ///
+    /// Example: caseward policy check policies/default.toml --overlay policies/overlays/no-ice-address.toml
+    Check {
+        /// The base policy file.
+        policy: PathBuf,
+        /// Site overlays, applied in order; each may only tighten.
+        #[arg(long)]
+        overlay: Vec<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints the effective category x audience matrix, each cell with the rule that made it.
+    ///
+    /// Example: caseward policy explain policies/default.toml --json
+    Explain {
+        /// The base policy file.
+        policy: PathBuf,
+        /// Site overlays, applied in order.
+        #[arg(long)]
+        overlay: Vec<PathBuf>,
+        /// Print the matrix as JSON (every cell with its rule, file and line).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Verifies the hash chain of a vault's disclosure log, without any key. Exit 1 if broken.
+    ///
+    /// Example: caseward audit verify provider.cwv --witness cwlog1:42:9f86d0...
+    Verify {
+        /// The vault file.
+        vault: PathBuf,
+        /// A head taken earlier (from a report): detects a later rewrite or truncation.
+        #[arg(long)]
+        witness: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints every log entry as one JSON object per line, without any key (details stay sealed).
+    ///
+    /// Example: caseward audit export provider.cwv > log.jsonl
+    Export {
+        /// The vault file.
+        vault: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,7 +135,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo { dir, clients } => demo::run(dir, clients),
         Command::Init { vault, passphrase_file, kdf_log_n } => init(&vault, passphrase_file.as_deref(), kdf_log_n),
+        Command::Policy(PolicyCommand::Check { policy, overlay, json }) => policy_check(&policy, &overlay, json),
+        Command::Policy(PolicyCommand::Explain { policy, overlay, json }) => policy_explain(&policy, &overlay, json),
+        Command::Audit(AuditCommand::Verify { vault, witness, json }) => {
+            return audit_verify(&vault, witness.as_deref(), json);
+        }
+        Command::Audit(AuditCommand::Export { vault }) => audit_export(&vault),
+        Command::IceNotice { vault, client, address_consent, passphrase_file } => {
+            ice_notice(&vault, &client, address_consent, passphrase_file.as_deref())
+        }
     };
+    finish(result)
+}
+
+fn finish(result: Result<(), caseward::Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -75,4 +166,87 @@ fn init(vault: &std::path::Path, passphrase_file: Option<&std::path::Path>, log_
     v.close()?;
     println!("created {} (scrypt log_n {log_n}, AES-256-GCM)", vault.display());
     Ok(())
+}
+
+fn policy_check(policy: &Path, overlays: &[PathBuf], json: bool) -> Result<(), caseward::Error> {
+    let p = caseward::Policy::load_with_overlays(policy, overlays)?;
+    if json {
+        let files: Vec<String> = std::iter::once(policy)
+            .chain(overlays.iter().map(PathBuf::as_path))
+            .map(|f| f.display().to_string())
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "valid": true, "policy": p.hash().to_string(), "name": p.name(), "files": files })
+        );
+    } else {
+        println!("ok: {} ({})", p.hash(), p.name());
+    }
+    Ok(())
+}
+
+fn policy_explain(policy: &Path, overlays: &[PathBuf], json: bool) -> Result<(), caseward::Error> {
+    let p = caseward::Policy::load_with_overlays(policy, overlays)?;
+    let e = p.explain();
+    if json {
+        let text = serde_json::to_string_pretty(&e).map_err(|_| caseward::Error::InvalidInput("json".into()))?;
+        println!("{text}");
+    } else {
+        print!("{}", e.to_markdown());
+    }
+    Ok(())
+}
+
+fn audit_verify(vault: &Path, witness: Option<&str>, json: bool) -> ExitCode {
+    let run = || -> Result<caseward::LogStatus, caseward::Error> {
+        let witness = witness.map(str::parse::<caseward::LogHead>).transpose()?;
+        caseward::audit::verify_file(vault, witness.as_ref())
+    };
+    match run() {
+        Ok(status) => {
+            if json {
+                println!("{}", serde_json::to_string(&status).unwrap_or_default());
+            } else {
+                println!("{}: {status}", vault.display());
+            }
+            if status.is_intact() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => finish(Err(e)),
+    }
+}
+
+fn audit_export(vault: &Path) -> Result<(), caseward::Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for e in caseward::audit::read_file(vault)? {
+        writeln!(out, "{}", e.to_json())?;
+    }
+    Ok(())
+}
+
+fn ice_notice(
+    vault: &Path,
+    client: &str,
+    consent: bool,
+    passphrase_file: Option<&Path>,
+) -> Result<(), caseward::Error> {
+    let passphrase = secret::passphrase(passphrase_file, false)?;
+    let v = caseward::Vault::open(vault, &passphrase)?;
+    let id = match client.parse::<caseward::ClientId>() {
+        Ok(id) => id,
+        Err(_) => v
+            .find_by_a_number(client)?
+            .ok_or_else(|| caseward::Error::InvalidInput("no client with that A-number".into()))?,
+    };
+    let consent =
+        if consent { caseward::AddressConsent::GivenForThisNotice } else { caseward::AddressConsent::Withheld };
+    let notice = v.ice_notice(id, consent)?;
+    let pretty: serde_json::Value =
+        serde_json::from_slice(notice.to_json()).map_err(|_| caseward::Error::InvalidInput("json".into()))?;
+    println!("{}", serde_json::to_string_pretty(&pretty).unwrap_or_default());
+    v.close()
 }

@@ -160,7 +160,7 @@ fn no_canary_outside_the_floor_ever_reaches_ice_or_an_unconsented_partner() {
             // A partner sees only what an active consent names, and nothing once it is revoked or
             // expired. The oracle for "which canary is in which category" is the supervisor's
             // view (every category but psychotherapy notes) plus the intake's psychotherapy note.
-            if !c.consented.is_empty() && n % 4 == 0 {
+            if !c.consented.is_empty() && n.is_multiple_of(4) {
                 let signed =
                     if c.expired { Date::parse("2025-01-01").unwrap() } else { Date::parse("2026-11-01").unwrap() };
                 let expires =
