@@ -307,16 +307,6 @@ pub struct IceNotice {
     bytes: Vec<u8>,
 }
 
-macro_rules! redacted_debug {
-    ($($t:ty),*) => {$(
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($t), " { [redacted] }"))
-            }
-        }
-    )*};
-}
-
 redacted_debug!(IceCheckIn, IceCourtDate, IceAddress, ViewRecord);
 
 impl fmt::Debug for IceNotice {
@@ -520,12 +510,6 @@ pub struct ClientView {
     records: Vec<ViewRecord>,
     #[serde(skip)]
     bytes: Vec<u8>,
-}
-
-impl Serialize for PolicyHash {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
 }
 
 impl fmt::Debug for ClientView {

@@ -35,6 +35,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// Implements a `Debug` that names the type and nothing else: these types hold client data.
+/// Defined before the modules so every one of them can use it.
+macro_rules! redacted_debug {
+    ($($t:ty),* $(,)?) => {$(
+        impl ::std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(concat!(stringify!($t), " { [redacted] }"))
+            }
+        }
+    )*};
+}
+
 pub mod audit;
 pub mod category;
 pub mod deadline;

@@ -396,6 +396,12 @@ impl fmt::Display for PolicyHash {
     }
 }
 
+impl Serialize for PolicyHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Debug for PolicyHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PolicyHash({self})")

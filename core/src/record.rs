@@ -104,17 +104,6 @@ impl fmt::Display for RecordId {
     }
 }
 
-/// Implements a `Debug` that names the type and nothing else: these types hold client data.
-macro_rules! redacted_debug {
-    ($($t:ty),* $(,)?) => {$(
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($t), " { [redacted] }"))
-            }
-        }
-    )*};
-}
-
 // ---------------------------------------------------------------------------------------------
 // Identity
 

@@ -136,12 +136,13 @@ pub(crate) fn create(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens an existing vault file, migrates it if it is older, and checks its schema.
-pub(crate) fn open(path: &Path) -> Result<Connection> {
+/// Opens an existing file and checks that it is a caseward vault (by its application id) before
+/// anything else reads it.
+fn open_vault_file(path: &Path, mode: OpenFlags) -> Result<Connection> {
     if !path.exists() {
         return Err(Error::not_found("no vault file at that path"));
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     // Reading any page first tells "not a database" apart from everything else.
     let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| match Error::from(e) {
         Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
@@ -150,6 +151,12 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     if app_id != APPLICATION_ID {
         return Err(Error::Storage(StorageProblem::NotAVault));
     }
+    Ok(conn)
+}
+
+/// Opens an existing vault file, migrates it if it is older, and checks its schema.
+pub(crate) fn open(path: &Path) -> Result<Connection> {
+    let conn = open_vault_file(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     configure(&conn)?;
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
@@ -181,17 +188,7 @@ fn migrate(conn: &Connection, from: u32) -> Result<()> {
 /// checked as on a normal open; an older schema is refused rather than migrated, since nothing
 /// may be written.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
-    if !path.exists() {
-        return Err(Error::not_found("no vault file at that path"));
-    }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| match Error::from(e) {
-        Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
-        other => other,
-    })?;
-    if app_id != APPLICATION_ID {
-        return Err(Error::Storage(StorageProblem::NotAVault));
-    }
+    let conn = open_vault_file(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     conn.execute_batch("PRAGMA trusted_schema = OFF;")?;
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version != SCHEMA_VERSION {

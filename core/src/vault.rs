@@ -1164,21 +1164,18 @@ fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind
     let candidates = Record::possible_categories(kind);
     let mut aad_buf = Vec::with_capacity(160);
     let mut reader = SectionReader { sections: std::collections::BTreeMap::new(), record: RecordId(id) };
-    let (version, rest) = body.split_first_mut().ok_or_else(|| bad("empty record body"))?;
-    let version = *version;
-    if version != BODY_VERSION {
-        return Err(bad("unknown record body version"));
-    }
-    let (count, mut rest) = rest.split_at_mut_checked(2).ok_or_else(|| bad("truncated record body"))?;
-    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
-    for _ in 0..count {
-        let (len, tail) =
-            std::mem::take(&mut rest).split_at_mut_checked(4).ok_or_else(|| bad("truncated record body"))?;
-        let mut l = [0u8; 4];
-        l.copy_from_slice(len);
-        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
-        let (sealed, tail) = tail.split_at_mut_checked(len).ok_or_else(|| bad("truncated record body"))?;
+    // Decrypt each section in place: walk the body once, splitting off one section at a time,
+    // so each plaintext borrows its own disjoint part of the buffer.
+    let ranges = section_ranges(&body, id)?;
+    let mut rest: &mut [u8] = &mut body[..];
+    let mut consumed = 0usize;
+    for range in ranges {
+        let skip = range.start.checked_sub(consumed).ok_or_else(|| bad("overlapping sections"))?;
+        let (_, tail) =
+            std::mem::take(&mut rest).split_at_mut_checked(skip).ok_or_else(|| bad("truncated record body"))?;
+        let (sealed, tail) = tail.split_at_mut_checked(range.len()).ok_or_else(|| bad("truncated record body"))?;
         rest = tail;
+        consumed = range.end;
         let header = Header::parse(sealed).map_err(|e| Error::integrity("record", id, e))?;
         // Commitments are public, so finding the section's key needs no constant-time compare;
         // open_in_place checks the commitment again, in constant time, before decrypting.
@@ -1200,35 +1197,42 @@ fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind
             return Err(bad("a category appears twice in one record"));
         }
     }
-    if !rest.is_empty() {
-        return Err(bad("trailing bytes after the last section"));
-    }
     Record::read_sections(kind, &reader)
 }
 
-/// Splits a record body into its sealed sections: `version u8 | count u16 | (len u32 | sealed)*`.
-pub(crate) fn split_sections(body: &[u8], id: i64) -> Result<Vec<&[u8]>> {
+/// Where each sealed section lies in a record body: `version u8 | count u16 | (len u32 | sealed)*`.
+/// The one parser of the framing; a body with trailing or missing bytes is refused here.
+fn section_ranges(body: &[u8], id: i64) -> Result<Vec<std::ops::Range<usize>>> {
     let bad = |problem| Error::corrupt("record", id, problem);
-    let (&version, rest) = body.split_first().ok_or_else(|| bad("empty record body"))?;
+    let (&version, _) = body.split_first().ok_or_else(|| bad("empty record body"))?;
     if version != BODY_VERSION {
         return Err(bad("unknown record body version"));
     }
-    let (count, mut rest) = rest.split_at_checked(2).ok_or_else(|| bad("truncated record body"))?;
+    let count = body.get(1..3).ok_or_else(|| bad("truncated record body"))?;
     let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
     let mut out = Vec::with_capacity(usize::from(count));
+    let mut at = 3usize;
     for _ in 0..count {
-        let (len, tail) = rest.split_at_checked(4).ok_or_else(|| bad("truncated record body"))?;
-        let mut l = [0u8; 4];
-        l.copy_from_slice(len);
-        let len = usize::try_from(u32::from_be_bytes(l)).map_err(|_| bad("section too long"))?;
-        let (sealed, tail) = tail.split_at_checked(len).ok_or_else(|| bad("truncated record body"))?;
-        out.push(sealed);
-        rest = tail;
+        let len: [u8; 4] =
+            body.get(at..at + 4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("truncated record body"))?;
+        let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| bad("section too long"))?;
+        let start = at + 4;
+        let end = start.checked_add(len).filter(|&e| e <= body.len()).ok_or_else(|| bad("truncated record body"))?;
+        out.push(start..end);
+        at = end;
     }
-    if !rest.is_empty() {
+    if at != body.len() {
         return Err(bad("trailing bytes after the last section"));
     }
     Ok(out)
+}
+
+/// Splits a record body into its sealed sections.
+pub(crate) fn split_sections(body: &[u8], id: i64) -> Result<Vec<&[u8]>> {
+    section_ranges(body, id)?
+        .into_iter()
+        .map(|r| body.get(r).ok_or_else(|| Error::corrupt("record", id, "truncated record body")))
+        .collect()
 }
 
 fn sealed_rows(conn: &rusqlite::Connection, client: ClientId) -> Result<Vec<SealedRecord>> {
