@@ -21,6 +21,11 @@ fn today() -> Date {
     Date::parse(TODAY).unwrap()
 }
 
+/// The shipped default policy with one of the shipped overlays.
+fn default_with(overlay: &str, name: &str) -> Policy {
+    Policy::with_overlays_text(caseward::policy::DEFAULT_POLICY, "policies/default.toml", &[(overlay, name)]).unwrap()
+}
+
 fn vault(dir: &tempfile::TempDir, name: &str) -> Vault {
     Vault::create_with_key(dir.path().join(name), &test_key(1)).unwrap()
 }
@@ -87,12 +92,7 @@ fn no_canary_outside_the_floor_ever_reaches_ice_or_an_unconsented_partner() {
     let dir = tempfile::tempdir().unwrap();
     let plain = vault(&dir, "default.cwv");
     let sanctuary = vault(&dir, "overlay.cwv");
-    let overlay = Policy::with_overlays_text(
-        caseward::policy::DEFAULT_POLICY,
-        "policies/default.toml",
-        &[(include_str!("../../policies/overlays/no-ice-address.toml"), "no-ice-address.toml")],
-    )
-    .unwrap();
+    let overlay = default_with(include_str!("../../policies/overlays/no-ice-address.toml"), "no-ice-address.toml");
     sanctuary.install_policy(&overlay).unwrap();
     let partner = PartnerId::new("legal-aid-nyc").unwrap();
     let counter = std::cell::Cell::new(0u32);
@@ -279,12 +279,7 @@ fn a_policy_that_denies_ice_everything_yields_no_notice() {
     intake.records.retain(|r| !matches!(r, Record::Legal(_)));
     let client = vault.enroll(&intake).unwrap();
     assert!(vault.ice_notice(client, AddressConsent::Withheld).is_ok());
-    let none = Policy::with_overlays_text(
-        caseward::policy::DEFAULT_POLICY,
-        "policies/default.toml",
-        &[(include_str!("../../policies/overlays/no-ice-notices.toml"), "no-ice-notices.toml")],
-    )
-    .unwrap();
+    let none = default_with(include_str!("../../policies/overlays/no-ice-notices.toml"), "no-ice-notices.toml");
     vault.install_policy(&none).unwrap();
     let e = vault.ice_notice(client, AddressConsent::GivenForThisNotice).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Denied);
@@ -300,12 +295,7 @@ fn each_disclosure_records_the_policy_in_force_and_a_change_records_both() {
     let first = vault.policy_hash().unwrap();
     assert_eq!(first, Policy::default_policy().unwrap().hash());
     let notice1 = vault.ice_notice(client, AddressConsent::GivenForThisNotice).unwrap();
-    let overlay = Policy::with_overlays_text(
-        caseward::policy::DEFAULT_POLICY,
-        "policies/default.toml",
-        &[(include_str!("../../policies/overlays/no-ice-address.toml"), "no-ice-address.toml")],
-    )
-    .unwrap();
+    let overlay = default_with(include_str!("../../policies/overlays/no-ice-address.toml"), "no-ice-address.toml");
     vault.install_policy(&overlay).unwrap();
     let second = vault.policy_hash().unwrap();
     assert_ne!(first, second);
