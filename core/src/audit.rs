@@ -49,6 +49,10 @@ pub enum Event {
     Erasure,
     /// A different disclosure policy was installed.
     PolicyChange,
+    /// A reviewer decided whether two client records are the same person.
+    MatchDecision,
+    /// A pseudonym key was generated or imported.
+    PseudonymKey,
 }
 
 impl Event {
@@ -61,6 +65,8 @@ impl Event {
             Self::KeyRotation => "key_rotation",
             Self::Erasure => "erasure",
             Self::PolicyChange => "policy_change",
+            Self::MatchDecision => "match_decision",
+            Self::PseudonymKey => "pseudonym_key",
         }
     }
 
@@ -72,6 +78,8 @@ impl Event {
             Self::KeyRotation,
             Self::Erasure,
             Self::PolicyChange,
+            Self::MatchDecision,
+            Self::PseudonymKey,
         ]
         .into_iter()
         .find(|e| e.as_str() == s)

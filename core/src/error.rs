@@ -174,6 +174,21 @@ pub enum Error {
     /// A policy file failed validation.
     #[error("policy: {0}")]
     Policy(crate::policy::PolicyError),
+    /// A report bundle was refused.
+    #[error("report bundle refused: {0}")]
+    Bundle(crate::report::bundle::BundleProblem),
+    /// A noisy report would spend more of the period's privacy budget than is left.
+    #[error("privacy budget: the report for {period} needs rho {needed}, but only {left} of {limit} is left")]
+    Budget {
+        /// The report period.
+        period: String,
+        /// What the report would spend (rho).
+        needed: String,
+        /// What is left (rho).
+        left: String,
+        /// The period's budget (rho).
+        limit: String,
+    },
 }
 
 impl Error {
@@ -187,6 +202,9 @@ impl Error {
             Self::Storage(_) => ErrorKind::Storage,
             Self::Denied(_) => ErrorKind::Denied,
             Self::Policy(_) => ErrorKind::Policy,
+            Self::Bundle(crate::report::bundle::BundleProblem::NotForThisIdentity) => ErrorKind::WrongKey,
+            Self::Bundle(_) => ErrorKind::Integrity,
+            Self::Budget { .. } => ErrorKind::Budget,
         }
     }
 

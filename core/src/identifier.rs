@@ -253,6 +253,11 @@ impl Date {
         Self(self.0.saturating_add(time::Duration::days(days)))
     }
 
+    /// Whole days from `earlier` to this date (negative if `earlier` is later).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        (self.0 - earlier.0).whole_days()
+    }
+
     /// Monday = 1 ... Sunday = 7.
     pub fn weekday_number(self) -> u8 {
         self.0.weekday().number_from_monday()

@@ -45,6 +45,10 @@ impl Secret32 {
         Ok(s)
     }
 
+    pub(crate) fn from_array(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
         let arr: [u8; 32] = bytes.try_into().ok()?;
         Some(Self(arr))
@@ -266,6 +270,10 @@ impl RecoveryIdentity {
         Zeroizing::new(self.0.to_string().expose_secret().to_owned())
     }
 
+    pub(crate) fn inner(&self) -> &age::x25519::Identity {
+        &self.0
+    }
+
     /// The public recipient (`age1...`) that wraps for this identity.
     pub fn recipient(&self) -> RecoveryRecipient {
         RecoveryRecipient(self.0.to_public())
@@ -288,6 +296,10 @@ impl RecoveryRecipient {
         age::x25519::Recipient::from_str(text.trim())
             .map(Self)
             .map_err(|_| Error::input("not an age X25519 recipient (age1...)"))
+    }
+
+    pub(crate) fn inner(&self) -> &age::x25519::Recipient {
+        &self.0
     }
 }
 

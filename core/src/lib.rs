@@ -55,7 +55,9 @@ pub mod firewall;
 pub mod identifier;
 pub mod keys;
 pub mod policy;
+pub mod pseudonym;
 pub mod record;
+pub mod report;
 pub mod seal;
 pub mod store;
 pub mod synth;
@@ -71,6 +73,7 @@ pub use identifier::{
 };
 pub use keys::{EnvelopeKind, KdfParams, Passphrase, RawKey, RecoveryIdentity, RecoveryRecipient};
 pub use policy::{Audience, PartnerId, Policy, PolicyError, PolicyHash, Treatment};
+pub use pseudonym::{Domain, Epoch, Pseudonym, PseudonymKey};
 pub use record::{
     AddressEpisode, Arm, Attendance, CaseNote, CheckIn, ClientId, ClientRecord, ConsentRecord, DeparturePlan,
     Enrollment, Exit, ExitReason, Filing, Filings, ForeignDocument, HealthKind, HealthRecord, Hearing, HearingKind,
@@ -78,6 +81,7 @@ pub use record::{
     ProtectedReliefKind, Randomization, Record, RecordId, RecordKind, Referral, ReferralSource, ReferralStatus,
     Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
 };
+pub use report::{Cell, Method, Period, Report, ReportOptions, Table};
 pub use vault::{AddressConsent, EnvelopeInfo, Erasure, Vault, VaultOptions};
 
 /// The README's examples, compiled and run as doc tests so they cannot drift from the code.

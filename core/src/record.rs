@@ -506,8 +506,14 @@ pub enum HearingKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HearingOutcome {
-    /// Attended, continued to another date.
+    /// Attended, continued to another date (requester not recorded).
     Continued,
+    /// Continued at the respondent's request.
+    ContinuedForRespondent,
+    /// Continued at DHS's request.
+    ContinuedForDhs,
+    /// Continued by the court on its own motion.
+    ContinuedByCourt,
     /// Attended, decided.
     Decided,
     /// Attended, nothing more recorded.
@@ -586,6 +592,9 @@ pub struct Screening {
     pub instrument: String,
     /// The result or score band.
     pub result: String,
+    /// Whether the screen found indicators (a positive screen). Older records read as `false`.
+    #[serde(default)]
+    pub positive: bool,
     /// Whether it led to a referral.
     pub referred: bool,
 }

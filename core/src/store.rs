@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result, StorageProblem};
 
 /// The schema version this crate writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// SQLite's application id for caseward files ("CWV1"), so `file` and SQLite tools can tell a
 /// vault from another database.
@@ -84,6 +84,26 @@ CREATE TABLE disclosure_log (
 ";
 
 /// Every object the v1 schema has, as (type, name). Anything else in a file is refused.
+// Version 3: the privacy-budget ledger of noisy reports, and duplicate-review decisions. Neither
+// holds personal data: periods, amounts, random client ids and a verdict.
+const SCHEMA_V3_STEP: &str = "
+CREATE TABLE privacy_ledger (
+    id          INTEGER PRIMARY KEY,
+    period      TEXT NOT NULL,
+    rho_micros  INTEGER NOT NULL CHECK (rho_micros > 0),
+    at          INTEGER NOT NULL
+) STRICT;
+CREATE INDEX privacy_ledger_by_period ON privacy_ledger (period);
+CREATE TABLE match_decision (
+    a         BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE CHECK (length(a) = 16),
+    b         BLOB NOT NULL REFERENCES client (id) ON DELETE CASCADE CHECK (length(b) = 16),
+    decision  TEXT NOT NULL CHECK (decision IN ('same', 'distinct')),
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (a, b),
+    CHECK (a < b)
+) STRICT, WITHOUT ROWID;
+";
+
 const EXPECTED_V1: &[(&str, &str)] = &[
     ("table", "meta"),
     ("table", "key_envelope"),
@@ -95,6 +115,9 @@ const EXPECTED_V1: &[(&str, &str)] = &[
     ("table", "record"),
     ("index", "record_by_client"),
     ("table", "disclosure_log"),
+    ("table", "privacy_ledger"),
+    ("index", "privacy_ledger_by_period"),
+    ("table", "match_decision"),
 ];
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -130,6 +153,7 @@ pub(crate) fn create(path: &Path) -> Result<Connection> {
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA_V1)?;
     tx.execute_batch(SCHEMA_V2_STEP)?;
+    tx.execute_batch(SCHEMA_V3_STEP)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -178,6 +202,9 @@ fn migrate(conn: &Connection, from: u32) -> Result<()> {
     }
     if from < 2 {
         tx.execute_batch(SCHEMA_V2_STEP)?;
+    }
+    if from < 3 {
+        tx.execute_batch(SCHEMA_V3_STEP)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

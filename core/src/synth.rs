@@ -423,13 +423,17 @@ impl Synth {
                 kind: self.pick(&ServiceKind::ALL).unwrap_or(ServiceKind::Food),
                 minutes: Some(self.rng.u32(15..120)),
             }),
-            Record::Screening(Screening {
-                kind: ScreeningKind::Trafficking,
-                date: since.add_days(1),
-                instrument: "TVIT".into(),
-                result: if self.rng.u8(..20) == 0 { "indicators present" } else { "no indicators" }.into(),
-                referred: false,
-            }),
+            {
+                let positive = self.rng.u8(..20) == 0;
+                Record::Screening(Screening {
+                    kind: ScreeningKind::Trafficking,
+                    date: since.add_days(1),
+                    instrument: "TVIT".into(),
+                    result: if positive { "indicators present" } else { "no indicators" }.into(),
+                    positive,
+                    referred: positive,
+                })
+            },
         ];
         let eighth = match self.rng.u8(..4) {
             0 => Record::Referral(Referral {
@@ -451,13 +455,17 @@ impl Synth {
                     HearingOutcome::Continued
                 }),
             }),
-            2 => Record::Screening(Screening {
-                kind: ScreeningKind::MentalHealth,
-                date: since.add_days(3),
-                instrument: "RHS-15".into(),
-                result: self.pick_str(&["low", "moderate", "high"]),
-                referred: self.rng.bool(),
-            }),
+            2 => {
+                let result = self.pick_str(&["low", "moderate", "high"]);
+                Record::Screening(Screening {
+                    kind: ScreeningKind::MentalHealth,
+                    date: since.add_days(3),
+                    instrument: "RHS-15".into(),
+                    positive: result == "high",
+                    result,
+                    referred: self.rng.bool(),
+                })
+            }
             _ => Record::Note(CaseNote {
                 author: format!("cw-{}", self.rng.u8(1..20)),
                 date: since.add_days(4),

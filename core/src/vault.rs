@@ -28,6 +28,10 @@ use crate::record::{
 use crate::seal::{Aad, Algorithm, Header, NonceSource, SealError, SealingKey};
 use crate::store;
 
+mod reports;
+
+pub use reports::{DuplicateCandidate, MatchDecision, MatchReason};
+
 const CANARY: &[u8] = b"caseward vault canary v1";
 /// The layout version of a record body; bound into every section's AAD.
 const BODY_VERSION: u8 = 1;

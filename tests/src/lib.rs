@@ -115,6 +115,7 @@ pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
             date: d("2026-05-03"),
             instrument: c.fresh(),
             result: c.fresh(),
+            positive: true,
             referred: true,
         }),
         Record::Referral(Referral {

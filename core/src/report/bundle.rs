@@ -1,0 +1,300 @@
+//! Report bundles: canonical JSON, signed with the provider's Ed25519 key, encrypted with age
+//! to the board's recipients; and the board side that opens and verifies them.
+//!
+//! The plaintext inside the age file is one JSON document:
+//!
+//! ```json
+//! {"format":"caseward-bundle/1",
+//!  "report":{ ... the Report ... },
+//!  "signature":{"algorithm":"ed25519","public_key":"<64 hex>","value":"<128 hex>"}}
+//! ```
+//!
+//! The signature covers `caseward-report/1\0` followed by the report in canonical form: object
+//! keys sorted, no whitespace, numbers as serde_json writes them. Any standard age tool with a
+//! board identity decrypts the file; `caseward report open` also checks the signature against
+//! the board's registry of provider keys (a TOML file, see [`Registry`]).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use ring::signature::{self, Ed25519KeyPair, KeyPair};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::keys::{RecoveryIdentity, RecoveryRecipient};
+use crate::report::{Cell, Report, REPORT_FORMAT};
+
+/// The format tag of the bundle document.
+pub const BUNDLE_FORMAT: &str = "caseward-bundle/1";
+
+/// Domain separation for the signature: a signature over a report is never a signature over
+/// anything else the key might sign.
+const SIGNING_CONTEXT: &[u8] = b"caseward-report/1\0";
+
+/// Bundles larger than this are refused before parsing.
+const MAX_BUNDLE: u64 = 64 * 1024 * 1024;
+
+/// Why a bundle was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleProblem {
+    /// Not an age file, or truncated or altered so age cannot read it.
+    #[error("not a readable age file (truncated, altered, or not a bundle)")]
+    NotAge,
+    /// The identity given is not one of the bundle's recipients.
+    #[error("this identity is not a recipient of the bundle")]
+    NotForThisIdentity,
+    /// The decrypted document is not a caseward bundle.
+    #[error("the decrypted content is not a caseward bundle: {0}")]
+    Malformed(String),
+    /// The signature does not verify: the report was altered after signing.
+    #[error("the signature does not verify: the report was altered or signed by another key")]
+    BadSignature,
+    /// The provider named in the report is not in the registry.
+    #[error("provider {0:?} is not in the registry of provider keys")]
+    UnknownProvider(String),
+    /// The report was signed by a key other than the one registered for its provider.
+    #[error("signed by a key that is not the registered key of provider {0:?}")]
+    WrongSigner(String),
+}
+
+/// How far a bundle's origin was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The signature verifies under the key the registry holds for the provider.
+    Registered,
+    /// The signature verifies under the key inside the bundle, but no registry was given:
+    /// anyone could have made it.
+    Unchecked,
+}
+
+/// An opened bundle: the report, verified.
+#[derive(Clone, Debug)]
+pub struct SignedReport {
+    /// The report.
+    pub report: Report,
+    /// The signer's public key, `ed25519:<hex>`.
+    pub signer: String,
+    /// Whether the signer was checked against a registry.
+    pub origin: Origin,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Document {
+    format: String,
+    report: serde_json::Value,
+    signature: Signature,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Signature {
+    algorithm: String,
+    public_key: String,
+    value: String,
+}
+
+/// The board's registry of provider signing keys, a TOML file:
+///
+/// ```toml
+/// [providers]
+/// irc-new-york = "ed25519:3f1c...64 hex digits"
+/// bakerripley-houston = "ed25519:9a0b..."
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registry {
+    /// Provider id to `ed25519:<hex>` public key.
+    pub providers: BTreeMap<String, String>,
+}
+
+impl Registry {
+    /// Parses a registry file's text.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let reg: Self =
+            toml::from_str(text).map_err(|e| Error::input(format!("provider registry: {}", e.message())))?;
+        for (id, key) in &reg.providers {
+            parse_public_key(key).map_err(|_| {
+                Error::input(format!("provider registry: the key of {id:?} is not ed25519:<64 hex digits>"))
+            })?;
+        }
+        Ok(reg)
+    }
+
+    /// Reads a registry file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_toml(&std::fs::read_to_string(path)?)
+    }
+}
+
+/// The canonical form of a JSON value: object keys sorted, no whitespace.
+pub fn canonical_json(value: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Writing a string or a scalar to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, k);
+                out.push(b':');
+                write_canonical(v, out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(b']');
+        }
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
+}
+
+fn parse_public_key(text: &str) -> Result<[u8; 32]> {
+    let hexpart =
+        text.strip_prefix("ed25519:").ok_or_else(|| Error::input("a public key is ed25519:<64 hex digits>"))?;
+    unhex(hexpart)
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| Error::input("a public key is ed25519:<64 hex digits>"))
+}
+
+/// The provider's signing key (PKCS#8 document of an Ed25519 key pair), as stored sealed.
+pub(crate) struct SigningKey(Ed25519KeyPair);
+
+impl SigningKey {
+    pub(crate) fn generate_pkcs8() -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let doc = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+            .map_err(|_| Error::input("could not generate a signing key"))?;
+        Ok(zeroize::Zeroizing::new(doc.as_ref().to_vec()))
+    }
+
+    pub(crate) fn from_pkcs8(doc: &[u8]) -> Result<Self> {
+        Ed25519KeyPair::from_pkcs8(doc)
+            .map(Self)
+            .map_err(|_| Error::corrupt("meta", "signing_key", "the stored signing key is not an Ed25519 key"))
+    }
+
+    pub(crate) fn public_key(&self) -> String {
+        format!("ed25519:{}", hex(self.0.public_key().as_ref()))
+    }
+}
+
+/// Signs a report and encrypts it to the recipients. Returns the age file's bytes (binary).
+pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[RecoveryRecipient]) -> Result<Vec<u8>> {
+    if recipients.is_empty() {
+        return Err(Error::input("a report needs at least one board recipient"));
+    }
+    let value = serde_json::to_value(report).map_err(|_| Error::input("the report could not be serialized"))?;
+    let mut message = SIGNING_CONTEXT.to_vec();
+    message.extend_from_slice(&canonical_json(&value));
+    let sig = key.0.sign(&message);
+    let doc = Document {
+        format: BUNDLE_FORMAT.into(),
+        report: value,
+        signature: Signature { algorithm: "ed25519".into(), public_key: key.public_key(), value: hex(sig.as_ref()) },
+    };
+    let plain = serde_json::to_vec(&doc).map_err(|_| Error::input("the bundle could not be serialized"))?;
+    let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r.inner() as &dyn age::Recipient))
+        .map_err(|_| Error::input("could not set up the age recipients"))?;
+    let mut out = Vec::with_capacity(plain.len() + 512);
+    let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::input("could not write the bundle"))?;
+    w.write_all(&plain)
+        .and_then(|()| w.finish().map(|_| ()))
+        .map_err(|_| Error::input("could not write the bundle"))?;
+    Ok(out)
+}
+
+/// Decrypts a bundle with a board identity and verifies its signature; with a registry, the
+/// signer must be the key registered for the report's provider.
+pub fn open_bundle(bytes: &[u8], identity: &RecoveryIdentity, registry: Option<&Registry>) -> Result<SignedReport> {
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| Error::Bundle(BundleProblem::NotAge))?;
+    let reader = decryptor.decrypt(std::iter::once(identity.inner() as &dyn age::Identity)).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => Error::Bundle(BundleProblem::NotForThisIdentity),
+        _ => Error::Bundle(BundleProblem::NotAge),
+    })?;
+    let mut plain = Vec::new();
+    reader.take(MAX_BUNDLE).read_to_end(&mut plain).map_err(|_| Error::Bundle(BundleProblem::NotAge))?;
+    verify_document(&plain, registry)
+}
+
+/// Verifies a decrypted bundle document (what `age -d` prints).
+pub fn verify_document(plain: &[u8], registry: Option<&Registry>) -> Result<SignedReport> {
+    let malformed = |what: &str| Error::Bundle(BundleProblem::Malformed(what.to_owned()));
+    let doc: Document = serde_json::from_slice(plain).map_err(|_| malformed("not the bundle JSON structure"))?;
+    if doc.format != BUNDLE_FORMAT {
+        return Err(malformed("unknown bundle format"));
+    }
+    if doc.signature.algorithm != "ed25519" {
+        return Err(malformed("unknown signature algorithm"));
+    }
+    let provider =
+        doc.report.get("provider").and_then(|p| p.as_str()).ok_or_else(|| malformed("no provider"))?.to_owned();
+    let embedded = parse_public_key(&doc.signature.public_key).map_err(|_| malformed("bad public key"))?;
+    let origin = match registry {
+        Some(reg) => {
+            let registered = reg
+                .providers
+                .get(&provider)
+                .ok_or_else(|| Error::Bundle(BundleProblem::UnknownProvider(provider.clone())))?;
+            if parse_public_key(registered)? != embedded {
+                return Err(Error::Bundle(BundleProblem::WrongSigner(provider)));
+            }
+            Origin::Registered
+        }
+        None => Origin::Unchecked,
+    };
+    let sig = unhex(&doc.signature.value).ok_or_else(|| malformed("bad signature encoding"))?;
+    let mut message = SIGNING_CONTEXT.to_vec();
+    message.extend_from_slice(&canonical_json(&doc.report));
+    signature::UnparsedPublicKey::new(&signature::ED25519, &embedded)
+        .verify(&message, &sig)
+        .map_err(|_| Error::Bundle(BundleProblem::BadSignature))?;
+    let report: Report = serde_json::from_value(doc.report).map_err(|_| malformed("the report does not parse"))?;
+    check_report(&report)?;
+    Ok(SignedReport { report, signer: doc.signature.public_key, origin })
+}
+
+/// Shape checks a signed report must pass before a board tool trusts its tables.
+fn check_report(report: &Report) -> Result<()> {
+    let malformed = |what: String| Error::Bundle(BundleProblem::Malformed(what));
+    if report.format != REPORT_FORMAT {
+        return Err(malformed("unknown report format".into()));
+    }
+    for t in &report.tables {
+        let width = t.columns.len() + usize::from(t.row_totals);
+        if t.cells.len() != t.rows.len() + 1 || t.cells.iter().any(|r| r.len() != width) {
+            return Err(malformed(format!("table {} has the wrong shape", t.id)));
+        }
+        if t.cells.iter().flatten().any(|c| matches!(c, Cell::Bound { .. } | Cell::Estimate { .. })) {
+            return Err(malformed(format!("table {} carries merged cells", t.id)));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1085 @@
+//! The 21 indicators of research/domain.md 5.1 as tables, computed in one streaming pass.
+//!
+//! Each client's records are reduced to contributions `(table, row, column, amount)`; the
+//! client is then forgotten. Tables are built only for the spans that close in the report's
+//! month (see the release calendar in [`crate::report`]). Numerators, denominators and grains
+//! are written in `docs/indicators.md`; the code and that file list the same tables (a test
+//! checks the ids).
+//!
+//! Sensitive categories (screenings, health, protected relief, departure, exits for lost
+//! contact or detention) appear only in provider-wide or half-year tables, and no table crosses
+//! them with a demographic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::category::{Category, ServiceKind};
+use crate::deadline::duties_for_move;
+use crate::error::Result;
+use crate::firewall::consent_active;
+use crate::identifier::{Date, DatePrecision};
+use crate::policy::{Audience, Policy, Treatment};
+use crate::record::{
+    Arm, Attendance, ClientRecord, ExitReason, HealthKind, HearingOutcome, Record, ReferralStatus, ReleaseBasis,
+    ScreeningKind,
+};
+use crate::report::noise::RandomBits;
+use crate::report::suppress::{protect, Grid};
+use crate::report::{Cell, Grain, Method, Period, ReportOptions, Span, Table};
+
+/// Events a single person may add to one cell when noise is used (sensitivity bound).
+pub const EVENT_CAP: u64 = 10;
+
+/// The row label of provider-wide tables.
+pub const ALL_SITES: &str = "all sites";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Geo {
+    Site,
+    Provider,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Each person counts once in exactly one column (the columns partition persons).
+    Persons,
+    /// Each person counts once in any number of columns.
+    PersonsOverlapping,
+    /// Events (hearings, check-ins, services, moves): a person may add several.
+    Events,
+    /// Participant-days.
+    Days,
+}
+
+#[derive(Clone, Copy)]
+enum Cols {
+    Fixed(&'static [&'static str]),
+    TopN(usize),
+}
+
+struct Spec {
+    id: &'static str,
+    indicator: u8,
+    title: &'static str,
+    unit: Unit,
+    unit_name: &'static str,
+    grain: Grain,
+    geo: Geo,
+    cols: Cols,
+    /// The categories whose values decide a cell (dates only place an event in a period).
+    reads: &'static [Category],
+}
+
+const BANDS: &[&str] = &["0-90 days", "91-180 days", "181-365 days", "over 365 days"];
+const MET: &[&str] = &["yes", "no"];
+const EXIT_GROUPS: &[&str] =
+    &["resolved", "relief", "removal order", "departed", "moved", "withdrew", "lost contact", "detained", "other"];
+const AGE_BANDS: &[&str] = &["under 18", "18-24", "25-34", "35-44", "45-54", "55 and over", "unknown"];
+const SERVICE_COLS: &[&str] = &[
+    "legal_orientation",
+    "legal_services",
+    "cultural_orientation",
+    "health_enrollment",
+    "itin",
+    "food",
+    "housing",
+    "language",
+    "school",
+    "transport",
+    "employment",
+];
+
+const REFERRALS: &[Category] = &[
+    Category::Referral(ServiceKind::LegalOrientation),
+    Category::Referral(ServiceKind::LegalServices),
+    Category::Referral(ServiceKind::CulturalOrientation),
+    Category::Referral(ServiceKind::HealthEnrollment),
+    Category::Referral(ServiceKind::Itin),
+    Category::Referral(ServiceKind::Food),
+    Category::Referral(ServiceKind::Housing),
+    Category::Referral(ServiceKind::Language),
+    Category::Referral(ServiceKind::School),
+    Category::Referral(ServiceKind::Transport),
+    Category::Referral(ServiceKind::Employment),
+];
+
+/// Tables whose cells equal totals published by other tables of the same report: active persons
+/// and households per site (01a, 01b), new enrollments and exits per site (the row totals of 10a
+/// and 04), and participant-days (monthly cells sum to the fiscal year's).
+const LOCKED: &[&str] = &["01a", "01b", "03", "05", "06"];
+
+/// Every table caseward can publish, in report order.
+fn specs() -> Vec<Spec> {
+    use Category as K;
+    use Geo::{Provider, Site};
+    use Grain::*;
+    use Unit::*;
+    let s = |id, indicator, title, unit, unit_name, grain, geo, cols, reads| Spec {
+        id,
+        indicator,
+        title,
+        unit,
+        unit_name,
+        grain,
+        geo,
+        cols,
+        reads,
+    };
+    vec![
+        s(
+            "01a",
+            1,
+            "Active participants at period end",
+            Persons,
+            "persons",
+            Month,
+            Site,
+            Cols::Fixed(&["active"]),
+            &[K::ProgramEnrollment, K::ProgramExit],
+        ),
+        s(
+            "01b",
+            1,
+            "Active households at period end",
+            Persons,
+            "households",
+            Month,
+            Site,
+            Cols::Fixed(&["active households"]),
+            &[K::ProgramEnrollment, K::ProgramExit, K::HouseholdComposition],
+        ),
+        s(
+            "02",
+            2,
+            "Offers to randomly selected eligible people, by response",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(&["accepted", "declined"]),
+            &[K::EvaluationRandomization],
+        ),
+        s(
+            "03",
+            3,
+            "New enrollments and exits",
+            Events,
+            "persons",
+            Month,
+            Site,
+            Cols::Fixed(&["new enrollments", "exits"]),
+            &[K::ProgramEnrollment, K::ProgramExit],
+        ),
+        s(
+            "04",
+            4,
+            "Length of completed enrollments",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(BANDS),
+            &[K::ProgramEnrollment, K::ProgramExit],
+        ),
+        s(
+            "05",
+            5,
+            "Participant-days",
+            Days,
+            "days",
+            Month,
+            Site,
+            Cols::Fixed(&["participant-days"]),
+            &[K::ProgramEnrollment, K::ProgramExit],
+        ),
+        s(
+            "06",
+            6,
+            "Participant-days and CMPP expenditure (cost per participant-day = expenditure / days)",
+            Days,
+            "days; USD",
+            FiscalYear,
+            Site,
+            Cols::Fixed(&["participant-days", "expenditure (USD)"]),
+            &[K::ProgramEnrollment, K::ProgramExit],
+        ),
+        s(
+            "07a",
+            7,
+            "Service events by category (non-sensitive categories)",
+            Events,
+            "events",
+            Month,
+            Site,
+            Cols::Fixed(SERVICE_COLS),
+            &[K::ServiceEvent],
+        ),
+        s(
+            "07b",
+            7,
+            "Persons served by category (non-sensitive categories)",
+            PersonsOverlapping,
+            "persons",
+            Month,
+            Site,
+            Cols::Fixed(SERVICE_COLS),
+            &[K::ServiceEvent],
+        ),
+        s(
+            "07c",
+            7,
+            "Mental-health services",
+            PersonsOverlapping,
+            "events; persons",
+            HalfYear,
+            Site,
+            Cols::Fixed(&["events", "persons"]),
+            &[K::ServiceEvent, K::HealthMental],
+        ),
+        s(
+            "08",
+            8,
+            "Referrals by category and status",
+            Events,
+            "referrals",
+            Quarter,
+            Site,
+            Cols::Fixed(&["pending", "connected", "declined"]),
+            REFERRALS,
+        ),
+        s(
+            "09",
+            9,
+            "Legal orientation attended",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(MET),
+            &[K::ServiceEvent],
+        ),
+        s(
+            "10a",
+            10,
+            "Represented by an attorney at enrollment (persons enrolled in the period)",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(MET),
+            &[K::LegalRepresentation],
+        ),
+        s(
+            "10b",
+            10,
+            "Represented by an attorney at period end (active persons)",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(MET),
+            &[K::LegalRepresentation],
+        ),
+        s(
+            "11a",
+            11,
+            "Court hearings during enrollment, by appearance",
+            Events,
+            "hearings",
+            Quarter,
+            Site,
+            Cols::Fixed(&["appeared", "missed"]),
+            &[K::LegalCase],
+        ),
+        s(
+            "11b",
+            11,
+            "Persons with hearings, by whether any was missed",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(&["no missed hearing", "one or more missed"]),
+            &[K::LegalCase],
+        ),
+        s(
+            "11c",
+            11,
+            "Court hearings during enrollment, by appearance (provider-wide, monthly)",
+            Events,
+            "hearings",
+            Month,
+            Provider,
+            Cols::Fixed(&["appeared", "missed"]),
+            &[K::LegalCase],
+        ),
+        s(
+            "12",
+            12,
+            "Continuances, by requester",
+            Events,
+            "hearings",
+            Quarter,
+            Provider,
+            Cols::Fixed(&["respondent", "dhs", "court", "not recorded"]),
+            &[K::LegalCase],
+        ),
+        s(
+            "13",
+            13,
+            "ICE check-ins during enrollment, by attendance",
+            Events,
+            "check-ins",
+            Quarter,
+            Site,
+            Cols::Fixed(&["attended", "missed"]),
+            &[K::ObligationReportingAttendance],
+        ),
+        s(
+            "14",
+            14,
+            "Moves whose filing deadlines closed in the period, by timeliness",
+            Events,
+            "moves",
+            Quarter,
+            Site,
+            Cols::Fixed(&["all filed on time", "late or missing"]),
+            &[K::ObligationAddressFiling],
+        ),
+        s(
+            "15",
+            15,
+            "Trafficking screening (active persons)",
+            Persons,
+            "persons",
+            Quarter,
+            Provider,
+            Cols::Fixed(&["not screened", "no indicators", "indicators, not referred", "indicators, referred"]),
+            &[K::ScreeningTrafficking],
+        ),
+        s(
+            "16",
+            16,
+            "Mental-health screening (active persons)",
+            Persons,
+            "persons",
+            HalfYear,
+            Site,
+            Cols::Fixed(&["not screened", "negative", "positive, not connected", "positive, connected to care"]),
+            &[K::ScreeningMentalHealth, K::HealthMental, K::ServiceEvent],
+        ),
+        s(
+            "17",
+            17,
+            "Relief sought (active persons; protected relief provider-wide only)",
+            PersonsOverlapping,
+            "persons",
+            HalfYear,
+            Provider,
+            Cols::Fixed(&["asylum", "withholding or CAT", "TPS", "SIJS", "other", "protected (T, U, VAWA)"]),
+            &[K::LegalRelief, K::LegalReliefProtected],
+        ),
+        s(
+            "18",
+            18,
+            "Exits by grouped reason",
+            Persons,
+            "persons",
+            Quarter,
+            Provider,
+            Cols::Fixed(EXIT_GROUPS),
+            &[K::ProgramExit],
+        ),
+        s(
+            "19",
+            19,
+            "Departure planning (active persons)",
+            PersonsOverlapping,
+            "persons",
+            HalfYear,
+            Provider,
+            Cols::Fixed(&["with a departure plan", "departed with reintegration support"]),
+            &[K::DeparturePlan, K::ProgramExit],
+        ),
+        s(
+            "20a",
+            20,
+            "Nationality (active persons)",
+            Persons,
+            "persons",
+            Year,
+            Site,
+            Cols::TopN(5),
+            &[K::DemographicNationality],
+        ),
+        s(
+            "20b",
+            20,
+            "Preferred language (active persons)",
+            Persons,
+            "persons",
+            Year,
+            Site,
+            Cols::TopN(5),
+            &[K::DemographicLanguage],
+        ),
+        s(
+            "20c",
+            20,
+            "Age at enrollment (active persons)",
+            Persons,
+            "persons",
+            Year,
+            Site,
+            Cols::Fixed(AGE_BANDS),
+            &[K::IdentifierDob],
+        ),
+        s(
+            "20d",
+            20,
+            "Sex (active persons)",
+            Persons,
+            "persons",
+            Year,
+            Site,
+            Cols::Fixed(&["female", "male", "another or not stated"]),
+            &[K::DemographicSexGender],
+        ),
+        s(
+            "20e",
+            20,
+            "Household type (active persons)",
+            Persons,
+            "persons",
+            Year,
+            Site,
+            Cols::Fixed(&["single adult", "household with minors", "household without minors"]),
+            &[K::HouseholdComposition],
+        ),
+        s(
+            "21a",
+            21,
+            "Birth-date precision (active persons; every stored A-number is valid by construction)",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(&["day", "month", "year or assigned 1 January", "approximate", "missing"]),
+            &[K::IdentifierDob],
+        ),
+        s(
+            "21b",
+            21,
+            "Consent coverage at period end (active persons)",
+            Persons,
+            "persons",
+            Quarter,
+            Site,
+            Cols::Fixed(&["with an active consent", "without"]),
+            &[K::Consent],
+        ),
+    ]
+}
+
+/// The ids of every table, in report order (for `docs/indicators.md`'s test).
+pub fn table_ids() -> Vec<&'static str> {
+    specs().iter().map(|s| s.id).collect()
+}
+
+/// Accumulates the tables of one report, one client at a time.
+pub struct Builder {
+    specs: Vec<(Spec, Span)>,
+    omitted: Vec<String>,
+    sites: BTreeSet<String>,
+    noise: bool,
+    /// (table, row, column) -> (amount, persons)
+    cells: BTreeMap<(usize, String, String), (u64, u64)>,
+    options: ReportOptions,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder").field("tables", &self.specs.len()).finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The tables that close in `period`, less those the policy keeps from the board or that
+    /// lack a provider input.
+    pub fn new(period: Period, policy: &Policy, options: ReportOptions) -> Self {
+        let spans: BTreeMap<Grain, Span> = period.closing_spans().into_iter().map(|s| (s.grain, s)).collect();
+        let mut omitted = Vec::new();
+        let mut chosen = Vec::new();
+        for spec in specs() {
+            let Some(span) = spans.get(&spec.grain) else { continue };
+            let denied: Vec<&str> = spec
+                .reads
+                .iter()
+                .filter(|c| policy.treatment(&Audience::Board, **c) < Treatment::Aggregate)
+                .map(|c| c.as_str())
+                .collect();
+            if !denied.is_empty() {
+                omitted.push(format!("{}: the policy keeps {} from the board", spec.id, denied.join(", ")));
+                continue;
+            }
+            if spec.id == "02" && options.declined_offers.is_empty() {
+                omitted.push("02: needs the count of declined offers per site".into());
+                continue;
+            }
+            if spec.id == "06" && options.expenditure_usd.is_empty() {
+                omitted.push("06: needs the fiscal year's expenditure per site".into());
+                continue;
+            }
+            chosen.push((spec, span.clone()));
+        }
+        let noise = matches!(options.method, Method::Noise { .. });
+        Self { specs: chosen, omitted, sites: BTreeSet::new(), noise, cells: BTreeMap::new(), options }
+    }
+
+    /// Number of tables this report will carry.
+    pub fn table_count(&self) -> usize {
+        self.specs.len()
+    }
+
+    /// Adds one client. Clients without an enrollment are skipped.
+    pub fn add(&mut self, client: &ClientRecord) {
+        let Some(enrollment) = client.enrollment() else { return };
+        let site = enrollment.site.clone();
+        self.sites.insert(site.clone());
+        let mut mine: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
+        for (t, (spec, span)) in self.specs.iter().enumerate() {
+            let row = match spec.geo {
+                Geo::Site => site.clone(),
+                Geo::Provider => ALL_SITES.to_owned(),
+            };
+            let mut put = |col: &str, n: u64| {
+                if n > 0 {
+                    *mine.entry((t, row.clone(), col.to_owned())).or_insert(0) += n;
+                }
+            };
+            contribute(spec, span, client, &mut put);
+        }
+        for ((t, row, col), mut n) in mine {
+            if self.noise {
+                if let Some((spec, _)) = self.specs.get(t) {
+                    if spec.unit == Unit::Events {
+                        n = n.min(EVENT_CAP);
+                    }
+                }
+            }
+            let cell = self.cells.entry((t, row, col)).or_insert((0, 0));
+            cell.0 += n;
+            cell.1 += 1;
+        }
+    }
+
+    /// Applies disclosure control and returns the tables and what was left out.
+    pub fn finish(mut self, rng: &mut impl RandomBits) -> Result<(Vec<Table>, Vec<String>)> {
+        // Inputs the provider supplies are added as plain amounts.
+        let extra: Vec<(usize, String, &str, u64, u64)> = self
+            .specs
+            .iter()
+            .enumerate()
+            .flat_map(|(t, (spec, _))| {
+                let rows: Vec<(usize, String, &str, u64, u64)> = match spec.id {
+                    "02" => {
+                        self.options.declined_offers.iter().map(|(s, n)| (t, s.clone(), "declined", *n, *n)).collect()
+                    }
+                    "06" => self
+                        .options
+                        .expenditure_usd
+                        .iter()
+                        .map(|(s, n)| (t, s.clone(), "expenditure (USD)", *n, 0))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                rows
+            })
+            .collect();
+        for (t, site, col, n, persons) in extra {
+            self.sites.insert(site.clone());
+            let cell = self.cells.entry((t, site, col.to_owned())).or_insert((0, 0));
+            cell.0 += n;
+            cell.1 += persons;
+        }
+        let mut tables = Vec::with_capacity(self.specs.len());
+        for (t, (spec, span)) in self.specs.iter().enumerate() {
+            let rows: Vec<String> = match spec.geo {
+                Geo::Site => self.sites.iter().cloned().collect(),
+                Geo::Provider => vec![ALL_SITES.to_owned()],
+            };
+            let mine: Vec<(&String, &String, (u64, u64))> = self
+                .cells
+                .range((t, String::new(), String::new())..(t + 1, String::new(), String::new()))
+                .map(|((_, r, c), v)| (r, c, *v))
+                .collect();
+            let columns = columns_for(spec, &mine);
+            let col_index = |label: &str| columns.iter().position(|c| c == label).unwrap_or(columns.len() - 1);
+            let mut values = vec![vec![0u64; columns.len()]; rows.len()];
+            let mut persons = vec![vec![0u64; columns.len()]; rows.len()];
+            for (r, c, (v, p)) in mine {
+                let (Some(ri), ci) = (rows.iter().position(|x| x == r), col_index(c)) else { continue };
+                if let Some(slot) = values.get_mut(ri).and_then(|row| row.get_mut(ci)) {
+                    *slot += v;
+                }
+                if let Some(slot) = persons.get_mut(ri).and_then(|row| row.get_mut(ci)) {
+                    *slot += p;
+                }
+            }
+            if spec.id == "06" {
+                // Expenditure follows the days of its row: dollars per day would reveal days.
+                for row in &mut persons {
+                    if let Some(&p) = row.first() {
+                        if let Some(slot) = row.get_mut(1) {
+                            *slot = p;
+                        }
+                    }
+                }
+            }
+            let row_totals = spec.unit == Unit::Persons && columns.len() > 1
+                || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
+            let cells = match self.options.method {
+                Method::Suppress { .. } => suppressed_cells(spec, &values, &persons, row_totals),
+                Method::Noise { mechanism } => {
+                    let (l1, l2sq) = sensitivity(spec, columns.len());
+                    let mut cells = Vec::with_capacity(rows.len() + 1);
+                    let mut col_sum = vec![(0i64, 0f64); columns.len() + usize::from(row_totals)];
+                    for row in &values {
+                        let mut out = Vec::with_capacity(columns.len() + 1);
+                        let (mut rs, mut rv) = (0i64, 0f64);
+                        for (ci, &v) in row.iter().enumerate() {
+                            let exact_input = spec.id == "06" && ci == 1;
+                            let (noisy, var) = if exact_input {
+                                (i64::try_from(v).unwrap_or(i64::MAX), 0.0)
+                            } else {
+                                let n = mechanism.sample(rng, l1, l2sq)?;
+                                (i64::try_from(v).unwrap_or(i64::MAX).saturating_add(n), mechanism.variance(l1, l2sq))
+                            };
+                            rs = rs.saturating_add(noisy);
+                            rv += var;
+                            if let Some(cs) = col_sum.get_mut(ci) {
+                                cs.0 = cs.0.saturating_add(noisy);
+                                cs.1 += var;
+                            }
+                            out.push(Cell::Noisy { value: noisy, variance: var });
+                        }
+                        if row_totals {
+                            out.push(Cell::Noisy { value: rs, variance: rv });
+                            if let Some(cs) = col_sum.last_mut() {
+                                cs.0 = cs.0.saturating_add(rs);
+                                cs.1 += rv;
+                            }
+                        }
+                        cells.push(out);
+                    }
+                    cells.push(col_sum.into_iter().map(|(value, variance)| Cell::Noisy { value, variance }).collect());
+                    cells
+                }
+            };
+            let withheld = cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed));
+            tables.push(Table {
+                id: spec.id.to_owned(),
+                indicator: spec.indicator,
+                title: spec.title.to_owned(),
+                unit: spec.unit_name.to_owned(),
+                covers: span.label.clone(),
+                grain: spec.grain,
+                geography: match spec.geo {
+                    Geo::Site => "site".into(),
+                    Geo::Provider => "provider".into(),
+                },
+                rows,
+                columns,
+                row_totals,
+                cells,
+                withheld,
+            });
+        }
+        Ok((tables, self.omitted))
+    }
+}
+
+/// L1 sensitivity and squared L2 sensitivity of a table: what one person can change.
+fn sensitivity(spec: &Spec, columns: usize) -> (u64, u64) {
+    let m = columns as u64;
+    match spec.unit {
+        Unit::Persons => (1, 1),
+        Unit::PersonsOverlapping => (m, m),
+        Unit::Events => (EVENT_CAP * m, EVENT_CAP * EVENT_CAP * m),
+        Unit::Days => {
+            let days: u64 = match spec.grain {
+                Grain::Month => 31,
+                Grain::Quarter => 92,
+                Grain::HalfYear => 184,
+                Grain::Year | Grain::FiscalYear => 366,
+            };
+            (days, days * days)
+        }
+    }
+}
+
+fn columns_for(spec: &Spec, cells: &[(&String, &String, (u64, u64))]) -> Vec<String> {
+    match spec.cols {
+        Cols::Fixed(cols) => cols.iter().map(|c| (*c).to_owned()).collect(),
+        Cols::TopN(n) => {
+            let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+            for (_, c, (v, _)) in cells {
+                if c.as_str() != "other" {
+                    *totals.entry(c.as_str()).or_insert(0) += v;
+                }
+            }
+            let mut ranked: Vec<(&str, u64)> = totals.into_iter().collect();
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let mut cols: Vec<String> = ranked.into_iter().take(n).map(|(c, _)| c.to_owned()).collect();
+            cols.push("other".into());
+            cols
+        }
+    }
+}
+
+fn suppressed_cells(spec: &Spec, values: &[Vec<u64>], persons: &[Vec<u64>], row_totals: bool) -> Vec<Vec<Cell>> {
+    let grid = if spec.unit == Unit::Days { Grid::magnitudes(values, persons) } else { Grid::counts(values) };
+    let grid = if row_totals { grid } else { grid.without_row_totals() };
+    // These tables' cells are other tables' totals (or sum to them across months).
+    let grid = if LOCKED.contains(&spec.id) { grid.locked() } else { grid };
+    let sup = protect(&grid);
+    let cols = grid.cols() + usize::from(row_totals);
+    (0..=grid.rows())
+        .map(|r| {
+            (0..cols)
+                .map(|c| if sup.is_suppressed(r, c) { Cell::Suppressed } else { Cell::Count(grid.value(r, c)) })
+                .collect()
+        })
+        .collect()
+}
+
+/// What one client adds to one table.
+fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&str, u64)) {
+    let Some(e) = c.enrollment() else { return };
+    let exit = e.exit.as_ref();
+    let active_in = |s: &Span| e.enrolled_on <= s.end && exit.is_none_or(|x| x.date >= s.start);
+    let active_at_end = e.enrolled_on <= span.end && exit.is_none_or(|x| x.date > span.end);
+    let during = |d: Date| span.contains(d) && d >= e.enrolled_on && exit.is_none_or(|x| d <= x.date);
+    let records = || c.records.iter().map(|r| &r.record);
+    let identity = c.identity();
+    match spec.id {
+        "01a" if active_at_end => put("active", 1),
+        "01b" if active_at_end => {
+            let lead = records().find_map(|r| match r {
+                Record::Household(h) => Some(h.lead_a_number.is_none()),
+                _ => None,
+            });
+            if lead.unwrap_or(true) {
+                put("active households", 1);
+            }
+        }
+        "02" => {
+            if let Some(r) = &e.randomization {
+                if r.arm == Arm::Treatment && span.contains(r.selected_on) {
+                    put("accepted", 1);
+                }
+            }
+        }
+        "03" => {
+            if span.contains(e.enrolled_on) {
+                put("new enrollments", 1);
+            }
+            if exit.is_some_and(|x| span.contains(x.date)) {
+                put("exits", 1);
+            }
+        }
+        "04" => {
+            if let Some(x) = exit.filter(|x| span.contains(x.date)) {
+                let days = x.date.days_since(e.enrolled_on);
+                let band = match days {
+                    ..=90 => 0,
+                    91..=180 => 1,
+                    181..=365 => 2,
+                    _ => 3,
+                };
+                put(BANDS.get(band).copied().unwrap_or("over 365 days"), 1);
+            }
+        }
+        "05" | "06" if active_in(span) => {
+            let from = e.enrolled_on.max(span.start);
+            let to = exit.map_or(span.end, |x| x.date.min(span.end));
+            let days = u64::try_from(to.days_since(from) + 1).unwrap_or(0);
+            put("participant-days", days);
+        }
+        "07a" | "07b" => {
+            for r in records() {
+                if let Record::Service(s) = r {
+                    if during(s.date) && SERVICE_COLS.contains(&s.kind.as_str()) {
+                        put(s.kind.as_str(), 1);
+                    }
+                }
+            }
+        }
+        "07c" => {
+            let n = records()
+                .filter(|r| {
+                    matches!(r, Record::Service(s) if s.kind == ServiceKind::MentalHealth && during(s.date))
+                        || matches!(r, Record::Health(h) if h.kind == HealthKind::Mental && during(h.date))
+                })
+                .count() as u64;
+            if n > 0 {
+                put("events", n);
+                put("persons", 1);
+            }
+        }
+        "08" => {
+            for r in records() {
+                if let Record::Referral(x) = r {
+                    if during(x.date) && SERVICE_COLS.contains(&x.kind.as_str()) {
+                        let status = match x.status {
+                            ReferralStatus::Made => "pending",
+                            ReferralStatus::Accepted | ReferralStatus::Completed => "connected",
+                            ReferralStatus::Declined => "declined",
+                        };
+                        put(status, 1);
+                    }
+                }
+            }
+        }
+        "09" if active_in(span) => {
+            let attended = records().any(|r| {
+                matches!(r, Record::Service(s) if s.kind == ServiceKind::LegalOrientation && s.date <= span.end && s.date >= e.enrolled_on)
+            });
+            put(if attended { "yes" } else { "no" }, 1);
+        }
+        "10a" if span.contains(e.enrolled_on) => {
+            let rep = legal(c).is_some_and(|l| l.represented && l.represented_since.is_none_or(|d| d <= e.enrolled_on));
+            put(if rep { "yes" } else { "no" }, 1);
+        }
+        "10b" if active_at_end => {
+            let rep = legal(c).is_some_and(|l| l.represented && l.represented_since.is_none_or(|d| d <= span.end));
+            put(if rep { "yes" } else { "no" }, 1);
+        }
+        "11a" | "11b" => {
+            let (mut appeared, mut missed) = (0, 0);
+            for r in records() {
+                if let Record::Hearing(h) = r {
+                    match h.outcome {
+                        Some(HearingOutcome::InAbsentia) if during(h.date) => missed += 1,
+                        Some(_) if during(h.date) => appeared += 1,
+                        _ => {}
+                    }
+                }
+            }
+            if spec.id == "11b" {
+                if missed > 0 {
+                    put("one or more missed", 1);
+                } else if appeared > 0 {
+                    put("no missed hearing", 1);
+                }
+            } else {
+                put("appeared", appeared);
+                put("missed", missed);
+            }
+        }
+        "12" => {
+            for r in records() {
+                if let Record::Hearing(h) = r {
+                    if !during(h.date) {
+                        continue;
+                    }
+                    match h.outcome {
+                        Some(HearingOutcome::ContinuedForRespondent) => put("respondent", 1),
+                        Some(HearingOutcome::ContinuedForDhs) => put("dhs", 1),
+                        Some(HearingOutcome::ContinuedByCourt) => put("court", 1),
+                        Some(HearingOutcome::Continued) => put("not recorded", 1),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        "13" => {
+            for r in records() {
+                if let Record::CheckIn(x) = r {
+                    match x.attendance {
+                        Some(Attendance::Attended) if during(x.date) => put("attended", 1),
+                        Some(Attendance::Missed) if during(x.date) => put("missed", 1),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        "14" => {
+            let osup = e.release_basis == Some(ReleaseBasis::Osup);
+            for r in records() {
+                if let Record::Address(a) = r {
+                    if a.moved_on <= e.enrolled_on {
+                        continue; // the address at enrollment is not a move
+                    }
+                    let duties = duties_for_move(a.moved_on, osup, &a.filings);
+                    let Some(last_due) = duties.iter().map(|d| d.due).max() else { continue };
+                    if !during(last_due) {
+                        continue;
+                    }
+                    let on_time = duties.iter().all(|d| d.met_on.is_some_and(|m| m <= d.due));
+                    put(if on_time { "all filed on time" } else { "late or missing" }, 1);
+                }
+            }
+        }
+        "15" | "16" if active_in(span) => {
+            let kind = if spec.id == "15" { ScreeningKind::Trafficking } else { ScreeningKind::MentalHealth };
+            let screens: Vec<_> = records()
+                .filter_map(|r| match r {
+                    Record::Screening(s) if s.kind == kind && s.date <= span.end => Some(s),
+                    _ => None,
+                })
+                .collect();
+            let positive = screens.iter().any(|s| s.positive);
+            let col = if screens.is_empty() {
+                "not screened"
+            } else if !positive {
+                if spec.id == "15" {
+                    "no indicators"
+                } else {
+                    "negative"
+                }
+            } else if spec.id == "15" {
+                if screens.iter().any(|s| s.positive && s.referred) {
+                    "indicators, referred"
+                } else {
+                    "indicators, not referred"
+                }
+            } else {
+                let connected = records().any(|r| match r {
+                    Record::Service(s) => s.kind == ServiceKind::MentalHealth && s.date <= span.end,
+                    Record::Health(h) => h.kind == HealthKind::Mental && h.date <= span.end,
+                    Record::Referral(x) => {
+                        x.kind == ServiceKind::MentalHealth
+                            && matches!(x.status, ReferralStatus::Accepted | ReferralStatus::Completed)
+                    }
+                    _ => false,
+                });
+                if connected {
+                    "positive, connected to care"
+                } else {
+                    "positive, not connected"
+                }
+            };
+            put(col, 1);
+        }
+        "17" if active_in(span) => {
+            if let Some(l) = legal(c) {
+                let mut seen = BTreeSet::new();
+                for r in &l.relief_sought {
+                    let r = r.to_lowercase();
+                    let col = if r.contains("asylum") {
+                        "asylum"
+                    } else if r.contains("withholding") || r.contains("cat") {
+                        "withholding or CAT"
+                    } else if r.contains("tps") {
+                        "TPS"
+                    } else if r.contains("sijs") {
+                        "SIJS"
+                    } else {
+                        "other"
+                    };
+                    seen.insert(col);
+                }
+                if l.protected_relief.is_some() {
+                    seen.insert("protected (T, U, VAWA)");
+                }
+                seen.into_iter().for_each(|col| put(col, 1));
+            }
+        }
+        "18" => {
+            if let Some(x) = exit.filter(|x| span.contains(x.date)) {
+                let group = match x.reason {
+                    ExitReason::Completed | ExitReason::CaseTerminated => "resolved",
+                    ExitReason::ReliefGranted => "relief",
+                    ExitReason::RemovalOrder => "removal order",
+                    ExitReason::VoluntaryDeparture | ExitReason::Departed => "departed",
+                    ExitReason::MovedAway => "moved",
+                    ExitReason::Withdrew => "withdrew",
+                    ExitReason::LostContact => "lost contact",
+                    ExitReason::Detained => "detained",
+                    ExitReason::Deceased => "other",
+                };
+                put(group, 1);
+            }
+        }
+        "19" if active_in(span) => {
+            let plan = records().find_map(|r| match r {
+                Record::Departure(p) => Some(p),
+                _ => None,
+            });
+            if plan.is_some() {
+                put("with a departure plan", 1);
+            }
+            let departed = exit.is_some_and(|x| {
+                span.contains(x.date) && matches!(x.reason, ExitReason::Departed | ExitReason::VoluntaryDeparture)
+            });
+            let support = plan.is_some_and(|p| p.partner.is_some())
+                || records().any(|r| matches!(r, Record::Service(s) if s.kind == ServiceKind::Reintegration));
+            if departed && support {
+                put("departed with reintegration support", 1);
+            }
+        }
+        "20a" if active_in(span) => {
+            put(identity.and_then(|i| i.nationality.first()).map_or("other", |s| s.as_str()), 1);
+        }
+        "20b" if active_in(span) => {
+            put(identity.and_then(|i| i.languages.first()).map_or("other", |s| s.as_str()), 1);
+        }
+        "20c" if active_in(span) => {
+            let band = identity.and_then(|i| i.dob).map_or(6, |d| match e.enrolled_on.year() - i32::from(d.year) {
+                ..=17 => 0,
+                18..=24 => 1,
+                25..=34 => 2,
+                35..=44 => 3,
+                45..=54 => 4,
+                _ => 5,
+            });
+            put(AGE_BANDS.get(band).copied().unwrap_or("unknown"), 1);
+        }
+        "20d" if active_in(span) => {
+            let sex = identity.and_then(|i| i.sex_gender.as_deref()).map(str::to_lowercase);
+            let col = match sex.as_deref() {
+                Some("female" | "woman" | "f") => "female",
+                Some("male" | "man" | "m") => "male",
+                _ => "another or not stated",
+            };
+            put(col, 1);
+        }
+        "20e" if active_in(span) => {
+            let h = records().find_map(|r| match r {
+                Record::Household(h) => Some(h),
+                _ => None,
+            });
+            let col = match h {
+                None => "single adult",
+                Some(h) if h.minors.unwrap_or(0) > 0 => "household with minors",
+                Some(h) if h.size.unwrap_or(1) <= 1 => "single adult",
+                Some(_) => "household without minors",
+            };
+            put(col, 1);
+        }
+        "21a" if active_in(span) => {
+            let col = match identity.and_then(|i| i.dob) {
+                None => "missing",
+                Some(d) => match d.effective_precision() {
+                    DatePrecision::Day => "day",
+                    DatePrecision::Month => "month",
+                    DatePrecision::Year => "year or assigned 1 January",
+                    DatePrecision::Approximate => "approximate",
+                },
+            };
+            put(col, 1);
+        }
+        "21b" if active_at_end => {
+            let any = records().any(|r| matches!(r, Record::Consent(k) if consent_active(k, span.end)));
+            put(if any { "with an active consent" } else { "without" }, 1);
+        }
+        _ => {}
+    }
+}
+
+fn legal(c: &ClientRecord) -> Option<&crate::record::LegalStatus> {
+    c.records.iter().find_map(|r| match &r.record {
+        Record::Legal(l) => Some(l),
+        _ => None,
+    })
+}

@@ -1,0 +1,293 @@
+//! Small-cell suppression with complementary suppression (the default disclosure method).
+//!
+//! A table is a grid of interior cells with a total for every row, every column, and the
+//! whole table. A cell is *sensitive* when it describes 1 to 10 persons or events (k = 11;
+//! zero may be published). Suppressing a sensitive cell alone is not enough: a reader can
+//! subtract the published cells of its row from the row total. So every sensitive cell is
+//! protected by a *rectangle*: three more cells, chosen so that the four can move together
+//! (+t, -t, -t, +t, with signs flipped for totals) without changing any published number.
+//! While the rectangle can move, a reader holding every published cell cannot tell the
+//! sensitive value from 0, nor from k.
+//!
+//! **Protection rule** (what the linear-programming attacker in `tests/tests/suppression.rs`
+//! checks): for every sensitive cell with value v, the set of values consistent with all
+//! published cells contains both 0 and at least [`Grid::required_upper`] (k = 11 for counts;
+//! max(k, 2v) for magnitudes such as participant-days).
+//!
+//! Suppressing more cells only widens what a reader must consider, so rectangles chosen one
+//! sensitive cell at a time protect all of them together. Rectangles prefer cells already
+//! suppressed, then the smallest values: the information lost is the sum of the values newly
+//! hidden.
+//!
+//! **Linked tables.** Row totals and grand totals (persons per site, persons in all) are never
+//! chosen as complements: other tables of the same report publish the same totals, which would
+//! undo the protection. Tables whose every cell is published elsewhere are [`Grid::locked`].
+//! A table whose sensitive cells cannot be covered under these limits, or whose grand total is
+//! itself sensitive, is withheld whole.
+
+/// The smallest count that may be published (besides zero).
+pub const K: u64 = 11;
+
+/// A table of non-negative values with all its margins, ready for suppression.
+///
+/// Cells are indexed `(row, column)`; row `rows()` is the column-total row and column
+/// `cols()` the row-total column, so `(rows(), cols())` is the grand total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grid {
+    row_totals: bool,
+    locked: bool,
+    rows: usize,
+    cols: usize,
+    value: Vec<u64>,
+    sensitive: Vec<bool>,
+    need: Vec<u64>,
+}
+
+impl Grid {
+    /// A count table (persons or events): margins are summed; a cell is sensitive when its
+    /// value is 1 to 10.
+    pub fn counts(interior: &[Vec<u64>]) -> Self {
+        Self::build(interior, None)
+    }
+
+    /// A magnitude table (days, for example) whose cells are sensitive when the number of
+    /// persons behind them is 1 to 10. `persons` has the same shape as `interior`; a person
+    /// may stand behind several cells, so margins of `persons` are given as sums (an upper
+    /// bound of the distinct count, which can only make more cells sensitive).
+    pub fn magnitudes(interior: &[Vec<u64>], persons: &[Vec<u64>]) -> Self {
+        Self::build(interior, Some(persons))
+    }
+
+    fn build(interior: &[Vec<u64>], persons: Option<&[Vec<u64>]>) -> Self {
+        let rows = interior.len();
+        let cols = interior.iter().map(Vec::len).max().unwrap_or(0);
+        let at = |m: &[Vec<u64>], r: usize, c: usize| m.get(r).and_then(|row| row.get(c)).copied().unwrap_or(0);
+        let full = |m: &[Vec<u64>]| {
+            let mut out = vec![0u64; (rows + 1) * (cols + 1)];
+            for r in 0..rows {
+                for c in 0..cols {
+                    let v = at(m, r, c);
+                    for i in
+                        [r * (cols + 1) + c, r * (cols + 1) + cols, rows * (cols + 1) + c, rows * (cols + 1) + cols]
+                    {
+                        if let Some(slot) = out.get_mut(i) {
+                            *slot = slot.saturating_add(v);
+                        }
+                    }
+                }
+            }
+            out
+        };
+        let value = full(interior);
+        let (sensitive, need) = match persons {
+            None => (value.iter().map(|&v| (1..K).contains(&v)).collect(), vec![K; value.len()]),
+            Some(p) => {
+                let p = full(p);
+                (
+                    p.iter().map(|&n| (1..K).contains(&n)).collect(),
+                    value.iter().map(|&v| K.max(v.saturating_mul(2))).collect(),
+                )
+            }
+        };
+        Self { row_totals: true, locked: false, rows, cols, value, sensitive, need }
+    }
+
+    /// The same table published without its `Total` column, for columns that do not partition
+    /// a row (a person may count in several). Each column is then protected on its own, by
+    /// pairs of cells within the column.
+    pub fn without_row_totals(mut self) -> Self {
+        self.row_totals = false;
+        for r in 0..=self.rows {
+            let i = self.index(r, self.cols);
+            if let Some(s) = self.sensitive.get_mut(i) {
+                *s = false;
+            }
+        }
+        self
+    }
+
+    /// Marks every cell as published elsewhere in the same report (active persons per site,
+    /// for example, are the row totals of several tables): none may be hidden as a complement,
+    /// so a sensitive cell is protected only by other sensitive cells, or the table is
+    /// withheld.
+    pub fn locked(mut self) -> Self {
+        self.locked = true;
+        self
+    }
+
+    /// Whether a cell may be hidden to protect another. Row totals and the grand total never
+    /// are: the same totals (persons per site, persons in all) appear in several tables, and
+    /// one table hiding what another publishes would undo the protection.
+    pub fn may_complement(&self, _row: usize, c: usize) -> bool {
+        c != self.cols && !self.locked
+    }
+
+    /// Whether the `Total` column is published.
+    pub fn has_row_totals(&self) -> bool {
+        self.row_totals
+    }
+
+    /// Interior rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Interior columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    fn index(&self, r: usize, c: usize) -> usize {
+        r * (self.cols + 1) + c
+    }
+
+    /// The value at `(row, column)`, margins included.
+    pub fn value(&self, r: usize, c: usize) -> u64 {
+        self.value.get(self.index(r, c)).copied().unwrap_or(0)
+    }
+
+    /// Whether the cell is sensitive (primary suppression).
+    pub fn is_sensitive(&self, r: usize, c: usize) -> bool {
+        self.sensitive.get(self.index(r, c)).copied().unwrap_or(false)
+    }
+
+    /// The value a sensitive cell must be able to reach, as far as a reader can tell.
+    pub fn required_upper(&self, r: usize, c: usize) -> u64 {
+        self.need.get(self.index(r, c)).copied().unwrap_or(K)
+    }
+}
+
+/// Which cells of a [`Grid`] are withheld.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    cols: usize,
+    suppressed: Vec<bool>,
+    /// Every cell is withheld: the table could not be protected otherwise.
+    pub withheld: bool,
+}
+
+impl Suppression {
+    /// Whether `(row, column)` is withheld.
+    pub fn is_suppressed(&self, r: usize, c: usize) -> bool {
+        self.suppressed.get(r * (self.cols + 1) + c).copied().unwrap_or(true)
+    }
+
+    /// How many cells are withheld, margins included.
+    pub fn count(&self) -> usize {
+        self.suppressed.iter().filter(|&&s| s).count()
+    }
+}
+
+/// Chooses the cells to withhold: every sensitive cell, and complements that protect them.
+pub fn protect(grid: &Grid) -> Suppression {
+    let (rows, cols) = (grid.rows, grid.cols);
+    let mut sup = grid.sensitive.clone();
+    let withhold_all = |sup: &mut Vec<bool>| {
+        sup.iter_mut().for_each(|s| *s = true);
+        Suppression { cols, suppressed: std::mem::take(sup), withheld: true }
+    };
+    if grid.is_sensitive(rows, cols) {
+        return withhold_all(&mut sup);
+    }
+    let primaries: Vec<(usize, usize)> =
+        (0..=rows).flat_map(|r| (0..=cols).map(move |c| (r, c))).filter(|&(r, c)| grid.is_sensitive(r, c)).collect();
+    for (r, c) in primaries {
+        match best_rectangle(grid, &sup, r, c) {
+            Some(corners) => {
+                for (rr, cc) in corners {
+                    let i = grid.index(rr, cc);
+                    if let Some(s) = sup.get_mut(i) {
+                        *s = true;
+                    }
+                }
+            }
+            None => return withhold_all(&mut sup),
+        }
+    }
+    Suppression { cols, suppressed: sup, withheld: false }
+}
+
+/// Information lost (sum of newly hidden values), then the number of newly hidden cells.
+type Cost = (u64, u32);
+/// The three cells that move with a sensitive one.
+type Corners = [(usize, usize); 3];
+
+/// The cheapest rectangle through `(r, c)` that keeps the cell's feasible range wide enough,
+/// as its three other corners.
+fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usize, usize); 3]> {
+    let (rows, cols) = (grid.rows, grid.cols);
+    let v = grid.value(r, c);
+    let up_need = grid.required_upper(r, c).saturating_sub(v);
+    let suppressed = |rr: usize, cc: usize| sup.get(grid.index(rr, cc)).copied().unwrap_or(false);
+    let mut best: Option<(Cost, Corners)> = None;
+    let mut consider = |corners: &[((usize, usize), bool)]| {
+        let mut cost = (0u64, 0u32);
+        for &((rr, cc), same_sign) in corners {
+            let val = grid.value(rr, cc);
+            let already = suppressed(rr, cc);
+            // A cell moving with the sensitive one must be able to fall by v (so it can reach 0);
+            // one moving against it must be able to fall by the headroom above v.
+            let room_needed = if same_sign { v } else { up_need };
+            if val < room_needed || (!already && !grid.may_complement(rr, cc)) {
+                return;
+            }
+            if !already {
+                cost.0 = cost.0.saturating_add(val);
+                cost.1 += 1;
+            }
+        }
+        if best.as_ref().is_none_or(|(b, _)| cost < *b) {
+            let mut out = [(r, c); 3];
+            for (slot, (corner, _)) in out.iter_mut().zip(corners) {
+                *slot = *corner;
+            }
+            best = Some((cost, out));
+        }
+    };
+    for k in (0..=rows).filter(|&k| k != r) {
+        // The sign of the other row: opposite when both are interior or both are totals.
+        let alpha = (k == rows) != (r == rows);
+        if !grid.row_totals {
+            // Only the column's equation binds: a pair within the column.
+            consider(&[((k, c), alpha)]);
+            continue;
+        }
+        for l in (0..=cols).filter(|&l| l != c) {
+            let beta = (l == cols) != (c == cols);
+            // (corner, moves with the sensitive cell?)
+            consider(&[((r, l), beta), ((k, c), alpha), ((k, l), alpha == beta)]);
+        }
+    }
+    best.map(|(_, corners)| corners)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing, reason = "test tables are indexed directly")]
+    use super::*;
+
+    #[test]
+    fn one_small_cell_gets_a_rectangle() {
+        let g = Grid::counts(&[vec![50, 3, 40], vec![60, 30, 20], vec![70, 80, 90]]);
+        let s = protect(&g);
+        assert!(!s.withheld);
+        assert!(s.is_suppressed(0, 1));
+        assert_eq!(s.count(), 4, "one rectangle");
+        // Margins stay published.
+        for r in 0..3 {
+            assert!(!s.is_suppressed(r, 3));
+        }
+    }
+
+    #[test]
+    fn small_grand_total_withholds_the_table() {
+        let s = protect(&Grid::counts(&[vec![1, 2], vec![3, 0]]));
+        assert!(s.withheld);
+    }
+
+    #[test]
+    fn zeros_and_large_values_publish() {
+        let s = protect(&Grid::counts(&[vec![0, 20], vec![30, 0]]));
+        assert_eq!(s.count(), 0);
+    }
+}

@@ -1,0 +1,509 @@
+//! The vault's side of board reports and pseudonyms: the provider's signing key, the
+//! consortium's pseudonym key, the privacy-budget ledger, and duplicate review.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{log, meta_aad, Crypto, Vault};
+use crate::audit::{self, Event};
+use crate::error::{Error, Result};
+use crate::identifier::{AlienNumber, BirthDate};
+use crate::keys::{RecoveryIdentity, RecoveryRecipient, Secret32};
+use crate::pseudonym::{birth_dates_agree, DateAgreement, Domain, Epoch, NameTokens, Pseudonym, PseudonymKey};
+use crate::record::{ClientId, ClientRecord, StoredRecord};
+use crate::report::bundle::{canonical_json, seal_bundle, SigningKey};
+use crate::report::indicator::Builder;
+use crate::report::noise::SystemBits;
+use crate::report::{Method, Period, Report, ReportOptions, REPORT_FORMAT};
+
+const META_PROVIDER: &str = "provider_id";
+const META_SIGNING: &str = "signing_key";
+const META_PSEUDONYM: &str = "pseudonym_key";
+const META_BUDGET: &str = "privacy_budget";
+
+/// The zCDP budget per report period unless the provider sets another: rho = 1, in millionths.
+pub const DEFAULT_BUDGET_MICROS: u64 = 1_000_000;
+
+/// Why two client records were proposed as one person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchReason {
+    /// The same canonical A-number. `names_agree` is false when the names conflict, which
+    /// suggests a mistyped A-number rather than a duplicate.
+    SameANumber {
+        /// Whether the names agree too.
+        names_agree: bool,
+    },
+    /// Names agree as token sets and birth dates are compatible at their common precision.
+    NameAndBirthDate {
+        /// How the birth dates compare.
+        dates: DateAgreement,
+    },
+}
+
+/// A pair of records a person should review. Never merged automatically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DuplicateCandidate {
+    /// One client (the smaller id).
+    pub a: ClientId,
+    /// The other.
+    pub b: ClientId,
+    /// Why they were proposed.
+    pub reason: MatchReason,
+}
+
+/// A reviewer's decision about a candidate pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchDecision {
+    /// The same person (the records are linked; nothing is deleted).
+    Same,
+    /// Different people: never proposed again.
+    Distinct,
+}
+
+impl MatchDecision {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Same => "same",
+            Self::Distinct => "distinct",
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn get_meta_sealed(
+    conn: &rusqlite::Connection,
+    crypto: &Crypto,
+    name: &'static str,
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    let sealed: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    sealed
+        .map(|s| {
+            crypto.meta_key.open(&meta_aad(&crypto.vault_id, name), &s).map_err(|e| Error::integrity("meta", name, e))
+        })
+        .transpose()
+}
+
+fn put_meta_sealed(tx: &Transaction<'_>, crypto: &mut Crypto, name: &'static str, plain: &[u8]) -> Result<()> {
+    let sealed = crypto
+        .meta_key
+        .seal(&mut crypto.nonces, &meta_aad(&crypto.vault_id, name), plain)
+        .map_err(|e| Error::integrity("meta", name, e))?;
+    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", params![name, sealed])?;
+    Ok(())
+}
+
+fn load_signing_key(tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<SigningKey> {
+    if let Some(doc) = get_meta_sealed(tx, crypto, META_SIGNING)? {
+        return SigningKey::from_pkcs8(&doc);
+    }
+    let doc = SigningKey::generate_pkcs8()?;
+    put_meta_sealed(tx, crypto, META_SIGNING, &doc)?;
+    SigningKey::from_pkcs8(&doc)
+}
+
+fn load_pseudonym_key(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<PseudonymKey> {
+    let bytes = get_meta_sealed(conn, crypto, META_PSEUDONYM)?
+        .ok_or_else(|| Error::not_found("pseudonym key: import the consortium's key or generate one"))?;
+    let secret =
+        Secret32::from_slice(&bytes).ok_or_else(|| Error::corrupt("meta", META_PSEUDONYM, "not a 32-byte key"))?;
+    Ok(PseudonymKey::from_secret(secret))
+}
+
+fn spent(conn: &rusqlite::Connection, period: Period) -> Result<u64> {
+    let total: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE period = ?1",
+        [period.to_string()],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+fn budget(conn: &rusqlite::Connection) -> Result<u64> {
+    let v: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [META_BUDGET], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_BUDGET_MICROS, u64::from_be_bytes))
+}
+
+fn rho_text(micros: u64) -> String {
+    format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
+}
+
+impl Vault {
+    // -----------------------------------------------------------------------------------------
+    // Provider identity
+
+    /// Sets the provider's id as it appears in the board's registry (`a-z`, `0-9`, `-`, 1 to 64
+    /// characters). Reports carry it.
+    pub fn set_provider_id(&self, id: &str) -> Result<()> {
+        let ok = (1..=64).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(Error::input("a provider id is 1 to 64 characters of a-z, 0-9 and '-'"));
+        }
+        self.write(|tx, _| {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
+                params![META_PROVIDER, id.as_bytes()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The provider's id, if set.
+    pub fn provider_id(&self) -> Result<Option<String>> {
+        self.with(|inner| {
+            let v: Option<Vec<u8>> = inner
+                .conn
+                .query_row("SELECT value FROM meta WHERE name = ?1", [META_PROVIDER], |r| r.get(0))
+                .optional()?;
+            v.map(|b| String::from_utf8(b).map_err(|_| Error::corrupt("meta", META_PROVIDER, "not text"))).transpose()
+        })
+    }
+
+    /// The provider's report-signing public key, `ed25519:<hex>`, for the board's registry. The
+    /// key pair is generated on first use and kept sealed in the vault.
+    pub fn signing_public_key(&self) -> Result<String> {
+        self.write(|tx, crypto| Ok(load_signing_key(tx, crypto)?.public_key()))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Pseudonyms
+
+    /// Generates a pseudonym key for a consortium's first provider. Refused if the vault already
+    /// holds one: replacing it would silently change every pseudonym.
+    pub fn generate_pseudonym_key(&self) -> Result<()> {
+        let key = PseudonymKey::generate()?;
+        self.install_pseudonym_key(&key, "generated")
+    }
+
+    /// Imports the consortium's pseudonym key from its age-encrypted distribution file (64 hex
+    /// digits inside), decrypted with this provider's age identity.
+    pub fn import_pseudonym_key(&self, age_file: &[u8], identity: &RecoveryIdentity) -> Result<()> {
+        let decryptor = age::Decryptor::new_buffered(age_file)
+            .map_err(|_| Error::input("the pseudonym key file is not an age file"))?;
+        let mut reader = decryptor
+            .decrypt(std::iter::once(identity.inner() as &dyn age::Identity))
+            .map_err(|_| Error::WrongKey("this identity does not open the pseudonym key file"))?;
+        let mut text = zeroize::Zeroizing::new(String::new());
+        reader
+            .by_ref()
+            .take(1024)
+            .read_to_string(&mut text)
+            .map_err(|_| Error::input("the pseudonym key file does not hold text"))?;
+        let key = PseudonymKey::from_hex(&text)?;
+        self.install_pseudonym_key(&key, "imported")
+    }
+
+    fn install_pseudonym_key(&self, key: &PseudonymKey, how: &str) -> Result<()> {
+        self.write_p(|tx, crypto, policy| {
+            let exists: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE name = ?1)", [META_PSEUDONYM], |r| r.get(0))?;
+            if exists {
+                return Err(Error::input(
+                    "the vault already holds a pseudonym key; replacing it would change every pseudonym",
+                ));
+            }
+            put_meta_sealed(tx, crypto, META_PSEUDONYM, key.expose())?;
+            log(
+                tx,
+                crypto,
+                policy.hash(),
+                Event::PseudonymKey,
+                "",
+                None,
+                None,
+                [0; 32],
+                &serde_json::json!({ "how": how }),
+            )
+        })
+    }
+
+    /// The pseudonym of an A-number in a domain and epoch. Refused (`Denied`) when the number
+    /// belongs to a client served under a VAWA-grantee program: their records are never
+    /// pseudonymized, not even hashed (34 U.S.C. 12291(b)(2)).
+    pub fn pseudonym(&self, domain: Domain, epoch: &Epoch, a_number: &str) -> Result<Pseudonym> {
+        let canonical = AlienNumber::parse(a_number)?;
+        for client in self.find_all_by_a_number(&canonical)? {
+            if self.client_is_vawa(client)? {
+                return Err(Error::denied("this record is never pseudonymized"));
+            }
+        }
+        self.with(|inner| {
+            Ok(load_pseudonym_key(&inner.conn, &inner.crypto)?.pseudonymizer(domain, epoch).pseudonym(&canonical))
+        })
+    }
+
+    /// Pseudonyms of every client that may have one (VAWA-grantee clients are left out), for a
+    /// linkage extract. The client ids stay inside the provider.
+    pub fn pseudonyms(&self, domain: Domain, epoch: &Epoch) -> Result<Vec<(ClientId, Pseudonym)>> {
+        let p = self.with(|inner| Ok(load_pseudonym_key(&inner.conn, &inner.crypto)?.pseudonymizer(domain, epoch)))?;
+        let mut out = Vec::new();
+        for_each_client(self, |c| {
+            let vawa = c.enrollment().is_some_and(|e| e.vawa_grantee);
+            if let (false, Some(id)) = (vawa, c.identity()) {
+                out.push((c.id, p.pseudonym(&id.a_number)));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn client_is_vawa(&self, client: ClientId) -> Result<bool> {
+        Ok(self.client_record(client)?.enrollment().is_some_and(|e| e.vawa_grantee))
+    }
+
+    fn find_all_by_a_number(&self, a: &AlienNumber) -> Result<Vec<ClientId>> {
+        self.with(|inner| {
+            let digest = inner.crypto.blind.digest(a.as_str());
+            let mut stmt = inner.conn.prepare("SELECT client_id FROM lookup WHERE digest = ?1")?;
+            let rows = stmt.query_map([digest.as_slice()], |r| r.get::<_, Vec<u8>>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(ClientId::from_slice(&row?).ok_or_else(|| Error::corrupt("lookup", "-", "bad client id"))?);
+            }
+            Ok(out)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Duplicate review
+
+    /// Pairs of clients that may be one person: the same A-number, or names that agree as token
+    /// sets with compatible birth dates. Pairs already decided are left out. Nothing is merged.
+    pub fn duplicate_candidates(&self) -> Result<Vec<DuplicateCandidate>> {
+        struct Who {
+            id: ClientId,
+            a: AlienNumber,
+            name: NameTokens,
+            dob: Option<BirthDate>,
+        }
+        let mut people = Vec::new();
+        for_each_client(self, |c| {
+            if let Some(i) = c.identity() {
+                let text = [i.name.verbatim_dhs.as_str(), i.name.verbatim_self.as_deref().unwrap_or("")].join(" ");
+                let parts: Vec<&str> =
+                    i.name.given.iter().chain(i.name.surnames.iter().map(|s| &s.text)).map(String::as_str).collect();
+                let name = if i.name.verbatim_dhs.is_empty() {
+                    NameTokens::new(&parts.join(" "))
+                } else {
+                    NameTokens::new(&text)
+                };
+                people.push(Who { id: c.id, a: i.a_number.clone(), name, dob: i.dob });
+            }
+            Ok(())
+        })?;
+        let decided: BTreeSet<(ClientId, ClientId)> =
+            self.match_decisions()?.into_iter().map(|(a, b, _)| (a, b)).collect();
+        let mut found: BTreeMap<(ClientId, ClientId), MatchReason> = BTreeMap::new();
+        let pair = |x: ClientId, y: ClientId| if x < y { (x, y) } else { (y, x) };
+        // Same A-number.
+        let mut by_a: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, p) in people.iter().enumerate() {
+            by_a.entry(p.a.as_str()).or_default().push(i);
+        }
+        for group in by_a.values().filter(|g| g.len() > 1) {
+            for (n, &i) in group.iter().enumerate() {
+                for &j in group.iter().skip(n + 1) {
+                    if let (Some(x), Some(y)) = (people.get(i), people.get(j)) {
+                        found.insert(
+                            pair(x.id, y.id),
+                            MatchReason::SameANumber { names_agree: x.name.agrees_with(&y.name) },
+                        );
+                    }
+                }
+            }
+        }
+        // Names and birth dates, blocked on each name token.
+        let mut blocks: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, p) in people.iter().enumerate() {
+            for t in p.name.tokens() {
+                blocks.entry(t).or_default().push(i);
+            }
+        }
+        for block in blocks.values().filter(|b| b.len() > 1) {
+            for (n, &i) in block.iter().enumerate() {
+                for &j in block.iter().skip(n + 1) {
+                    let (Some(x), Some(y)) = (people.get(i), people.get(j)) else { continue };
+                    let key = pair(x.id, y.id);
+                    if found.contains_key(&key) {
+                        continue;
+                    }
+                    let (Some(dx), Some(dy)) = (x.dob, y.dob) else { continue };
+                    let dates = birth_dates_agree(&dx, &dy);
+                    if dates.allows_match() && x.name.agrees_with(&y.name) {
+                        found.insert(key, MatchReason::NameAndBirthDate { dates });
+                    }
+                }
+            }
+        }
+        Ok(found
+            .into_iter()
+            .filter(|(k, _)| !decided.contains(k))
+            .map(|((a, b), reason)| DuplicateCandidate { a, b, reason })
+            .collect())
+    }
+
+    /// Records a reviewer's decision about two clients, logged. A later decision replaces an
+    /// earlier one. Records are never merged or deleted by this.
+    pub fn decide_duplicate(&self, a: ClientId, b: ClientId, decision: MatchDecision) -> Result<()> {
+        if a == b {
+            return Err(Error::input("a decision needs two different clients"));
+        }
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        self.write_p(|tx, crypto, policy| {
+            tx.execute(
+                "INSERT OR REPLACE INTO match_decision (a, b, decision, at) VALUES (?1, ?2, ?3, ?4)",
+                params![a.as_bytes().as_slice(), b.as_bytes().as_slice(), decision.as_str(), now()],
+            )
+            .map_err(|e| match Error::from(e) {
+                Error::Storage(_) => Error::not_found("one of the two clients"),
+                other => other,
+            })?;
+            let detail = serde_json::json!({ "a": a.to_string(), "b": b.to_string(), "decision": decision.as_str() });
+            log(tx, crypto, policy.hash(), Event::MatchDecision, "", None, None, [0; 32], &detail)
+        })
+    }
+
+    /// Every recorded decision.
+    pub fn match_decisions(&self) -> Result<Vec<(ClientId, ClientId, MatchDecision)>> {
+        self.with(|inner| {
+            let mut stmt = inner.conn.prepare("SELECT a, b, decision FROM match_decision ORDER BY a, b")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (a, b, d) = row?;
+                let id = |v: &[u8]| {
+                    ClientId::from_slice(v).ok_or_else(|| Error::corrupt("match_decision", "-", "bad client id"))
+                };
+                let d = if d == "same" { MatchDecision::Same } else { MatchDecision::Distinct };
+                out.push((id(&a)?, id(&b)?, d));
+            }
+            Ok(out)
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Board reports
+
+    /// Sets the zCDP privacy budget (rho, in millionths) each report period may spend on noisy
+    /// reports. The default is rho = 1.
+    pub fn set_privacy_budget(&self, rho_micros: u64) -> Result<()> {
+        if rho_micros == 0 {
+            return Err(Error::input("a privacy budget must be positive"));
+        }
+        self.write(|tx, _| {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
+                params![META_BUDGET, rho_micros.to_be_bytes().to_vec()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What noisy reports have spent of a period's budget, and the budget, in millionths of rho.
+    pub fn privacy_budget(&self, period: Period) -> Result<(u64, u64)> {
+        self.with(|inner| Ok((spent(&inner.conn, period)?, budget(&inner.conn)?)))
+    }
+
+    /// Builds the board report for a month, signs it with the provider's key and encrypts it to
+    /// the board's recipients: the bytes of an age file.
+    ///
+    /// The report is logged (audience `board`, the hash of the report without its log head) in
+    /// the same transaction that charges a noisy report to the period's budget; the bundle
+    /// carries the log head after that entry. A noisy report that would overspend is refused
+    /// with [`Error::Budget`] and nothing is recorded.
+    pub fn board_report(
+        &self,
+        period: Period,
+        options: &ReportOptions,
+        recipients: &[RecoveryRecipient],
+    ) -> Result<Vec<u8>> {
+        if recipients.is_empty() {
+            return Err(Error::input("a report needs at least one board recipient"));
+        }
+        let provider = self
+            .provider_id()?
+            .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
+        let policy = self.with(|inner| Ok(inner.policy.clone()))?;
+        let mut builder = Builder::new(period, &policy, options.clone());
+        for_each_client(self, |c| {
+            builder.add(&c);
+            Ok(())
+        })?;
+        let tables = builder.table_count() as u64;
+        let rho = match options.method {
+            Method::Noise { mechanism } => mechanism.rho_micros().saturating_mul(tables),
+            Method::Suppress { .. } => 0,
+        };
+        let (tables, omitted) = builder.finish(&mut SystemBits::new())?;
+        let mut report = Report {
+            format: REPORT_FORMAT.into(),
+            provider,
+            period,
+            policy: policy.hash().to_string(),
+            method: options.method,
+            rho_micros: rho,
+            log_head: None,
+            capacity: options.capacity.clone(),
+            tables,
+            omitted,
+        };
+        self.write_p(|tx, crypto, policy| {
+            if rho > 0 {
+                let (used, limit) = (spent(tx, period)?, budget(tx)?);
+                if used.saturating_add(rho) > limit {
+                    return Err(Error::Budget {
+                        period: period.to_string(),
+                        needed: rho_text(rho),
+                        left: rho_text(limit.saturating_sub(used)),
+                        limit: rho_text(limit),
+                    });
+                }
+                tx.execute(
+                    "INSERT INTO privacy_ledger (period, rho_micros, at) VALUES (?1, ?2, ?3)",
+                    params![period.to_string(), i64::try_from(rho).unwrap_or(i64::MAX), now()],
+                )?;
+            }
+            let value =
+                serde_json::to_value(&report).map_err(|_| Error::input("the report could not be serialized"))?;
+            let output = *blake3::hash(&canonical_json(&value)).as_bytes();
+            let detail = serde_json::json!({
+                "audience": "board",
+                "period": period.to_string(),
+                "tables": report.tables.len(),
+                "rho_micros": rho,
+            });
+            log(tx, crypto, policy.hash(), Event::Disclosure, "board", None, None, output, &detail)?;
+            report.log_head = audit::head(tx)?.map(|h| h.to_string());
+            let key = load_signing_key(tx, crypto)?;
+            seal_bundle(&report, &key, recipients)
+        })
+    }
+}
+
+/// Streams every client's decrypted records, one client at a time.
+fn for_each_client(vault: &Vault, mut f: impl FnMut(ClientRecord) -> Result<()>) -> Result<()> {
+    let mut current: Option<ClientRecord> = None;
+    vault.scan(|client, record: StoredRecord| {
+        match current.as_mut() {
+            Some(c) if c.id == client => c.records.push(record),
+            _ => {
+                if let Some(done) = current.replace(ClientRecord { id: client, records: vec![record] }) {
+                    f(done)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(done) = current {
+        f(done)?;
+    }
+    Ok(())
+}
