@@ -134,12 +134,13 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
     a.max(1)
 }
 
-/// A sample of the discrete Laplace distribution with scale `s/t`:
-/// P(x) proportional to exp(-|x| t / s) (CKS Algorithm 2).
-pub fn discrete_laplace(rng: &mut impl RandomBits, s: u64, t: u64) -> Result<i64> {
-    if s == 0 || t == 0 {
+/// A sample of the discrete Laplace distribution with scale `num/den`:
+/// P(x) proportional to exp(-|x| den / num) (CKS Algorithm 2, where the scale is t/s).
+pub fn discrete_laplace(rng: &mut impl RandomBits, num: u64, den: u64) -> Result<i64> {
+    if num == 0 || den == 0 {
         return Err(Error::input("the Laplace scale must be a positive fraction"));
     }
+    let (t, s) = (num, den);
     loop {
         let u = uniform(rng, t)?;
         if !bernoulli_exp(rng, u128::from(u), u128::from(t))? {
