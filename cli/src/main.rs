@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod report;
 mod secret;
 
 /// Encrypted client records for CMPP case-management providers.
@@ -73,6 +74,104 @@ enum Command {
         /// Read the passphrase from the first line of this file.
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
+    },
+    /// Writes a new board identity (an age X25519 identity file) and prints its public
+    /// recipient (age1...), which providers pass to `report build --to`.
+    ///
+    /// Example: caseward keygen -o board.key
+    Keygen {
+        /// The identity file to create (mode 0600; never overwritten).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Sets the provider's id and prints the line the board adds to its registry of provider
+    /// signing keys.
+    ///
+    /// Example: caseward provider provider.cwv --id irc-new-york >> registry.toml
+    Provider {
+        /// The vault.
+        vault: PathBuf,
+        /// The provider id (a-z, 0-9, '-'), as the board knows it.
+        #[arg(long)]
+        id: Option<String>,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Builds, opens and merges board reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Builds the report for a month, signs it with the provider's key, and encrypts it with
+    /// age to the board's recipients. The report is logged in the vault.
+    ///
+    /// Example: caseward report build provider.cwv --period 2026-09 --to age1... -o irc-2026-09.age
+    Build {
+        /// The vault.
+        vault: PathBuf,
+        /// The month the report closes (YYYY-MM). Quarterly tables come in March, June,
+        /// September and December; half-year in June and December; yearly in December; the
+        /// fiscal year in September.
+        #[arg(long)]
+        period: String,
+        /// A board recipient (age1...) or a file of recipients; repeat for several.
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        /// The bundle to write (never overwritten).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// suppress (default), laplace:EPSILON or gaussian:RHO (per table; charged to the
+        /// period's privacy budget).
+        #[arg(long, default_value = "suppress")]
+        method: String,
+        /// Funded slots of a site, SITE=N (indicator 1).
+        #[arg(long)]
+        capacity: Vec<String>,
+        /// Selected people who declined the offer this quarter, SITE=N (indicator 2).
+        #[arg(long)]
+        declined: Vec<String>,
+        /// CMPP expenditure of the fiscal year in dollars, SITE=N (indicator 6).
+        #[arg(long)]
+        expenditure: Vec<String>,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Decrypts a bundle with a board identity, verifies its signature, and prints its tables.
+    ///
+    /// Example: caseward report open irc-2026-09.age -i board.key --providers registry.toml --csv out/
+    Open {
+        /// The bundle.
+        file: PathBuf,
+        /// The board's age identity file.
+        #[arg(short = 'i', long = "identity")]
+        identity: PathBuf,
+        /// The registry of provider signing keys (TOML). Without it the signer is not checked.
+        #[arg(long)]
+        providers: Option<PathBuf>,
+        /// Also write each table as a CSV file into this folder.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Opens several providers' bundles for one period and prints national tables.
+    ///
+    /// Example: caseward report merge *.age -i board.key --providers registry.toml
+    Merge {
+        /// The bundles.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The board's age identity file.
+        #[arg(short = 'i', long = "identity")]
+        identity: PathBuf,
+        /// The registry of provider signing keys (TOML).
+        #[arg(long)]
+        providers: Option<PathBuf>,
+        /// Also write each merged table as a CSV file into this folder.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
 }
 
@@ -143,6 +242,37 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Export { vault }) => audit_export(&vault),
         Command::IceNotice { vault, client, address_consent, passphrase_file } => {
             ice_notice(&vault, &client, address_consent, passphrase_file.as_deref())
+        }
+        Command::Keygen { output } => report::keygen(&output),
+        Command::Provider { vault, id, passphrase_file } => {
+            report::provider(&vault, id.as_deref(), passphrase_file.as_deref())
+        }
+        Command::Report(ReportCommand::Build {
+            vault,
+            period,
+            to,
+            output,
+            method,
+            capacity,
+            declined,
+            expenditure,
+            passphrase_file,
+        }) => report::build(&report::BuildArgs {
+            vault: &vault,
+            period: &period,
+            to: &to,
+            out: &output,
+            method: &method,
+            capacity: &capacity,
+            declined: &declined,
+            expenditure: &expenditure,
+            passphrase_file: passphrase_file.as_deref(),
+        }),
+        Command::Report(ReportCommand::Open { file, identity, providers, csv }) => {
+            report::open(&file, &identity, providers.as_deref(), csv.as_deref())
+        }
+        Command::Report(ReportCommand::Merge { files, identity, providers, csv }) => {
+            report::merge_files(&files, &identity, providers.as_deref(), csv.as_deref())
         }
     };
     finish(result)

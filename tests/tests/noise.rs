@@ -22,7 +22,13 @@ const N: usize = 1_000_000;
 fn chi_square(samples: &[i64], pmf: impl Fn(i64) -> f64, range: i64) -> (f64, usize) {
     let mut observed = vec![0u64; (2 * range + 3) as usize];
     for &x in samples {
-        let bin = if x < -range { 0 } else if x > range { observed.len() - 1 } else { (x + range + 1) as usize };
+        let bin = if x < -range {
+            0
+        } else if x > range {
+            observed.len() - 1
+        } else {
+            (x + range + 1) as usize
+        };
         observed[bin] += 1;
     }
     let inner: f64 = (-range..=range).map(&pmf).sum();

@@ -166,8 +166,9 @@ fn duplicates_are_proposed_never_merged_and_decisions_are_remembered() {
     // the name written in another order.
     let mut again = original.clone();
     again.identity = Identity::new("A076-543-219", PersonName::verbatim("placeholder")).unwrap();
-    let tokens: Vec<&str> = original.identity.name.verbatim_dhs.split(|c: char| c == ',' || c == ' ').filter(|t| !t.is_empty()).collect();
-    again.identity.name = PersonName::verbatim(tokens.iter().rev().copied().collect::<Vec<_>>().join(" ").to_uppercase());
+    let tokens: Vec<&str> = original.identity.name.verbatim_dhs.split([',', ' ']).filter(|t| !t.is_empty()).collect();
+    again.identity.name =
+        PersonName::verbatim(tokens.iter().rev().copied().collect::<Vec<_>>().join(" ").to_uppercase());
     again.identity.dob = original.identity.dob;
     let second = vault.enroll(&again).unwrap();
     // A different person who shares the name and birth date but not the A-number.
@@ -184,7 +185,10 @@ fn duplicates_are_proposed_never_merged_and_decisions_are_remembered() {
     let candidates = vault.duplicate_candidates().unwrap();
     let pair = |x, y| candidates.iter().find(|c| (c.a, c.b) == (x, y) || (c.a, c.b) == (y, x));
     let retyped = pair(first, second).expect("the re-enrollment is proposed");
-    assert!(matches!(retyped.reason, MatchReason::NameAndBirthDate { dates: DateAgreement::Compatible }), "{retyped:?}");
+    assert!(
+        matches!(retyped.reason, MatchReason::NameAndBirthDate { dates: DateAgreement::Compatible }),
+        "{retyped:?}"
+    );
     let by_name = pair(n1, n2).expect("name and swapped birth date are proposed");
     assert_eq!(by_name.reason, MatchReason::NameAndBirthDate { dates: DateAgreement::Swapped });
     // Proposed only: both records are still there.

@@ -1,0 +1,314 @@
+//! `caseward keygen`, `caseward provider` and `caseward report build|open|merge`: the board's
+//! side of reports, and the provider's command to send one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use caseward::report::bundle::{open_bundle, Origin, SignedReport};
+use caseward::report::merge::merge;
+use caseward::report::{Cell, Mechanism, Method, Period, Registry, ReportOptions, Table};
+use caseward::{Error, RecoveryIdentity, RecoveryRecipient, Vault};
+
+use crate::secret;
+
+/// Writes a new board identity (an age X25519 identity file) and prints its recipient.
+pub fn keygen(out: &Path) -> Result<(), Error> {
+    let identity = RecoveryIdentity::generate();
+    let recipient = identity.recipient();
+    let text = zeroize::Zeroizing::new(format!(
+        "# caseward board identity (age X25519); keep it offline and private\n# public key: {recipient}\n{}\n",
+        identity.to_secret_string().as_str()
+    ));
+    write_new_private(out, text.as_bytes())?;
+    println!("{recipient}");
+    Ok(())
+}
+
+fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            Error::InvalidInput(format!("{} exists; caseward never overwrites it", path.display()))
+        }
+        _ => Error::from(e),
+    })?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Sets (optionally) and prints the provider's id and signing key as a registry line.
+pub fn provider(vault: &Path, id: Option<&str>, passphrase_file: Option<&Path>) -> Result<(), Error> {
+    let v = Vault::open(vault, &secret::passphrase(passphrase_file, false)?)?;
+    if let Some(id) = id {
+        v.set_provider_id(id)?;
+    }
+    let id = v.provider_id()?.ok_or_else(|| Error::InvalidInput("no provider id yet: pass --id".into()))?;
+    println!("# add to the board's registry, under [providers]\n{id} = \"{}\"", v.signing_public_key()?);
+    v.close()
+}
+
+fn recipients(args: &[String]) -> Result<Vec<RecoveryRecipient>, Error> {
+    let mut out = Vec::new();
+    for a in args {
+        if a.starts_with("age1") {
+            out.push(RecoveryRecipient::parse(a)?);
+        } else {
+            let text = std::fs::read_to_string(a).map_err(|e| {
+                Error::InvalidInput(format!("{a}: not an age1... recipient, and not a readable file ({})", e.kind()))
+            })?;
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                out.push(RecoveryRecipient::parse(line)?);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::InvalidInput("give at least one board recipient with --to".into()));
+    }
+    Ok(out)
+}
+
+fn site_numbers(args: &[String], what: &str) -> Result<BTreeMap<String, u64>, Error> {
+    args.iter()
+        .map(|a| {
+            let (site, n) = a
+                .split_once('=')
+                .ok_or_else(|| Error::InvalidInput(format!("--{what} takes SITE=NUMBER, not {a:?}")))?;
+            let n = n
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| Error::InvalidInput(format!("--{what}: {n:?} is not a whole number")))?;
+            Ok((site.trim().to_owned(), n))
+        })
+        .collect()
+}
+
+/// The options of `report build`.
+pub struct BuildArgs<'a> {
+    pub vault: &'a Path,
+    pub period: &'a str,
+    pub to: &'a [String],
+    pub out: &'a Path,
+    pub method: &'a str,
+    pub capacity: &'a [String],
+    pub declined: &'a [String],
+    pub expenditure: &'a [String],
+    pub passphrase_file: Option<&'a Path>,
+}
+
+/// Builds, signs and encrypts a report.
+pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
+    let period: Period = a.period.parse()?;
+    let method = match a.method {
+        "suppress" => Method::default(),
+        other => Method::Noise { mechanism: Mechanism::parse(other)? },
+    };
+    let options = ReportOptions {
+        method,
+        capacity: site_numbers(a.capacity, "capacity")?,
+        declined_offers: site_numbers(a.declined, "declined")?,
+        expenditure_usd: site_numbers(a.expenditure, "expenditure")?,
+    };
+    let to = recipients(a.to)?;
+    if a.out.exists() {
+        return Err(Error::InvalidInput(format!("{} exists; caseward never overwrites it", a.out.display())));
+    }
+    let v = Vault::open(a.vault, &secret::passphrase(a.passphrase_file, false)?)?;
+    let bytes = v.board_report(period, &options, &to)?;
+    write_new_private(a.out, &bytes)?;
+    let head = v.log_head()?.map(|h| h.to_string()).unwrap_or_default();
+    println!(
+        "wrote {} ({} bytes, age-encrypted to {} recipient(s)); log head {head}",
+        a.out.display(),
+        bytes.len(),
+        to.len()
+    );
+    v.close()
+}
+
+fn identity(path: &Path) -> Result<RecoveryIdentity, Error> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::InvalidInput(format!("cannot read the identity file: {}", e.kind())))?,
+    );
+    RecoveryIdentity::parse(&text)
+}
+
+fn open_all(files: &[PathBuf], id: &Path, providers: Option<&Path>) -> Result<Vec<SignedReport>, Error> {
+    let identity = identity(id)?;
+    let registry = providers.map(Registry::load).transpose()?;
+    files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).map_err(|e| Error::InvalidInput(format!("{}: {}", f.display(), e.kind())))?;
+            open_bundle(&bytes, &identity, registry.as_ref()).map_err(|e| match e {
+                Error::Bundle(p) => Error::InvalidInput(format!("{}: report bundle refused: {p}", f.display())),
+                other => other,
+            })
+        })
+        .collect()
+}
+
+fn origin_line(r: &SignedReport) -> String {
+    match r.origin {
+        Origin::Registered => format!("signature verified: {} ({})", r.report.provider, r.signer),
+        Origin::Unchecked => format!(
+            "WARNING: signature valid but NOT checked against a registry (pass --providers): claims to be {} ({})",
+            r.report.provider, r.signer
+        ),
+    }
+}
+
+/// Opens one bundle: verifies it and prints its tables (and writes CSV files).
+pub fn open(file: &Path, id: &Path, providers: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    let reports = open_all(&[file.to_path_buf()], id, providers)?;
+    for r in &reports {
+        let rep = &r.report;
+        println!("{}", origin_line(r));
+        println!(
+            "provider {} · period {} · policy {} · method {}",
+            rep.provider,
+            rep.period,
+            rep.policy,
+            method_text(&rep.method)
+        );
+        if let Some(h) = &rep.log_head {
+            println!("disclosure-log head {h} (check with: caseward audit verify VAULT --witness {h})");
+        }
+        if rep.rho_micros > 0 {
+            println!("privacy budget spent: rho {:.6}", rep.rho_micros as f64 / 1e6);
+        }
+        for (site, slots) in &rep.capacity {
+            println!("capacity {site}: {slots} funded slots");
+        }
+        print_tables(&rep.tables);
+        for o in &rep.omitted {
+            println!("left out: {o}");
+        }
+        if let Some(dir) = csv {
+            write_csv(dir, &rep.tables)?;
+        }
+    }
+    Ok(())
+}
+
+/// Merges several bundles into national tables.
+pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+    let reports = open_all(files, id, providers)?;
+    for r in &reports {
+        println!("{}", origin_line(r));
+    }
+    let periods: std::collections::BTreeSet<String> = reports.iter().map(|r| r.report.period.to_string()).collect();
+    if periods.len() > 1 {
+        return Err(Error::InvalidInput(format!(
+            "the bundles cover different periods: {}",
+            periods.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let merged = merge(&reports);
+    println!("merged {} providers: {}", merged.providers.len(), merged.providers.join(", "));
+    println!("cells any provider suppressed show as a range lo..hi (or >=lo), never as a number");
+    print_tables(&merged.tables);
+    for s in &merged.skipped {
+        println!("not merged: {s}");
+    }
+    if let Some(dir) = csv {
+        write_csv(dir, &merged.tables)?;
+    }
+    Ok(())
+}
+
+fn method_text(m: &Method) -> String {
+    match m {
+        Method::Suppress { k } => format!("suppression (k = {k})"),
+        Method::Noise { mechanism: Mechanism::Laplace { epsilon_num, epsilon_den } } => {
+            format!("discrete Laplace, epsilon {epsilon_num}/{epsilon_den} per table")
+        }
+        Method::Noise { mechanism: Mechanism::Gaussian { rho_num, rho_den } } => {
+            format!("discrete Gaussian, rho {rho_num}/{rho_den} per table")
+        }
+    }
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Suppressed => "suppressed".into(),
+        other => other.to_string(),
+    }
+}
+
+fn header(t: &Table) -> Vec<String> {
+    let mut h: Vec<String> = std::iter::once(String::new()).chain(t.columns.iter().cloned()).collect();
+    if t.row_totals {
+        h.push("Total".into());
+    }
+    h
+}
+
+fn body(t: &Table) -> Vec<Vec<String>> {
+    t.cells
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let label = t.rows.get(i).cloned().unwrap_or_else(|| "Total".into());
+            std::iter::once(label).chain(row.iter().map(cell_text)).collect()
+        })
+        .collect()
+}
+
+fn print_tables(tables: &[Table]) {
+    for t in tables {
+        println!();
+        println!(
+            "[{}] {} · {} · {} · {}{}",
+            t.id,
+            t.title,
+            t.covers,
+            t.geography,
+            t.unit,
+            if t.withheld { " · WITHHELD: too few people to protect" } else { "" }
+        );
+        let head = header(t);
+        let rows = body(t);
+        let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}", w = *w)).collect::<Vec<_>>().join("  ")
+        };
+        println!("{}", line(&head));
+        for r in &rows {
+            println!("{}", line(r));
+        }
+    }
+}
+
+fn write_csv(dir: &Path, tables: &[Table]) -> Result<(), Error> {
+    std::fs::create_dir_all(dir)?;
+    for t in tables {
+        let path = dir.join(format!("{}_{}.csv", t.id, t.covers));
+        let mut w = csv::Writer::from_path(&path)
+            .map_err(|_| Error::InvalidInput(format!("cannot write {}", path.display())))?;
+        let mut head = header(t);
+        if let Some(first) = head.first_mut() {
+            *first = t.geography.clone();
+        }
+        let result = std::iter::once(head)
+            .chain(body(t))
+            .try_for_each(|r| w.write_record(&r))
+            .and_then(|()| w.flush().map_err(csv::Error::from));
+        result.map_err(|_| Error::InvalidInput(format!("cannot write {}", path.display())))?;
+    }
+    println!("\nwrote {} CSV files to {}", tables.len(), dir.display());
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! What board staff and a provider's administrator run: `keygen`, `provider`, `report build`,
+//! `report open` (with --providers and --csv) and `report merge`, with their exit codes.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails loudly on purpose")]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use caseward::synth::Synth;
+use caseward::{Passphrase, Vault};
+
+const PASS: &str = "board test passphrase";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caseward"))
+        .args(args)
+        .env("CASEWARD_PASSPHRASE", PASS)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn provider(dir: &Path, file: &str, id: &str, seed: u64, clients: u32) -> String {
+    let v = Vault::create(dir.join(file), &Passphrase::new(PASS)).unwrap();
+    let mut synth = Synth::new(seed);
+    let intakes: Vec<_> = (0..clients).map(|_| synth.intake()).collect();
+    v.enroll_many(&intakes).unwrap();
+    v.close().unwrap();
+    let o = run(dir, &["provider", file, "--id", id]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let line = out(&o).lines().find(|l| l.starts_with(id)).unwrap().to_owned();
+    assert!(line.contains("= \"ed25519:"), "{line}");
+    line
+}
+
+#[test]
+fn a_board_receives_verifies_prints_and_merges_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keygen = run(d, &["keygen", "-o", "board.key"]);
+    assert_eq!(keygen.status.code(), Some(0), "{}", err(&keygen));
+    let recipient = out(&keygen).trim().to_owned();
+    assert!(recipient.starts_with("age1"), "{recipient}");
+    assert_eq!(run(d, &["keygen", "-o", "board.key"]).status.code(), Some(2), "never overwrites an identity");
+
+    let ny = provider(d, "ny.cwv", "irc-new-york", 5, 500);
+    let hou = provider(d, "hou.cwv", "bakerripley-houston", 6, 300);
+    std::fs::write(d.join("registry.toml"), format!("[providers]\n{ny}\n{hou}\n")).unwrap();
+    std::fs::write(d.join("only-ny.toml"), format!("[providers]\n{ny}\n")).unwrap();
+
+    for (vault, file) in [("ny.cwv", "ny.age"), ("hou.cwv", "hou.age")] {
+        let b = run(
+            d,
+            &[
+                "report",
+                "build",
+                vault,
+                "--period",
+                "2026-09",
+                "--to",
+                &recipient,
+                "-o",
+                file,
+                "--capacity",
+                "site-nyc=300",
+            ],
+        );
+        assert_eq!(b.status.code(), Some(0), "{}", err(&b));
+        assert!(out(&b).contains("log head cwlog1:"), "{}", out(&b));
+    }
+
+    let open = run(d, &["report", "open", "ny.age", "-i", "board.key", "--providers", "registry.toml", "--csv", "csv"]);
+    assert_eq!(open.status.code(), Some(0), "{}", err(&open));
+    let text = out(&open);
+    assert!(text.contains("signature verified: irc-new-york"), "{text}");
+    assert!(text.contains("[11a] Court hearings"), "{text}");
+    assert!(text.contains("capacity site-nyc: 300"), "{text}");
+    let csv = std::fs::read_to_string(d.join("csv/01a_2026-09.csv")).unwrap();
+    assert!(csv.starts_with("site,active"), "{csv}");
+    assert!(std::fs::read_dir(d.join("csv")).unwrap().count() > 15);
+
+    // Without a registry the signer is not checked, and the output says so.
+    let unchecked = run(d, &["report", "open", "ny.age", "-i", "board.key"]);
+    assert!(out(&unchecked).contains("NOT checked against a registry"), "{}", out(&unchecked));
+
+    // A signer missing from the registry, a flipped byte, a stranger's identity: exit 2, one line.
+    let missing = run(d, &["report", "open", "hou.age", "-i", "board.key", "--providers", "only-ny.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(err(&missing).contains("\"bakerripley-houston\" is not in the registry"), "{}", err(&missing));
+    let mut bytes = std::fs::read(d.join("ny.age")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(d.join("flipped.age"), &bytes).unwrap();
+    let flipped = run(d, &["report", "open", "flipped.age", "-i", "board.key", "--providers", "registry.toml"]);
+    assert_eq!(flipped.status.code(), Some(2));
+    assert_eq!(err(&flipped).lines().count(), 1, "{}", err(&flipped));
+    assert!(err(&flipped).contains("flipped.age: report bundle refused"), "{}", err(&flipped));
+    assert_eq!(run(d, &["keygen", "-o", "stranger.key"]).status.code(), Some(0));
+    let stranger = run(d, &["report", "open", "ny.age", "-i", "stranger.key"]);
+    assert!(err(&stranger).contains("not a recipient"), "{}", err(&stranger));
+
+    // Merge: national totals, suppressed contributions shown as ranges.
+    let merged = run(
+        d,
+        &[
+            "report",
+            "merge",
+            "ny.age",
+            "hou.age",
+            "-i",
+            "board.key",
+            "--providers",
+            "registry.toml",
+            "--csv",
+            "national",
+        ],
+    );
+    assert_eq!(merged.status.code(), Some(0), "{}", err(&merged));
+    let text = out(&merged);
+    assert!(text.contains("merged 2 providers: irc-new-york, bakerripley-houston"), "{text}");
+    assert!(text.contains("irc-new-york / site-"), "{text}");
+    assert!(d.join("national/09_2026-Q3.csv").exists());
+}
