@@ -152,6 +152,28 @@ fn pseudonyms_need_the_consortium_key_and_skip_vawa_records() {
     vault.checkpoint().unwrap();
     let bytes = caseward_tests::vault_bytes(&dir.path().join("v.cwv"));
     assert!(!caseward_tests::contains(&bytes, consortium.to_hex().as_bytes()));
+    // Nor in what the board receives: neither the key nor any pseudonym.
+    vault.set_provider_id("p1").unwrap();
+    let board = RecoveryIdentity::generate();
+    let bundle = vault
+        .board_report("2026-09".parse().unwrap(), &caseward::ReportOptions::default(), &[board.recipient()])
+        .unwrap();
+    let identity: age::x25519::Identity = board.to_secret_string().parse().unwrap();
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut age::Decryptor::new_buffered(&bundle[..])
+            .unwrap()
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    assert!(!caseward_tests::contains(&plain, consortium.to_hex().as_bytes()));
+    assert!(!caseward_tests::contains(&plain, b"cwp1:"));
+    assert!(
+        !caseward_tests::contains(&plain, a.as_bytes())
+            && !caseward_tests::contains(&plain, canonical.as_str().as_bytes())
+    );
 }
 
 #[test]

@@ -1,0 +1,89 @@
+//! The costs of issue #4's building blocks, each beside its baseline where the issue names one:
+//! pseudonyms (against a bare keyed BLAKE3 of the 9 digits), name tokens, discrete Laplace
+//! samples, and complementary suppression of a 5,000-cell table with margins.
+//!
+//! `cargo bench -p caseward --bench reports`
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "benchmarks fail loudly")]
+
+use caseward::pseudonym::NameTokens;
+use caseward::report::noise::{discrete_laplace, SystemBits};
+use caseward::report::suppress::{protect, Grid};
+use caseward::synth::Synth;
+use caseward::{AlienNumber, Domain, Epoch, PseudonymKey};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const N: usize = 10_000;
+
+fn pseudonyms(c: &mut Criterion) {
+    let mut synth = Synth::new(4);
+    let intakes: Vec<_> = (0..N).map(|_| synth.intake()).collect();
+    let numbers: Vec<AlienNumber> = intakes.iter().map(|i| i.identity.a_number.clone()).collect();
+    let names: Vec<String> = intakes.iter().map(|i| i.identity.name.verbatim_dhs.clone()).collect();
+    let p = PseudonymKey::generate().unwrap().pseudonymizer(Domain::Board, &Epoch::new("2026").unwrap());
+    let bare_key = [7u8; 32];
+    let mut g = c.benchmark_group("pseudonym");
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("bare_keyed_blake3_9_digits", |b| {
+        b.iter(|| {
+            for a in &numbers {
+                std::hint::black_box(blake3::keyed_hash(&bare_key, &a.as_str().as_bytes()[1..]));
+            }
+        })
+    });
+    g.bench_function("a_number", |b| {
+        b.iter(|| {
+            for a in &numbers {
+                std::hint::black_box(p.pseudonym(a));
+            }
+        })
+    });
+    g.bench_function("a_number_text", |b| {
+        b.iter(|| {
+            for a in &numbers {
+                std::hint::black_box(p.pseudonym(a).to_string());
+            }
+        })
+    });
+    g.bench_function("name_tokens", |b| {
+        b.iter(|| {
+            for n in &names {
+                std::hint::black_box(NameTokens::new(n));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn noise(c: &mut Criterion) {
+    let mut rng = SystemBits::new();
+    let mut g = c.benchmark_group("noise");
+    g.throughput(Throughput::Elements(N as u64));
+    // epsilon = 1/2 on a count (scale 2), the per-table setting of a typical noisy report.
+    g.bench_function("discrete_laplace_scale_2", |b| {
+        b.iter(|| {
+            for _ in 0..N {
+                std::hint::black_box(discrete_laplace(&mut rng, 2, 1).unwrap());
+            }
+        })
+    });
+    g.finish();
+}
+
+fn suppression(c: &mut Criterion) {
+    // 100 x 50 interior cells (5,000), a fifth of them small, with all margins.
+    let mut rng = fastrand::Rng::with_seed(9);
+    let table: Vec<Vec<u64>> = (0..100)
+        .map(|_| (0..50).map(|_| if rng.u8(..5) == 0 { rng.u64(1..11) } else { rng.u64(11..400) }).collect())
+        .collect();
+    let grid = Grid::counts(&table);
+    let sup = protect(&grid);
+    assert!(!sup.withheld);
+    let mut g = c.benchmark_group("suppress");
+    g.sample_size(20);
+    g.bench_function("complementary_5000_cells", |b| b.iter(|| protect(std::hint::black_box(&grid))));
+    g.finish();
+}
+
+criterion_group!(benches, pseudonyms, noise, suppression);
+criterion_main!(benches);
