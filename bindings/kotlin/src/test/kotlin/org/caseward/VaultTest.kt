@@ -1,0 +1,160 @@
+package org.caseward
+
+import java.io.File
+import java.nio.file.Files
+import java.sql.DriverManager
+import java.util.concurrent.Callable
+import java.util.concurrent.Executors
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.Test
+
+/** The flow an Android field app runs, through the Kotlin binding; every error kind from a real condition. */
+class VaultTest {
+    private val pass = "kotlin binding test passphrase"
+    private val board = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+    private fun tempVault(): String = File(Files.createTempDirectory("caseward").toFile(), "provider.cwv").path
+
+    private fun intake(aNumber: String = "A# 201-555-012") = Intake(
+        aNumber = aNumber,
+        name = Name(verbatimDhs = "GARCIA LOPEZ, MARIA JOSE", given = listOf("María José"), surnames = listOf("García", "López")),
+        birthDate = BirthDate(1990u, 7u.toUByte(), 10u.toUByte(), DatePrecision.DAY, DateProvenance.DOCUMENT),
+        nationality = listOf("Honduras"),
+        languages = listOf("es"),
+        site = "site-houston",
+        enrolledOn = "2026-08-03",
+    )
+
+    @Test
+    fun wholeFlow() {
+        val path = tempVault()
+        var vault = Vault.create(path, pass)
+        val id = vault.enroll(intake())
+        assertEquals(id, vault.findByANumber("USCIS# 201-555-012"))
+        vault.recordAddress(id, Address(lines = listOf("1200 Main St Apt 4"), city = "Houston", state = "TX", zip = "77002",
+            movedOn = "2026-09-01", reportedToIceOn = "2026-09-02"))
+        vault.recordCheckIn(id, CheckIn(date = "2099-01-15", office = "Houston ERO", modality = Modality.IN_PERSON))
+        vault.recordHearing(id, Hearing(date = "2099-02-01", court = "Houston Immigration Court", kind = HearingKind.MASTER_CALENDAR))
+        vault.recordService(id, Service(date = "2026-08-05", kind = ServiceKind.LEGAL_ORIENTATION))
+        vault.recordScreening(id, Screening(ScreeningKind.MENTAL_HEALTH, "2026-08-06", "RHS-15", "high", true, true))
+        vault.recordReferral(id, Referral(ServiceKind.HOUSING, "casa-houston", "2026-08-07", ReferralStatus.MADE))
+        vault.addNote(id, "cw-7", "Discussed the next check-in.")
+        val consent = vault.grantConsent(id, Consent("partner:casa-houston", listOf("referral.housing"), "housing", "2026-08-07", "2099-08-07"))
+        val shared = String(vault.partnerReferral(id, "casa-houston"))
+        assertTrue("casa-houston" in shared)
+        assertFalse("RHS-15" in shared)
+
+        val notice = vault.iceNotice(id, false)
+        assertEquals("A201555012", notice.aNumber)
+        assertTrue(notice.clientReportsAddressDirectly)
+        assertEquals("Houston ERO", notice.nextCheckIn?.office)
+        assertEquals("1200 Main St Apt 4", vault.iceNotice(id, true).addressLines.first())
+        assertFalse("RHS-15" in String(notice.json))
+        assertTrue("RHS-15" in String(vault.clientCopy(id)))
+        assertEquals("2026-09-01", vault.deadlines(id).movedOn)
+
+        vault.revokeConsent(id, consent)
+        assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
+        val v = vault.rotateKeys()
+        assertEquals(v + 1u, vault.rotateKeys())
+        vault.changePassphrase(pass, "$pass v2")
+        vault.close()
+        vault = Vault.open(path, "$pass v2")
+        assertEquals(id, vault.findByANumber("A201555012"))
+        assertTrue(vault.verifyLog().intact)
+        vault.setProviderId("bakerripley-houston")
+        assertTrue(vault.boardReport("2026-09", listOf(board), null).size > 100)
+        assertTrue(vault.eraseClient(id))
+        assertNull(vault.findByANumber("A201555012"))
+        vault.close()
+    }
+
+    @Test
+    fun canariesNeverReachAnIceNotice() {
+        Vault.create(tempVault(), pass).use { vault ->
+            val canaries = (0 until 30).map { "CANARY-%02d-KTX".format(it) }
+            val c = canaries.iterator()
+            val id = vault.enroll(Intake(aNumber = "A087-654-321",
+                name = Name(verbatimDhs = "PIERRE LOUIS, JEAN", verbatimSelf = c.next(), given = listOf(c.next()), aliases = listOf(c.next())),
+                nationality = listOf(c.next()), languages = listOf(c.next()), sexGender = c.next(), phones = listOf(c.next()),
+                emails = listOf(c.next()), site = c.next(), enrolledOn = "2026-08-01"))
+            vault.recordCheckIn(id, CheckIn(date = "2099-03-01", office = "Miami ERO", modality = Modality.APP, attendance = Attendance.MISSED))
+            vault.recordScreening(id, Screening(ScreeningKind.TRAFFICKING, "2026-08-03", c.next(), c.next(), true, true))
+            vault.recordHealth(id, Health(HealthKind.MENTAL, "2026-08-04", c.next()))
+            vault.recordLegal(id, Legal(court = c.next(), disposition = c.next(), represented = true, reliefSought = listOf(c.next())))
+            vault.recordDeparture(id, Departure(country = c.next(), window = c.next(), partner = c.next()))
+            vault.addNote(id, c.next(), c.next())
+            val notice = vault.iceNotice(id, true)
+            val text = String(notice.json) + notice.toString()
+            assertEquals(emptyList(), canaries.filter { it in text })
+            assertEquals("Miami ERO", notice.nextCheckIn?.office)
+        }
+    }
+
+    @Test
+    fun everyErrorKind() {
+        val path = tempVault()
+        val vault = Vault.create(path, pass)
+        val id = vault.enroll(intake())
+        val invalid = assertFailsWith<CasewardException.InvalidInput> { vault.enroll(intake("IOE0912345678")) }
+        assertFalse("IOE0912345678" in invalid.reason)
+        assertFailsWith<CasewardException.NotFound> { vault.clientCopy("00".repeat(16)) }
+        assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
+        assertFailsWith<CasewardException.Policy> {
+            vault.installPolicy("format = 1\nkind = \"base\"\nname = \"x\"\n[[rule]]\nid = \"a\"\naudience = \"ice\"\ntreatment = \"reveal\"\ncategories = [\"health.mental\"]\nwhy = \"no\"\n", listOf())
+        }
+        vault.setProviderId("p1")
+        assertFailsWith<CasewardException.Budget> { vault.boardReport("2026-10", listOf(board), "laplace:2") }
+        vault.closeVault()
+        val closed = assertFailsWith<CasewardException.InvalidInput> { vault.findByANumber("A201555012") }
+        assertTrue("closed" in closed.reason)
+        assertFailsWith<CasewardException.WrongKey> { Vault.open(path, "not the passphrase") }
+        val notAVault = File(File(path).parentFile, "notes.txt").apply { writeText("not a database ".repeat(100)) }
+        assertFailsWith<CasewardException.Storage> { Vault.open(notAVault.path, pass) }
+        // One flipped byte in a sealed record, written with a plain SQLite driver as someone
+        // holding the file could: Integrity, never wrong data, and no client data in the text.
+        DriverManager.getConnection("jdbc:sqlite:$path").use { db ->
+            val (rowId, body) = db.createStatement().executeQuery("SELECT id, body FROM record WHERE kind = 'identity'").use {
+                it.next(); Pair(it.getLong(1), it.getBytes(2))
+            }
+            body[body.size / 2] = (body[body.size / 2].toInt() xor 1).toByte()
+            db.prepareStatement("UPDATE record SET body = ? WHERE id = ?").use { st ->
+                st.setBytes(1, body); st.setLong(2, rowId); st.executeUpdate()
+            }
+        }
+        Vault.open(path, pass).use { reopened ->
+            val e = assertFailsWith<CasewardException.Integrity> { reopened.clientCopy(id) }
+            assertFalse("GARCIA" in e.reason)
+        }
+    }
+
+    @Test
+    fun manyThreadsShareOneVault() {
+        Vault.create(tempVault(), pass).use { vault ->
+            val pool = Executors.newFixedThreadPool(8)
+            val ids = (1..40).map { i -> pool.submit(Callable { vault.enroll(intake("A3%08d".format(i))) }) }.map { it.get() }
+            pool.shutdown()
+            assertEquals(40, ids.toSet().size)
+            assertEquals(ids.sorted(), vault.listClients().sorted())
+            val lookups = Executors.newFixedThreadPool(4)
+            val found = (1..40).map { i -> lookups.submit(Callable { vault.findByANumber("A3%08d".format(i)) }) }.map { it.get() }
+            lookups.shutdown()
+            assertEquals(ids, found)
+        }
+    }
+
+    @Test
+    fun rawKeyAndNormalization() {
+        val key = ByteArray(32) { it.toByte() }
+        val path = tempVault()
+        val id = Vault.createWithKey(path, key).use { it.enroll(intake()) }
+        Vault.openWithKey(path, key).use { assertEquals(id, it.findByANumber("A201555012")) }
+        assertEquals("A012345678", normalizeANumber("a 12 345 678"))
+        assertNotNull(assertFailsWith<CasewardException.WrongKey> { Vault.openWithKey(path, ByteArray(32)) })
+    }
+}

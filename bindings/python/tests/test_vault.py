@@ -1,0 +1,216 @@
+"""The whole flow a Django back end would run, through the Python binding, and every error kind
+produced by a real condition."""
+
+import concurrent.futures
+import os
+import sqlite3
+
+import pytest
+
+import caseward
+from caseward import CasewardError
+
+PASS = "python binding test passphrase"
+BOARD_RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+
+def intake(a_number="A# 201-555-012", **extra):
+    fields = dict(
+        a_number=a_number,
+        name=caseward.Name(verbatim_dhs="GARCIA LOPEZ, MARIA JOSE", given=["María José"], surnames=["García", "López"]),
+        birth_date=caseward.BirthDate(
+            year=1990, month=7, day=10, precision=caseward.DatePrecision.DAY, provenance=caseward.DateProvenance.DOCUMENT
+        ),
+        nationality=["Honduras"],
+        languages=["es"],
+        site="site-houston",
+        enrolled_on="2026-08-03",
+    )
+    fields.update(extra)
+    return caseward.Intake(**fields)
+
+
+@pytest.fixture
+def path(tmp_path):
+    return str(tmp_path / "provider.cwv")
+
+
+@pytest.fixture
+def vault(path):
+    v = caseward.Vault.create(path, PASS)
+    yield v
+    try:
+        v.close()
+    except CasewardError:
+        pass
+
+
+def test_whole_flow(vault, path):
+    cid = vault.enroll(intake())
+    assert len(cid) == 32
+    assert vault.find_by_a_number("USCIS# 201-555-012") == cid
+    assert caseward.normalize_a_number("a 12 345 678") == "A012345678"
+    vault.record_address(
+        cid,
+        caseward.Address(
+            lines=["1200 Main St Apt 4"], city="Houston", state="TX", zip="77002", moved_on="2026-09-01",
+            reported_to_ice_on="2026-09-02", eoir33_filed_on="2026-09-03",
+        ),
+    )
+    vault.record_check_in(cid, caseward.CheckIn(date="2099-01-15", time="09:30", office="Houston ERO", modality=caseward.Modality.IN_PERSON))
+    vault.record_hearing(cid, caseward.Hearing(date="2099-02-01", court="Houston Immigration Court", kind=caseward.HearingKind.MASTER_CALENDAR))
+    vault.record_service(cid, caseward.Service(date="2026-08-05", kind=caseward.ServiceKind.LEGAL_ORIENTATION, minutes=60))
+    vault.record_screening(
+        cid, caseward.Screening(kind=caseward.ScreeningKind.MENTAL_HEALTH, date="2026-08-06", instrument="RHS-15", result="high", positive=True, referred=True)
+    )
+    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner="casa-houston", date="2026-08-07", status=caseward.ReferralStatus.MADE))
+    vault.add_note(cid, "cw-7", "Discussed the next check-in.")
+
+    # Consent, then what the partner may see: only the consented category.
+    consent = vault.grant_consent(
+        cid,
+        caseward.Consent(recipient="partner:casa-houston", categories=["referral.housing"], purpose="housing", signed_on="2026-08-07", expires_on="2099-08-07"),
+    )
+    shared = vault.partner_referral(cid, "casa-houston").decode()
+    assert "casa-houston" in shared and "RHS-15" not in shared and "1200 Main" not in shared
+
+    # The ICE notice: the floor only; the address only with consent for this notice.
+    notice = vault.ice_notice(cid, False)
+    assert notice.a_number == "A201555012"
+    assert notice.name == "GARCIA LOPEZ, MARIA JOSE"
+    assert notice.client_reports_address_directly and notice.address_lines == []
+    assert notice.next_check_in.office == "Houston ERO"
+    assert notice.next_court_date.court == "Houston Immigration Court"
+    with_address = vault.ice_notice(cid, True)
+    assert with_address.address_lines[0] == "1200 Main St Apt 4"
+    assert b"RHS-15" not in with_address.json and b"Honduras" not in with_address.json
+
+    copy = vault.client_copy(cid).decode()
+    assert "RHS-15" in copy  # the client's own copy has their record
+    deadlines = vault.deadlines(cid)
+    assert deadlines.moved_on == "2026-09-01"
+    assert {d.duty for d in deadlines.duties} >= {"eoir33", "ar11", "ice_portal"}
+    assert deadlines.earliest_open is not None
+
+    vault.revoke_consent(cid, consent)
+    with pytest.raises(CasewardError.Denied):
+        vault.partner_referral(cid, "casa-houston")
+
+    first = vault.rotate_keys()
+    assert vault.rotate_keys() == first + 1
+    vault.change_passphrase(PASS, PASS + " v2")
+    vault.close()
+    vault = caseward.Vault.open(path, PASS + " v2")
+    assert vault.find_by_a_number("A201555012") == cid
+    status = vault.verify_log()
+    assert status.intact and status.entries >= 6 and status.head.startswith("cwlog1:")
+    assert vault.erase_client(cid) is True
+    assert vault.find_by_a_number("A201555012") is None
+    assert vault.verify_log().intact
+    vault.close()
+
+
+def test_board_report_and_pseudonym(vault):
+    cid = vault.enroll(intake())
+    vault.set_provider_id("irc-new-york")
+    assert vault.signing_public_key().startswith("ed25519:")
+    bundle = vault.board_report("2026-09", [BOARD_RECIPIENT])
+    assert bundle.startswith(b"age-encryption.org/v1")
+    vault.generate_pseudonym_key()
+    p = vault.pseudonym("board", "phase-1", "A-201-555-012")
+    assert p.startswith("cwp1:board:phase-1:") and p == vault.pseudonym("board", "phase-1", "201555012")
+    assert cid
+
+
+def test_canaries_never_reach_an_ice_notice(vault):
+    canaries = [f"CANARY-{i:02d}-ZQX" for i in range(40)]
+    it = iter(canaries)
+    c = lambda: next(it)  # noqa: E731
+    cid = vault.enroll(
+        caseward.Intake(
+            a_number="A087-654-321",
+            name=caseward.Name(verbatim_dhs="PIERRE LOUIS, JEAN", verbatim_self=c(), given=[c()], surnames=[c()], preferred=c(), aliases=[c()]),
+            nationality=[c()], languages=[c()], sex_gender=c(), phones=[c()], emails=[c()], site=c(), enrolled_on="2026-08-01",
+        )
+    )
+    vault.record_address(cid, caseward.Address(lines=[c()], city=c(), state=c(), zip=c(), moved_on="2026-08-02", confidential=False))
+    vault.record_check_in(cid, caseward.CheckIn(date="2099-03-01", office="Miami ERO", modality=caseward.Modality.APP, attendance=caseward.Attendance.MISSED))
+    vault.record_service(cid, caseward.Service(date="2026-08-03", kind=caseward.ServiceKind.FOOD))
+    vault.record_screening(cid, caseward.Screening(kind=caseward.ScreeningKind.TRAFFICKING, date="2026-08-03", instrument=c(), result=c(), positive=True, referred=True))
+    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner=c(), date="2026-08-03", status=caseward.ReferralStatus.MADE))
+    vault.record_health(cid, caseward.Health(kind=caseward.HealthKind.MENTAL, date="2026-08-04", summary=c()))
+    vault.record_departure(cid, caseward.Departure(country=c(), window=c(), partner=c()))
+    vault.record_legal(cid, caseward.Legal(court=c(), disposition=c(), represented=True, relief_sought=[c()]))
+    vault.add_note(cid, c(), c())
+    for consent in (False, True):
+        notice = vault.ice_notice(cid, consent)
+        blob = notice.json + repr(vars(notice)).encode()
+        leaked = [x for x in canaries if x.encode() in blob]
+        # The address is the client's own obligation: with consent it is the one allowed field.
+        allowed = set()
+        if consent and not notice.client_reports_address_directly:
+            allowed = {x for x in canaries[14:18]}
+        assert set(leaked) <= allowed, leaked
+
+
+def test_every_error_kind(vault, path, tmp_path):
+    cid = vault.enroll(intake())
+    with pytest.raises(CasewardError.InvalidInput) as e:
+        vault.enroll(intake(a_number="IOE0912345678"))
+    assert "IOE0912345678" not in str(e.value)
+    with pytest.raises(CasewardError.NotFound):
+        vault.client_copy("00" * 16)
+    with pytest.raises(CasewardError.Denied):
+        vault.partner_referral(cid, "casa-houston")
+    with pytest.raises(CasewardError.Policy) as e:
+        vault.install_policy('format = 1\nkind = "base"\nname = "x"\n[[rule]]\nid = "a"\naudience = "ice"\ntreatment = "reveal"\ncategories = ["health.mental"]\nwhy = "no"\n', [])
+    assert "health.mental" in str(e.value)
+    vault.set_provider_id("p1")
+    with pytest.raises(CasewardError.Budget):
+        vault.board_report("2026-10", [BOARD_RECIPIENT], "laplace:2")
+    vault.close()
+    with pytest.raises(CasewardError.InvalidInput) as e:
+        vault.find_by_a_number("A201555012")
+    assert "closed" in str(e.value)
+    with pytest.raises(CasewardError.WrongKey):
+        caseward.Vault.open(path, "not the passphrase")
+    with pytest.raises(CasewardError.WrongKey):
+        caseward.Vault.open_with_key(path, bytes(32))
+    not_a_vault = tmp_path / "notes.txt"
+    not_a_vault.write_bytes(b"just some text, not a database" * 100)
+    with pytest.raises(CasewardError.Storage):
+        caseward.Vault.open(str(not_a_vault), PASS)
+    # A tampered vault file: one flipped byte in a sealed record gives Integrity, never wrong data.
+    db = sqlite3.connect(path)
+    rowid, body = db.execute("SELECT id, body FROM record WHERE kind = 'identity'").fetchone()
+    flipped = bytearray(body)
+    flipped[len(flipped) // 2] ^= 0x01
+    db.execute("UPDATE record SET body = ? WHERE id = ?", (bytes(flipped), rowid))
+    db.commit()
+    db.close()
+    reopened = caseward.Vault.open(path, PASS)
+    with pytest.raises(CasewardError.Integrity) as e:
+        reopened.client_copy(cid)
+    assert "GARCIA" not in str(e.value)
+    reopened.close()
+
+
+def test_threads_share_one_vault(vault):
+    def enroll(i):
+        return vault.enroll(intake(a_number=f"A3{i:08d}"))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(enroll, range(1, 41)))
+    assert len(set(ids)) == 40
+    assert sorted(vault.list_clients()) == sorted(ids)
+
+
+def test_raw_key_vault(tmp_path):
+    key = os.urandom(32)
+    p = str(tmp_path / "k.cwv")
+    v = caseward.Vault.create_with_key(p, key)
+    cid = v.enroll(intake())
+    v.close()
+    v = caseward.Vault.open_with_key(p, key)
+    assert v.find_by_a_number("A201555012") == cid
+    v.close()
