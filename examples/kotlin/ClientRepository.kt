@@ -1,0 +1,63 @@
+package org.caseward.examples
+
+import org.caseward.CasewardException
+import org.caseward.CheckIn
+import org.caseward.Intake
+import org.caseward.Modality
+import org.caseward.Name
+import org.caseward.Vault
+
+/**
+ * The shape an Android field app gives its data layer: one repository owning the vault, opened
+ * with a raw key from the Android Keystore (here: any 32 bytes), closed with the app's lifecycle.
+ * Methods return app-level results instead of leaking binding exceptions into the UI.
+ */
+class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
+    private val vault: Vault = try {
+        Vault.openWithKey(path, keystoreKey)
+    } catch (e: CasewardException.NotFound) {
+        Vault.createWithKey(path, keystoreKey)
+    }
+
+    sealed interface Outcome<out T> {
+        data class Ok<T>(val value: T) : Outcome<T>
+        /** `kind` is safe to show and to log: it never carries client data. */
+        data class Failed(val kind: String, val reason: String) : Outcome<Nothing>
+    }
+
+    private inline fun <T> attempt(block: () -> T): Outcome<T> = try {
+        Outcome.Ok(block())
+    } catch (e: CasewardException) {
+        // The generated message is "reason=<text>"; the kind is the subclass.
+        Outcome.Failed(e.javaClass.simpleName, e.message.orEmpty().removePrefix("reason="))
+    }
+
+    fun enroll(aNumber: String, nameAsOnNta: String, site: String, enrolledOn: String): Outcome<String> = attempt {
+        vault.enroll(Intake(aNumber = aNumber, name = Name(verbatimDhs = nameAsOnNta), site = site, enrolledOn = enrolledOn))
+    }
+
+    fun find(aNumber: String): Outcome<String?> = attempt { vault.findByANumber(aNumber) }
+
+    fun scheduleCheckIn(clientId: String, date: String, office: String): Outcome<Long> = attempt {
+        vault.recordCheckIn(clientId, CheckIn(date = date, office = office, modality = Modality.IN_PERSON))
+    }
+
+    /** The reminder screen: what the client must do next, for the client. */
+    fun nextDuties(clientId: String): Outcome<List<String>> = attempt {
+        val d = vault.deadlines(clientId)
+        listOfNotNull(d.nextCheckIn?.let { "ICE check-in on $it" }, d.nextHearing?.let { "court hearing on $it" }) +
+            d.duties.filter { it.metOn == null }.map { "${it.description}: due ${it.due}" }
+    }
+
+    override fun close() = vault.close()
+}
+
+fun main(args: Array<String>) {
+    val path = args.firstOrNull() ?: kotlin.io.path.createTempDirectory("caseward").resolve("field.cwv").toString()
+    ClientRepository(path, ByteArray(32) { 7 }).use { repo ->
+        val id = (repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", "2026-08-03") as ClientRepository.Outcome.Ok).value
+        repo.scheduleCheckIn(id, "2099-01-15", "Houston ERO")
+        println("enrolled $id; next: ${repo.nextDuties(id)}")
+        println("an invalid A-number: ${repo.enroll("IOE0912345678", "X", "site-houston", "2026-08-03")}")
+    }
+}
