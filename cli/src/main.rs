@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod import;
 mod report;
 mod secret;
 
@@ -50,6 +51,23 @@ enum Command {
         /// scrypt work factor log2(N), 15 to 20 (16: 64 MiB, about 0.2 s per open).
         #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
         kdf_log_n: u8,
+    },
+    /// Enrolls clients from a spreadsheet export (CSV). Every bad row is reported with its row
+    /// number, column and reason; nothing is stored unless every row is valid. Columns:
+    /// examples/intake-template.csv (required: a_number, name_dhs, site, enrolled_on).
+    ///
+    /// Example: caseward import provider.cwv intake-2026-10.csv
+    Import {
+        /// The vault.
+        vault: PathBuf,
+        /// The CSV file (UTF-8, header row first).
+        file: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Print the result (or every problem) as JSON on stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Checks and explains disclosure policies.
     #[command(subcommand)]
@@ -242,6 +260,13 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Export { vault }) => audit_export(&vault),
         Command::IceNotice { vault, client, address_consent, passphrase_file } => {
             ice_notice(&vault, &client, address_consent, passphrase_file.as_deref())
+        }
+        Command::Import { vault, file, passphrase_file, json } => {
+            return match import::run(&vault, &file, passphrase_file.as_deref(), json) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(2),
+                Err(e) => finish(Err(e)),
+            };
         }
         Command::Keygen { output } => report::keygen(&output),
         Command::Provider { vault, id, passphrase_file } => {
