@@ -108,7 +108,10 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
         }
     }
 
-    step("5. Rotate the key-encryption key");
+    step("5. A month of casework, and what each audience sees");
+    crate::audiences::show(&vault, &ids, &intakes)?;
+
+    step("6. Rotate the key-encryption key");
     let t = Instant::now();
     let version = vault.rotate_keys()?;
     println!(
@@ -119,7 +122,7 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
     let again = vault.find_by_a_number(canonical.as_str())?;
     println!("lookup after rotation -> {}", again.map(|c| c.to_string()).unwrap_or_else(|| "none".into()));
 
-    step("6. Erase a client (crypto-shredding)");
+    step("7. Erase a client (crypto-shredding)");
     let victim = ids.last().copied().ok_or_else(|| Error::InvalidInput("no clients".into()))?;
     let victim_a =
         intakes.last().map(|i| i.identity.a_number.clone()).ok_or_else(|| Error::InvalidInput("no clients".into()))?;
@@ -135,7 +138,7 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
     }
     vault.close()?;
 
-    step("7. Open with a wrong passphrase, then the right one and the recovery identity");
+    step("8. Open with a wrong passphrase, then the right one and the recovery identity");
     let t = Instant::now();
     match Vault::open(&path, &Passphrase::new("demo passphrase: not for real dat")) {
         Err(e) if e.kind() == ErrorKind::WrongKey => {
@@ -151,7 +154,7 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
     let vault = Vault::open_with_identity(&path, &recovery)?;
     println!("recovery identity -> opened, KEK version {}", vault.kek_version()?);
 
-    step("8. A board report: suppressed tables, signed, encrypted to the board");
+    step("9. The board report: suppressed tables, signed, encrypted to a fresh board identity");
     let board = caseward::RecoveryIdentity::generate();
     vault.set_provider_id("demo-provider")?;
     let period: caseward::Period = "2026-09".parse()?;
@@ -171,8 +174,8 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
         bundle.len()
     );
     println!(
-        "signature verified against the registry; the bundle carries log head {}",
-        opened.report.log_head.unwrap_or_default()
+        "opened as the board would: signature verified against the registry; log head {}",
+        opened.report.log_head.clone().unwrap_or_default()
     );
     println!("(a few hundred clients over five sites leave most cells under 11: they are withheld, never rounded)");
     let published =
@@ -188,6 +191,13 @@ pub fn run(dir: Option<PathBuf>, clients: u32) -> Result<(), Error> {
             let cells: String = row.iter().map(|c| format!("{:>16}", c.to_string())).collect();
             println!("  {label:>16}{cells}");
         }
+    }
+    step("10. Verify the disclosure log");
+    let status = vault.verify_log(None)?;
+    println!("every output above was logged in the transaction that built it: {status}");
+    if let Some(head) = opened.report.log_head {
+        let witnessed = vault.verify_log(Some(&head.parse()?))?;
+        println!("checked against the head the board received: {witnessed}");
     }
     vault.close()?;
 

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audiences;
 mod demo;
 mod import;
 mod report;
@@ -119,6 +120,17 @@ enum Command {
     /// Builds, opens and merges board reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Prints a shell completion script, generated from these definitions.
+    ///
+    /// Example: caseward completions bash > /etc/bash_completion.d/caseward
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Prints the man page (roff), generated from these definitions.
+    ///
+    /// Example: caseward man > /usr/local/share/man/man1/caseward.1
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -267,6 +279,15 @@ fn main() -> ExitCode {
                 Ok(false) => ExitCode::from(2),
                 Err(e) => finish(Err(e)),
             };
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "caseward", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).map_err(caseward::Error::from)
         }
         Command::Keygen { output } => report::keygen(&output),
         Command::Provider { vault, id, passphrase_file } => {
