@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod audiences;
 mod demo;
+mod html;
 mod import;
 mod report;
 mod secret;
@@ -185,6 +186,12 @@ enum ReportCommand {
         /// Also write each table as a CSV file into this folder.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Also write a self-contained HTML page (charts and tables, no external assets).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the verified report as JSON instead of text tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Opens several providers' bundles for one period and prints national tables.
     ///
@@ -202,6 +209,12 @@ enum ReportCommand {
         /// Also write each merged table as a CSV file into this folder.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Also write a self-contained HTML page (charts and tables, no external assets).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the merged tables as JSON instead of text tables.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -314,12 +327,18 @@ fn main() -> ExitCode {
             expenditure: &expenditure,
             passphrase_file: passphrase_file.as_deref(),
         }),
-        Command::Report(ReportCommand::Open { file, identity, providers, csv }) => {
-            report::open(&file, &identity, providers.as_deref(), csv.as_deref())
-        }
-        Command::Report(ReportCommand::Merge { files, identity, providers, csv }) => {
-            report::merge_files(&files, &identity, providers.as_deref(), csv.as_deref())
-        }
+        Command::Report(ReportCommand::Open { file, identity, providers, csv, html, json }) => report::open(
+            &file,
+            &identity,
+            providers.as_deref(),
+            &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
+        ),
+        Command::Report(ReportCommand::Merge { files, identity, providers, csv, html, json }) => report::merge_files(
+            &files,
+            &identity,
+            providers.as_deref(),
+            &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
+        ),
     };
     finish(result)
 }

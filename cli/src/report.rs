@@ -167,8 +167,26 @@ fn origin_line(r: &SignedReport) -> String {
 }
 
 /// Opens one bundle: verifies it and prints its tables (and writes CSV files).
-pub fn open(file: &Path, id: &Path, providers: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+/// Where `report open` and `report merge` put their results besides the terminal.
+pub struct Outputs<'a> {
+    pub csv: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+    pub json: bool,
+}
+
+pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>) -> Result<(), Error> {
+    let (csv, html) = (out.csv, out.html);
     let reports = open_all(&[file.to_path_buf()], id, providers)?;
+    if out.json {
+        for r in &reports {
+            let v = serde_json::json!({
+                "signature": { "signer": r.signer, "checked_against_registry": r.origin == Origin::Registered },
+                "report": r.report,
+            });
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        return Ok(());
+    }
     for r in &reports {
         let rep = &r.report;
         println!("{}", origin_line(r));
@@ -195,15 +213,29 @@ pub fn open(file: &Path, id: &Path, providers: Option<&Path>, csv: Option<&Path>
         if let Some(dir) = csv {
             write_csv(dir, &rep.tables)?;
         }
+        if let Some(path) = html {
+            let title = format!("{} · board report for {}", rep.provider, rep.period);
+            write_html(path, &crate::html::page(&title, std::slice::from_ref(r), &rep.tables, &rep.omitted))?;
+        }
     }
     Ok(())
 }
 
+fn write_html(path: &Path, page: &str) -> Result<(), Error> {
+    std::fs::write(path, page)
+        .map_err(|e| Error::InvalidInput(format!("cannot write {}: {}", path.display(), e.kind())))?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
 /// Merges several bundles into national tables.
-pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, csv: Option<&Path>) -> Result<(), Error> {
+pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, out: &Outputs<'_>) -> Result<(), Error> {
+    let (csv, html) = (out.csv, out.html);
     let reports = open_all(files, id, providers)?;
-    for r in &reports {
-        println!("{}", origin_line(r));
+    if !out.json {
+        for r in &reports {
+            println!("{}", origin_line(r));
+        }
     }
     let periods: std::collections::BTreeSet<String> = reports.iter().map(|r| r.report.period.to_string()).collect();
     if periods.len() > 1 {
@@ -213,6 +245,15 @@ pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, csv: 
         )));
     }
     let merged = merge(&reports);
+    if out.json {
+        let signers: Vec<_> = reports
+            .iter()
+            .map(|r| serde_json::json!({ "provider": r.report.provider, "signer": r.signer, "checked_against_registry": r.origin == Origin::Registered, "log_head": r.report.log_head, "policy": r.report.policy }))
+            .collect();
+        let v = serde_json::json!({ "providers": signers, "tables": merged.tables, "not_merged": merged.skipped });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(());
+    }
     println!("merged {} providers: {}", merged.providers.len(), merged.providers.join(", "));
     println!("cells any provider suppressed show as a range lo..hi (or >=lo), never as a number");
     print_tables(&merged.tables);
@@ -222,7 +263,17 @@ pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, csv: 
     if let Some(dir) = csv {
         write_csv(dir, &merged.tables)?;
     }
+    if let Some(path) = html {
+        let period = periods_label(&reports);
+        let title = format!("National tables for {period} from {} providers", merged.providers.len());
+        let notes: Vec<String> = merged.skipped.iter().map(|s| format!("not merged: {s}")).collect();
+        write_html(path, &crate::html::page(&title, &reports, &merged.tables, &notes))?;
+    }
     Ok(())
+}
+
+fn periods_label(reports: &[SignedReport]) -> String {
+    reports.first().map(|r| r.report.period.to_string()).unwrap_or_default()
 }
 
 fn method_text(m: &Method) -> String {

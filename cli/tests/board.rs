@@ -87,6 +87,13 @@ fn a_board_receives_verifies_prints_and_merges_reports() {
     assert!(csv.starts_with("site,active"), "{csv}");
     assert!(std::fs::read_dir(d.join("csv")).unwrap().count() > 15);
 
+    // The same as JSON for scripts.
+    let json = run(d, &["report", "open", "ny.age", "-i", "board.key", "--providers", "registry.toml", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["report"]["provider"], "irc-new-york");
+    assert_eq!(v["signature"]["checked_against_registry"], true);
+    assert!(v["report"]["tables"].as_array().unwrap().len() > 15);
+
     // Without a registry the signer is not checked, and the output says so.
     let unchecked = run(d, &["report", "open", "ny.age", "-i", "board.key"]);
     assert!(out(&unchecked).contains("NOT checked against a registry"), "{}", out(&unchecked));
@@ -128,4 +135,14 @@ fn a_board_receives_verifies_prints_and_merges_reports() {
     assert!(text.contains("merged 2 providers: irc-new-york, bakerripley-houston"), "{text}");
     assert!(text.contains("irc-new-york / site-"), "{text}");
     assert!(d.join("national/09_2026-Q3.csv").exists());
+    let merged_json =
+        run(d, &["report", "merge", "ny.age", "hou.age", "-i", "board.key", "--providers", "registry.toml", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&merged_json.stdout).unwrap();
+    assert_eq!(v["providers"].as_array().unwrap().len(), 2);
+    // No merged total is a number where a provider withheld the cell.
+    for t in v["tables"].as_array().unwrap() {
+        for cell in t["cells"].as_array().unwrap().last().unwrap().as_array().unwrap() {
+            assert!(cell.get("suppressed").is_none() && cell != "suppressed", "{cell}");
+        }
+    }
 }
