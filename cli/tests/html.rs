@@ -2,7 +2,13 @@
 //! indicator across the year's reports, suppressed cells marked, provenance shown. A screenshot
 //! of each page is kept in the test's output folder (CARGO_TARGET_TMPDIR).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "a test fails loudly on purpose")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly on purpose"
+)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
