@@ -90,3 +90,39 @@ fn ice_notice_then_audit_verify_and_export() {
     assert_eq!(run(&["audit", "verify", &vault, "--witness", "nonsense"]).status.code(), Some(2));
     assert_eq!(run(&["ice-notice", &vault, "A-000-000-000"]).status.code(), Some(2));
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    let bash = run(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = text(&bash);
+    assert!(script.contains("_caseward()") && script.contains("import") && script.contains("report"), "{script}");
+    let man = run(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = text(&man);
+    assert!(page.contains(".TH caseward 1") && page.contains("ice\\-notice"), "{page}");
+    // Every subcommand's help carries an example.
+    for sub in [
+        vec!["demo"],
+        vec!["init"],
+        vec!["import"],
+        vec!["ice-notice"],
+        vec!["keygen"],
+        vec!["provider"],
+        vec!["policy", "check"],
+        vec!["policy", "explain"],
+        vec!["audit", "verify"],
+        vec!["audit", "export"],
+        vec!["report", "build"],
+        vec!["report", "open"],
+        vec!["report", "merge"],
+        vec!["completions"],
+        vec!["man"],
+    ] {
+        let mut args = sub.clone();
+        args.push("--help");
+        let help = run(&args);
+        assert_eq!(help.status.code(), Some(0), "{sub:?}");
+        assert!(text(&help).contains("Example: caseward"), "{sub:?} --help has no example");
+    }
+}
