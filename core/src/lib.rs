@@ -63,6 +63,38 @@ pub mod store;
 pub mod synth;
 pub mod vault;
 
+/// Entry points for the fuzz targets in `fuzz/`: internals no embedding app should call.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::seal::{Aad, Algorithm, Header, SealingKey};
+
+    /// The sealed-value decoder and the record-body framing, on arbitrary bytes: they may
+    /// refuse, never panic, and never open a value the fixed key did not seal.
+    #[allow(clippy::panic, reason = "a fuzz finding must crash the target")]
+    pub fn sealed_value(data: &[u8]) {
+        let _ = Header::parse(data);
+        let _ = crate::vault::split_sections(data, 1);
+        for algorithm in [Algorithm::Aes256Gcm, Algorithm::ChaCha20Poly1305] {
+            if let Ok(key) = SealingKey::derive(&[7u8; 32], algorithm, 0) {
+                let aad = Aad {
+                    vault: &[0x10; 16],
+                    table: "record",
+                    row: b"fuzz",
+                    client: &[0x20; 16],
+                    category: "contact.phone",
+                    schema: 1,
+                };
+                if key.open(&aad, data).is_ok() {
+                    // Only a value sealed under this key and AAD may open: the fuzzer cannot
+                    // forge one, so an opening here is a finding.
+                    panic!("forged sealed value opened");
+                }
+            }
+        }
+    }
+}
+
 pub use audit::{LogHead, LogProblem, LogStatus};
 pub use category::{Category, ServiceKind};
 pub use deadline::{Deadline, Deadlines, Duty};
