@@ -104,22 +104,6 @@ CREATE TABLE match_decision (
 ) STRICT, WITHOUT ROWID;
 ";
 
-const EXPECTED_V1: &[(&str, &str)] = &[
-    ("table", "meta"),
-    ("table", "key_envelope"),
-    ("index", "key_envelope_one_passphrase"),
-    ("index", "key_envelope_by_recipient"),
-    ("table", "client"),
-    ("table", "lookup"),
-    ("index", "lookup_by_client"),
-    ("table", "record"),
-    ("index", "record_by_client"),
-    ("table", "disclosure_log"),
-    ("table", "privacy_ledger"),
-    ("index", "privacy_ledger_by_period"),
-    ("table", "match_decision"),
-];
-
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     // trusted_schema first: nothing in the file's schema may run before it is off.
@@ -231,18 +215,44 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
 
 /// Refuses a file whose schema holds any object caseward does not create: triggers and views
 /// could run attacker SQL on our writes, and extra tables are a sign of tampering.
+/// The schema a vault must have, exactly: every object's type, name and SQL text, as a fresh
+/// in-memory database built from the same statements holds them.
+fn expected_schema() -> Result<Vec<(String, String, Option<String>)>> {
+    let mem = Connection::open_in_memory()?;
+    mem.execute_batch(SCHEMA_V1)?;
+    mem.execute_batch(SCHEMA_V2_STEP)?;
+    mem.execute_batch(SCHEMA_V3_STEP)?;
+    schema_of(&mem)
+}
+
+fn schema_of(conn: &Connection) -> Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(Error::from)
+}
+
+/// Refuses a vault whose schema differs in any way from the one caseward creates: an extra
+/// trigger, view, table or index, or a table whose definition was altered (a new column with a
+/// default expression, a dropped constraint). Nothing the file defines runs before this check,
+/// and `trusted_schema = OFF` keeps functions out of schema expressions besides.
 pub(crate) fn check_schema(conn: &Connection) -> Result<()> {
-    let mut stmt = conn.prepare("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex_%'")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut seen = 0usize;
-    for row in rows {
-        let (kind, name) = row?;
-        if !EXPECTED_V1.iter().any(|(k, n)| *k == kind && *n == name) {
-            return Err(Error::Storage(StorageProblem::UnexpectedSchema { object: format!("{kind} {name}") }));
+    let found = schema_of(conn)?;
+    let expected = expected_schema()?;
+    for (kind, name, sql) in &found {
+        match expected.iter().find(|(k, n, _)| k == kind && n == name) {
+            None => {
+                return Err(Error::Storage(StorageProblem::UnexpectedSchema { object: format!("{kind} {name}") }));
+            }
+            Some((_, _, want)) if want != sql => {
+                return Err(Error::Storage(StorageProblem::UnexpectedSchema {
+                    object: format!("{kind} {name} (its definition was changed)"),
+                }));
+            }
+            Some(_) => {}
         }
-        seen += 1;
     }
-    if seen != EXPECTED_V1.len() {
+    if found.len() != expected.len() {
         return Err(Error::Storage(StorageProblem::UnexpectedSchema {
             object: "a required table or index is missing".into(),
         }));
@@ -250,7 +260,6 @@ pub(crate) fn check_schema(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Writes the WAL back into the database file and truncates the WAL to zero bytes.
 pub(crate) fn checkpoint_truncate(conn: &Connection) -> Result<()> {
     let (busy, _log, _done): (i64, i64, i64) =
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
