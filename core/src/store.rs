@@ -152,9 +152,16 @@ fn open_vault_file(path: &Path, mode: OpenFlags) -> Result<Connection> {
     }
     let conn = Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     // Reading any page first tells "not a database" apart from everything else.
-    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| match Error::from(e) {
-        Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
-        other => other,
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| {
+        // A file SQLite cannot read as a database is "not a vault"; a file it cannot open for
+        // want of write access (a read-only disk, with a WAL to recover) says so.
+        let cant_open = matches!(&e, rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ffi::ErrorCode::CannotOpen | rusqlite::ffi::ErrorCode::ReadOnly));
+        match Error::from(e) {
+            _ if cant_open => Error::Storage(StorageProblem::ReadOnly),
+            Error::Storage(StorageProblem::Sqlite { .. }) => Error::Storage(StorageProblem::NotAVault),
+            other => other,
+        }
     })?;
     if app_id != APPLICATION_ID {
         return Err(Error::Storage(StorageProblem::NotAVault));
