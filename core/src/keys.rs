@@ -35,23 +35,34 @@ const CTX_VAULT_META: &str = "caseward v1 vault metadata key";
 const CTX_KEYSTORE_IDENTITY: &str = "caseward v1 keystore age identity";
 
 /// 32 bytes of key material that zeroize on drop and cannot be printed or compared with `==`.
+///
+/// The bytes live in one heap allocation: moving a `Secret32` (or a key type wrapping it) moves
+/// a pointer, so no stale copy of the key is left in a stack frame the move came from. The
+/// memory-hygiene test (`tests/tests/memory.rs`) measures what remains.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub(crate) struct Secret32([u8; 32]);
+pub(crate) struct Secret32(Box<[u8; 32]>);
 
 impl Secret32 {
     pub(crate) fn random() -> Result<Self> {
-        let mut s = Self([0u8; 32]);
-        SystemRandom::new().fill(&mut s.0).map_err(|_| Error::input("the system random source failed"))?;
+        let mut s = Self(Box::new([0u8; 32]));
+        SystemRandom::new().fill(&mut s.0[..]).map_err(|_| Error::input("the system random source failed"))?;
         Ok(s)
     }
 
-    pub(crate) fn from_array(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+    /// Takes the bytes and wipes the caller's array.
+    pub(crate) fn from_array(mut bytes: [u8; 32]) -> Self {
+        let s = Self(Box::new(bytes));
+        bytes.zeroize();
+        s
     }
 
     pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
-        let arr: [u8; 32] = bytes.try_into().ok()?;
-        Some(Self(arr))
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut s = Self(Box::new([0u8; 32]));
+        s.0.copy_from_slice(bytes);
+        Some(s)
     }
 
     pub(crate) fn expose(&self) -> &[u8; 32] {
@@ -91,7 +102,7 @@ impl RootKey {
     fn derive(&self, context: &str, extra: &[u8]) -> Secret32 {
         let mut h = blake3::Hasher::new_derive_key(context);
         h.update(self.expose()).update(extra);
-        Secret32(*h.finalize().as_bytes())
+        Secret32::from_array(*h.finalize().as_bytes())
     }
 
     pub(crate) fn canary_key(&self, alg: Algorithm) -> Result<SealingKey> {
@@ -221,7 +232,7 @@ impl RawKey {
     /// The age identity the key stands for. The raw bytes are not used as an X25519 scalar
     /// directly: a derived scalar keeps the two uses of the key apart.
     fn identity(&self) -> Result<age::x25519::Identity> {
-        let scalar = Secret32(blake3::derive_key(CTX_KEYSTORE_IDENTITY, self.0.expose()));
+        let scalar = Secret32::from_array(blake3::derive_key(CTX_KEYSTORE_IDENTITY, self.0.expose()));
         identity_from_scalar(&scalar)
     }
 }
