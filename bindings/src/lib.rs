@@ -769,6 +769,13 @@ impl Vault {
         Ok(self.inner.pseudonym(domain, &epoch, &a_number)?.to_string())
     }
 
+    /// How long a write waits for another process's write before it fails with `Storage`
+    /// ("locked by another writer"); 10 000 ms by default. Raise it when worker processes share
+    /// a vault with a bulk import.
+    pub fn set_busy_timeout_ms(&self, millis: u32) -> Result<()> {
+        Ok(self.inner.set_busy_timeout(std::time::Duration::from_millis(millis.into()))?)
+    }
+
     /// Closes the vault and zeroizes its keys. Later calls fail with `InvalidInput`.
     pub fn close(&self) -> Result<()> {
         Ok(self.inner.close()?)

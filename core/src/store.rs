@@ -104,8 +104,36 @@ CREATE TABLE match_decision (
 ) STRICT, WITHOUT ROWID;
 ";
 
-fn configure(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
+/// How long a write waits for another writer before it fails with `Busy`, unless the app sets
+/// another with [`crate::Vault::set_busy_timeout`].
+pub(crate) const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Waits for another connection's write lock, polling about every millisecond, until `timeout`.
+///
+/// SQLite's own `busy_timeout` backs off to 100 ms between attempts. Against writers that commit
+/// back to back (another process's loop, or an app's threads taking turns on one connection) the
+/// lock is free only for the microseconds between their transactions, so a waiter that looks
+/// ten times a second can starve for the whole timeout: the concurrency test saw a write fail
+/// after 10 s while two other writers never waited. Looking every millisecond finds those gaps.
+pub(crate) fn set_busy_timeout(conn: &mut Connection, timeout: Duration) -> Result<()> {
+    let mut since = std::time::Instant::now();
+    conn.busy_handler(Some(move |count: i32| {
+        if count == 0 {
+            since = std::time::Instant::now();
+        }
+        if since.elapsed() >= timeout {
+            return false;
+        }
+        // A little spread so that several waiters do not wake in step.
+        let spread = u64::from(count.unsigned_abs() % 5) * 100;
+        std::thread::sleep(Duration::from_micros(800 + spread));
+        true
+    }))?;
+    Ok(())
+}
+
+fn configure(conn: &mut Connection) -> Result<()> {
+    set_busy_timeout(conn, DEFAULT_BUSY_TIMEOUT)?;
     // trusted_schema first: nothing in the file's schema may run before it is off.
     conn.execute_batch(
         "PRAGMA trusted_schema = OFF;
@@ -129,11 +157,11 @@ pub(crate) fn create(path: &Path) -> Result<Connection> {
     if path.exists() {
         return Err(Error::Storage(StorageProblem::AlreadyExists));
     }
-    let conn = Connection::open_with_flags(
+    let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    configure(&conn)?;
+    configure(&mut conn)?;
     let tx = conn.unchecked_transaction()?;
     tx.execute_batch(SCHEMA_V1)?;
     tx.execute_batch(SCHEMA_V2_STEP)?;
@@ -171,13 +199,13 @@ fn open_vault_file(path: &Path, mode: OpenFlags) -> Result<Connection> {
 
 /// Opens an existing vault file, migrates it if it is older, and checks its schema.
 pub(crate) fn open(path: &Path) -> Result<Connection> {
-    let conn = open_vault_file(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-    configure(&conn)?;
+    let mut conn = open_vault_file(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    configure(&mut conn)?;
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match version {
         0 => return Err(Error::Storage(StorageProblem::NotAVault)),
         v if v > SCHEMA_VERSION => return Err(Error::Storage(StorageProblem::TooNew { found: v })),
-        v if v < SCHEMA_VERSION => migrate(&conn, v)?,
+        v if v < SCHEMA_VERSION => migrate(&conn)?,
         _ => {}
     }
     check_schema(&conn)?;
@@ -186,8 +214,14 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
 
 /// Upgrades an older schema, in one transaction, one step per version. The steps that need keys
 /// (re-sealing records into a new layout) run when the vault is unlocked: see `Vault::open`.
-fn migrate(conn: &Connection, from: u32) -> Result<()> {
-    let tx = conn.unchecked_transaction()?;
+fn migrate(conn: &Connection) -> Result<()> {
+    // IMMEDIATE, and the version read again under the write lock: two processes opening the same
+    // old vault at once must not both run the steps (the second would find the tables there).
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let from: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if from >= SCHEMA_VERSION {
+        return Ok(());
+    }
     if from < 1 {
         return Err(Error::Storage(StorageProblem::NotAVault));
     }

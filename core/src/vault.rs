@@ -312,6 +312,22 @@ impl Vault {
         self.with(|inner| Ok(inner.path.clone()))
     }
 
+    /// Sets how long a write waits for another process's write to finish before it fails with
+    /// [`StorageProblem::Busy`](crate::StorageProblem::Busy) (10 s by default). Raise it for a
+    /// process that shares the vault with a long bulk import, which holds the write lock for its
+    /// whole transaction.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let key = caseward::RawKey::from_bytes(&[7u8; 32])?;
+    /// let vault = caseward::Vault::create_with_key(dir.path().join("v.cwv"), &key)?;
+    /// vault.set_busy_timeout(std::time::Duration::from_secs(60))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        self.with(|inner| store::set_busy_timeout(&mut inner.conn, timeout))
+    }
+
     /// The current key-encryption-key version (0 at creation, +1 per [`Vault::rotate_keys`]).
     pub fn kek_version(&self) -> Result<u32> {
         self.with(|inner| Ok(inner.crypto.kek_version))
@@ -1424,7 +1440,13 @@ fn upgrade_layout(conn: &rusqlite::Connection, crypto: &mut Crypto) -> Result<()
     if layout >= LAYOUT {
         return Ok(());
     }
-    let tx = conn.unchecked_transaction()?;
+    // Under the write lock, look again: another process may have upgraded it meanwhile.
+    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let layout: Option<Vec<u8>> =
+        tx.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
+    if layout.and_then(|v| v.first().copied()).unwrap_or(1) >= LAYOUT {
+        return Ok(());
+    }
     let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = tx
         .prepare("SELECT id, client_id, body FROM record WHERE kind = 'identity'")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?

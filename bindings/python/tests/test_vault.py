@@ -4,6 +4,9 @@ produced by a real condition."""
 import concurrent.futures
 import os
 import sqlite3
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -193,6 +196,45 @@ def test_every_error_kind(vault, path, tmp_path):
         reopened.client_copy(cid)
     assert "GARCIA" not in str(e.value)
     reopened.close()
+
+
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("COMMIT")
+"""
+
+
+def test_a_write_waits_for_another_process_then_fails_as_storage(vault, path):
+    # Another process, not another connection in this one: Python's sqlite3 is a second copy of
+    # SQLite, and POSIX locks do not exclude two copies in one process (see SECURITY.md).
+    cid = vault.enroll(intake())
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert other.stdout.readline().strip() == "locked"
+        vault.set_busy_timeout_ms(200)
+        with pytest.raises(CasewardError.Storage) as e:
+            vault.add_note(cid, "cw-7", "called about the hearing")  # a view would wait too: it is logged
+        assert "locked by another writer" in str(e.value)
+        # Released while the write waits: the write goes through.
+        vault.set_busy_timeout_ms(30_000)
+        def release():
+            other.stdin.write("go\n")
+            other.stdin.flush()
+
+        threading.Timer(0.3, release).start()
+        vault.add_note(cid, "cw-7", "called about the hearing")
+    finally:
+        if not other.stdin.closed:
+            other.stdin.close()
+        assert other.wait(timeout=30) == 0
+    # Once: the write that failed left nothing behind.
+    assert vault.client_view(cid, "caseworker").count("called about the hearing") == 1
 
 
 def test_threads_share_one_vault(vault):

@@ -134,6 +134,30 @@ class VaultTest {
     }
 
     @Test
+    fun twoHandlesOnOneFileWaitForEachOther() {
+        // Two services of one app (or two processes) with their own handle: each write waits for
+        // the other's, none is lost. (Not a plain JDBC connection: that is a second copy of SQLite,
+        // whose locks do not exclude ours within one process; see SECURITY.md.)
+        val path = tempVault()
+        Vault.create(path, pass).use { first ->
+            val id = first.enroll(intake())
+            Vault.open(path, pass).use { second ->
+                first.setBusyTimeoutMs(30_000u)
+                second.setBusyTimeoutMs(30_000u)
+                val pool = Executors.newFixedThreadPool(2)
+                val jobs = listOf(first, second).mapIndexed { h, vault ->
+                    pool.submit(Callable { (1..150).map { i -> vault.addNote(id, "cw-$h", "note $h-$i") } })
+                }
+                val rows = jobs.flatMap { it.get() }
+                pool.shutdown()
+                assertEquals(300, rows.toSet().size)
+                val view = second.clientView(id, "caseworker")
+                for (h in 0..1) for (i in listOf(1, 75, 150)) assertTrue(view.contains("\"note $h-$i\""), "note $h-$i")
+            }
+        }
+    }
+
+    @Test
     fun manyThreadsShareOneVault() {
         Vault.create(tempVault(), pass).use { vault ->
             val pool = Executors.newFixedThreadPool(8)
