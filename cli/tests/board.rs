@@ -3,43 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails loudly on purpose")]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use caseward::synth::Synth;
-use caseward::{Passphrase, Vault};
-
-const PASS: &str = "board test passphrase";
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseward"))
-        .args(args)
-        .env("CASEWARD_PASSPHRASE", PASS)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn provider(dir: &Path, file: &str, id: &str, seed: u64, clients: u32) -> String {
-    let v = Vault::create(dir.join(file), &Passphrase::new(PASS)).unwrap();
-    let mut synth = Synth::new(seed);
-    let intakes: Vec<_> = (0..clients).map(|_| synth.intake()).collect();
-    v.enroll_many(&intakes).unwrap();
-    v.close().unwrap();
-    let o = run(dir, &["provider", file, "--id", id]);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let line = out(&o).lines().find(|l| l.starts_with(id)).unwrap().to_owned();
-    assert!(line.contains("= \"ed25519:"), "{line}");
-    line
-}
+mod common;
+use common::{err, out, provider, run};
 
 #[test]
 fn a_board_receives_verifies_prints_and_merges_reports() {

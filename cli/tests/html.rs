@@ -14,18 +14,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use caseward::synth::Synth;
-use caseward::{Passphrase, Vault};
+mod common;
+use common::provider;
 
-const PASS: &str = "html test passphrase";
-
+/// Runs `caseward ARGS` in `dir`; every command here must succeed.
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_caseward"))
-        .args(args)
-        .env("CASEWARD_PASSPHRASE", PASS)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = common::run(dir, args);
     assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
@@ -55,16 +49,6 @@ fn render(page: &Path, screenshot: &Path) -> String {
     assert!(shot.status.success(), "{}", String::from_utf8_lossy(&shot.stderr));
     assert!(std::fs::metadata(screenshot).unwrap().len() > 10_000, "a real screenshot");
     String::from_utf8(dom.stdout).unwrap()
-}
-
-fn provider(dir: &Path, file: &str, id: &str, seed: u64, clients: u32) -> String {
-    let v = Vault::create(dir.join(file), &Passphrase::new(PASS)).unwrap();
-    let mut synth = Synth::new(seed);
-    let intakes: Vec<_> = (0..clients).map(|_| synth.intake()).collect();
-    v.enroll_many(&intakes).unwrap();
-    v.close().unwrap();
-    let out = run(dir, &["provider", file, "--id", id]);
-    String::from_utf8(out.stdout).unwrap().lines().find(|l| l.starts_with(id)).unwrap().to_owned()
 }
 
 /// (tables, charts with bars, indicator numbers) found in a rendered page.

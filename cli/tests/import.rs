@@ -5,21 +5,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use caseward::synth::Synth;
 use caseward::{Passphrase, Vault};
 
-const PASS: &str = "import test passphrase";
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseward"))
-        .args(args)
-        .env("CASEWARD_PASSPHRASE", PASS)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{run, PASS};
 
 fn clients(dir: &Path) -> usize {
     let v = Vault::open(dir.join("v.cwv"), &Passphrase::new(PASS)).unwrap();

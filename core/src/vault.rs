@@ -1434,17 +1434,19 @@ fn open_detail(conn: &rusqlite::Connection, crypto: &Crypto, e: &LogEntry) -> Re
 /// identity records of layout 1 are re-sealed so the DHS form of the name gets its own section,
 /// and a vault from before the disclosure log gets its sealed (empty) log head.
 fn upgrade_layout(conn: &rusqlite::Connection, crypto: &mut Crypto) -> Result<()> {
-    let layout: Option<Vec<u8>> =
-        conn.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
-    let layout = layout.and_then(|v| v.first().copied()).unwrap_or(1);
-    if layout >= LAYOUT {
+    // The layout byte (1 when absent, before it was recorded).
+    let layout = |c: &rusqlite::Connection| -> Result<u8> {
+        let v: Option<Vec<u8>> =
+            c.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
+        Ok(v.and_then(|v| v.first().copied()).unwrap_or(1))
+    };
+    // Checked first without the write lock, so an up-to-date vault opens without taking it.
+    if layout(conn)? >= LAYOUT {
         return Ok(());
     }
     // Under the write lock, look again: another process may have upgraded it meanwhile.
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let layout: Option<Vec<u8>> =
-        tx.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
-    if layout.and_then(|v| v.first().copied()).unwrap_or(1) >= LAYOUT {
+    if layout(&tx)? >= LAYOUT {
         return Ok(());
     }
     let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = tx

@@ -10,7 +10,7 @@
 )]
 
 use caseward::seal::{Aad, Algorithm, NonceSource, SealError, SealingKey};
-use caseward::{AlienNumber, Error, InvalidIdentifier};
+use caseward::{AlienNumber, Error, ErrorKind, InvalidIdentifier};
 use proptest::prelude::*;
 
 fn alg() -> impl Strategy<Value = Algorithm> {
@@ -98,9 +98,15 @@ fn research_domain_6_1_vectors() {
         ("012345678", "A012345678"),
         ("USCIS# 123 456 789", "A123456789"),
         ("A1234567", "A001234567"),
+        ("A# 201-555-012", "A201555012"),
     ];
     for (input, want) in ok {
         assert_eq!(AlienNumber::parse(input).unwrap().as_str(), want, "{input}");
+    }
+    for bad in ["A0123456789", "IOE0912345678", "000000000", "A999999999", "12345", "", "A12345678901"] {
+        let err = AlienNumber::parse(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+        assert!(!err.to_string().contains(bad) || bad.is_empty(), "the error does not echo the input: {err}");
     }
     let bad = [
         ("A0123456789", InvalidIdentifier::AmbiguousLength(10)),
