@@ -2,7 +2,8 @@
 # Builds the caseward-ffi library and generates the Python, Kotlin and Swift bindings with the
 # workspace's own uniffi-bindgen (library mode), into places that are never committed:
 #   bindings/python/caseward/   caseward_ffi.py + libcaseward_ffi.so (the pip package's payload)
-#   bindings/kotlin/target/generated-sources/uniffi/   Kotlin sources Maven compiles
+#   bindings/kotlin/target/generated-sources/uniffi/   Kotlin sources Maven compiles (with one
+#                                                    patch: bindings/kotlin/reuse_call_status.py)
 #   bindings/swift/generated/   Swift sources, header and module map (no Swift toolchain here)
 # CASEWARD_PROFILE=debug builds the library in the dev profile (what ./run-tests uses: it reuses
 # the test build); the default, release, is what apps ship and what the benchmarks measure.
@@ -17,6 +18,7 @@ gen() { "./target/$profile/uniffi-bindgen" generate --library "$lib" --no-format
 gen python bindings/python/caseward
 cp "$lib" bindings/python/caseward/
 gen kotlin bindings/kotlin/target/generated-sources/uniffi
+python3 bindings/kotlin/reuse_call_status.py bindings/kotlin/target/generated-sources/uniffi/org/caseward/caseward_ffi.kt
 gen swift bindings/swift/generated
 for f in bindings/swift/generated/Caseward.swift bindings/swift/generated/CasewardFFI.h bindings/swift/generated/CasewardFFI.modulemap; do
   test -s "$f" || { echo "missing generated Swift file $f" >&2; exit 1; }
