@@ -1,7 +1,8 @@
 //! Pseudonyms and duplicate review as a provider's data manager uses them: name and birth-date
-//! normalization vectors (the A-number vectors are in `core/tests/properties.rs`), keyed pseudonyms per domain and epoch, the consortium key
-//! imported from an age file, VAWA-grantee records never pseudonymized, and candidate pairs
-//! that are proposed, never merged, and remembered once decided.
+//! normalization vectors (the A-number vectors are in `core/tests/properties.rs`), keyed
+//! pseudonyms per domain and epoch, the consortium key imported from an age file, VAWA-grantee
+//! records never pseudonymized, and candidate pairs that are proposed, never merged, and
+//! remembered once decided.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
 
 use std::io::Write;

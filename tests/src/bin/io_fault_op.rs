@@ -10,8 +10,9 @@
 //!   io_fault_op VAULT erase CLIENT   erase_client
 //!
 //! The outcome is the exit status, since printing is itself a write that may fail: 0 done;
-//! 2 erased, but rebuilding the file to clear the residue failed; 10 the operation failed with `Storage`, 11 with another kind; 20 opening failed with
-//! `Storage`, 21 with another kind. Anything else (a panic) fails the test.
+//! 2 erased, but rebuilding the file to clear the residue failed; 10 the operation failed with
+//! `Storage`, 11 with another kind; 20 opening failed with `Storage`, 21 with another kind.
+//! Anything else (a panic) fails the test.
 
 use caseward::{CaseNote, ClientId, Date, ErrorKind, Record, Vault};
 
