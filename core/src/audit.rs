@@ -344,11 +344,16 @@ pub(crate) fn append(
 /// Reads every entry, oldest first. A row whose columns have the wrong shape is returned as
 /// `Err((seq, Malformed))` in place.
 pub(crate) fn entries(conn: &Connection) -> Result<Vec<std::result::Result<LogEntry, u64>>> {
-    let mut stmt = conn.prepare(
+    entries_where(conn, "", None)
+}
+
+fn entries_where(conn: &Connection, filter: &str, seq: Option<i64>) -> Result<Vec<std::result::Result<LogEntry, u64>>> {
+    let mut stmt = conn.prepare(&format!(
         "SELECT seq, at, event, audience, client_id, policy, output, detail, prev, hash
-         FROM disclosure_log ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
+         FROM disclosure_log {filter} ORDER BY seq"
+    ))?;
+    let params: Vec<i64> = seq.into_iter().collect();
+    let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,
@@ -386,6 +391,16 @@ pub(crate) fn entries(conn: &Connection) -> Result<Vec<std::result::Result<LogEn
         out.push(parsed.ok_or(seq_u));
     }
     Ok(out)
+}
+
+/// One entry by its sequence number.
+pub(crate) fn entry(conn: &Connection, seq: u64) -> Result<Option<LogEntry>> {
+    let seq_i = i64::try_from(seq).map_err(|_| Error::input("no such log entry"))?;
+    let all = entries_where(conn, "WHERE seq = ?1", Some(seq_i))?;
+    all.into_iter()
+        .next()
+        .map(|e| e.map_err(|seq| Error::corrupt("disclosure_log", seq, "a column holds a value of the wrong shape")))
+        .transpose()
 }
 
 /// Verifies the chain, and the witness if one is given. Needs no key.

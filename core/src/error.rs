@@ -2,7 +2,7 @@
 //!
 //! Every module has its own precise error (a sealed value that fails to open, an A-number that is
 //! not one, a SQLite failure); they are all converted here into [`Error`], whose [`Error::kind`] is
-//! one of the eight kinds the bindings expose. An error message names *what* went wrong and
+//! one of the nine kinds the bindings expose. An error message names *what* went wrong and
 //! *where* (a table and a random internal row id), never the data involved: a rejected A-number
 //! says "has 10 digits", not which digits, because error text ends up in logs, crash reports and
 //! support tickets.
@@ -12,7 +12,7 @@ use std::fmt;
 use crate::identifier::InvalidIdentifier;
 use crate::seal::SealError;
 
-/// The eight kinds of failure, as the bindings expose them.
+/// The nine kinds of failure, as the bindings expose them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Storage,
     /// A report would overspend the period's privacy budget.
     Budget,
+    /// A failure inside caseward that no input explains (the system's random source failed, a
+    /// value could not be serialized): a bug or a broken platform, never the caller's input.
+    Internal,
 }
 
 /// Where a stored value lives: a table and a random internal row id. Never personal data.
@@ -189,6 +192,9 @@ pub enum Error {
         /// The period's budget (rho).
         limit: String,
     },
+    /// A failure inside caseward that no input explains.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 impl Error {
@@ -205,6 +211,7 @@ impl Error {
             Self::Bundle(crate::report::bundle::BundleProblem::NotForThisIdentity) => ErrorKind::WrongKey,
             Self::Bundle(_) => ErrorKind::Integrity,
             Self::Budget { .. } => ErrorKind::Budget,
+            Self::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -224,6 +231,10 @@ impl Error {
         Self::Denied(msg.into())
     }
 
+    pub(crate) fn internal(what: &'static str) -> Self {
+        Self::Internal(what)
+    }
+
     pub(crate) fn input(msg: impl Into<String>) -> Self {
         Self::InvalidInput(msg.into())
     }
@@ -232,6 +243,27 @@ impl Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ffi::ErrorCode;
+        // A column of the wrong type or range was not written by caseward: the file was edited.
+        if matches!(
+            e,
+            rusqlite::Error::FromSqlConversionFailure(..)
+                | rusqlite::Error::InvalidColumnType(..)
+                | rusqlite::Error::IntegralValueOutOfRange(..)
+                | rusqlite::Error::Utf8Error(..)
+        ) {
+            return Self::corrupt("vault", "-", rusqlite_kind(&e));
+        }
+        // SQLite found damaged pages, or a row the vault wrote is gone: the file was edited or
+        // damaged, which is the integrity promise's business, not a storage fault.
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::DatabaseCorrupt => {
+                return Self::corrupt("vault", "-", "SQLite finds the file's pages damaged (SQLITE_CORRUPT)");
+            }
+            rusqlite::Error::QueryReturnedNoRows => {
+                return Self::corrupt("vault", "-", "a row the vault requires is missing");
+            }
+            _ => {}
+        }
         // Only SQLite's result code and its fixed description cross this line: rusqlite's own
         // messages can quote column values (for example in a conversion failure).
         let problem = match &e {
@@ -245,9 +277,6 @@ impl From<rusqlite::Error> for Error {
                     description: rusqlite::ffi::code_to_str(f.extended_code).to_owned(),
                 },
             },
-            rusqlite::Error::QueryReturnedNoRows => {
-                StorageProblem::Sqlite { code: 0, description: "a row the vault requires is missing".into() }
-            }
             other => StorageProblem::Sqlite { code: -1, description: rusqlite_kind(other).into() },
         };
         Self::Storage(problem)

@@ -154,11 +154,11 @@ impl CategoryReader {
             .find(|(c, _)| *c == category)
             .map(|(_, k)| k)
             .ok_or_else(|| Error::denied(format!("this reader holds no key for {category}")))?;
-        for sealed in crate::vault::split_sections(&record.body, record.id.0)? {
+        for sealed in crate::sealed_record::split_sections(&record.body, record.id.0)? {
             let header = crate::seal::Header::parse(sealed).map_err(|e| Error::integrity("record", record.id, e))?;
             if &header.commitment == key.commitment() {
                 let row = record.id.0.to_be_bytes();
-                let aad = crate::vault::section_aad(&self.vault_id, &self.client, &row, category);
+                let aad = crate::sealed_record::section_aad(&self.vault_id, &self.client, &row, category);
                 return key.open(&aad, sealed).map(Some).map_err(|e| Error::integrity("record", record.id, e));
             }
         }

@@ -33,6 +33,8 @@ const CTX_BLIND_INDEX: &str = "caseward v1 blind index key";
 const CTX_CATEGORY: &str = "caseward v1 category key";
 const CTX_VAULT_META: &str = "caseward v1 vault metadata key";
 const CTX_KEYSTORE_IDENTITY: &str = "caseward v1 keystore age identity";
+const CTX_STATE: &str = "caseward v2 vault state key";
+const CTX_OUTPUT_DIGEST: &str = "caseward v2 log output digest key";
 
 /// 32 bytes of key material that zeroize on drop and cannot be printed or compared with `==`.
 ///
@@ -45,7 +47,7 @@ pub(crate) struct Secret32(Box<[u8; 32]>);
 impl Secret32 {
     pub(crate) fn random() -> Result<Self> {
         let mut s = Self(Box::new([0u8; 32]));
-        SystemRandom::new().fill(&mut s.0[..]).map_err(|_| Error::input("the system random source failed"))?;
+        SystemRandom::new().fill(&mut s.0[..]).map_err(|_| Error::internal("the system random source failed"))?;
         Ok(s)
     }
 
@@ -122,6 +124,17 @@ impl RootKey {
     pub(crate) fn blind_index_key(&self) -> BlindIndexKey {
         BlindIndexKey(self.derive(CTX_BLIND_INDEX, &[]))
     }
+
+    /// Keys the MACs of the authenticated vault state (format 2): client MACs, bucket and chunk
+    /// digests, meta digests.
+    pub(crate) fn state_key(&self) -> Secret32 {
+        self.derive(CTX_STATE, &[])
+    }
+
+    /// Keys the output digests of log entries that concern no client (board reports).
+    pub(crate) fn output_digest_key(&self) -> Secret32 {
+        self.derive(CTX_OUTPUT_DIGEST, &[])
+    }
 }
 
 fn seal_err(e: crate::seal::SealError) -> Error {
@@ -149,6 +162,14 @@ impl ClientKey {
 
     pub(crate) fn expose(&self) -> &[u8; 32] {
         self.0.expose()
+    }
+
+    /// Keys the digest a log entry keeps of an output about this client. Derived from the client
+    /// key, so once the client is erased nobody can confirm a guessed output against the log.
+    pub(crate) fn output_digest_key(&self) -> Secret32 {
+        let mut h = blake3::Hasher::new_derive_key(CTX_OUTPUT_DIGEST);
+        h.update(self.expose());
+        Secret32::from_array(*h.finalize().as_bytes())
     }
 
     /// The AEAD key (with its commitment) for one category of this client's data.
@@ -246,7 +267,7 @@ impl fmt::Debug for RawKey {
 fn identity_from_scalar(scalar: &Secret32) -> Result<age::x25519::Identity> {
     use bech32::ToBase32;
     let mut encoded = bech32::encode("age-secret-key-", scalar.expose().to_base32(), bech32::Variant::Bech32)
-        .map_err(|_| Error::input("could not encode the keystore identity"))?;
+        .map_err(|_| Error::internal("could not encode the keystore identity"))?;
     encoded.make_ascii_uppercase();
     let identity = age::x25519::Identity::from_str(&encoded);
     encoded.zeroize();
@@ -400,6 +421,12 @@ impl EnvelopeKind {
     }
 }
 
+impl fmt::Display for EnvelopeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A new envelope, ready to store: its kind, the public recipient (for X25519 kinds), the
 /// work factor (for passphrases) and the age file.
 pub(crate) struct NewEnvelope {
@@ -438,6 +465,19 @@ pub(crate) fn wrap_for_keystore(root: &RootKey, key: &RawKey) -> Result<NewEnvel
     })
 }
 
+/// Wraps `root` again for an envelope already in the vault, from the public recipient it is
+/// stored under: recovery and keystore envelopes survive a root-key rotation without their
+/// secrets being at hand. Passphrase envelopes have no public recipient and cannot be re-made.
+pub(crate) fn rewrap_for_stored(root: &RootKey, kind: EnvelopeKind, recipient: &str) -> Result<NewEnvelope> {
+    if kind == EnvelopeKind::Passphrase {
+        return Err(Error::input("a passphrase envelope cannot be re-made without its passphrase"));
+    }
+    let parsed: age::x25519::Recipient = recipient
+        .parse()
+        .map_err(|_| Error::corrupt("key_envelope", "-", "a stored recipient is not an age X25519 recipient"))?;
+    Ok(NewEnvelope { kind, recipient: Some(recipient.to_owned()), log_n: None, age_file: encrypt_root(root, &parsed)? })
+}
+
 /// The recipient string a raw key's envelope is stored under (to find it without trying all).
 pub(crate) fn keystore_recipient(key: &RawKey) -> Result<String> {
     Ok(key.identity()?.to_public().to_string())
@@ -449,12 +489,12 @@ pub(crate) fn recovery_recipient(identity: &RecoveryIdentity) -> String {
 
 fn encrypt_root(root: &RootKey, recipient: &dyn age::Recipient) -> Result<Vec<u8>> {
     let encryptor = age::Encryptor::with_recipients(std::iter::once(recipient))
-        .map_err(|_| Error::input("could not set up the age recipient"))?;
+        .map_err(|_| Error::internal("could not set up the age recipient"))?;
     let mut out = Vec::with_capacity(256);
-    let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::input("could not write the age envelope"))?;
+    let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::internal("could not write the age envelope"))?;
     w.write_all(root.expose())
         .and_then(|()| w.finish().map(|_| ()))
-        .map_err(|_| Error::input("could not write the age envelope"))?;
+        .map_err(|_| Error::internal("could not write the age envelope"))?;
     Ok(out)
 }
 

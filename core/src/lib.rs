@@ -59,6 +59,7 @@ pub mod pseudonym;
 pub mod record;
 pub mod report;
 pub mod seal;
+mod sealed_record;
 pub mod store;
 pub mod synth;
 pub mod vault;
@@ -74,7 +75,7 @@ pub mod fuzzing {
     #[allow(clippy::panic, reason = "a fuzz finding must crash the target")]
     pub fn sealed_value(data: &[u8]) {
         let _ = Header::parse(data);
-        let _ = crate::vault::split_sections(data, 1);
+        let _ = crate::sealed_record::split_sections(data, 1);
         for algorithm in [Algorithm::Aes256Gcm, Algorithm::ChaCha20Poly1305] {
             if let Ok(key) = SealingKey::derive(&[7u8; 32], algorithm, 0) {
                 let aad = Aad {

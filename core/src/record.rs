@@ -36,7 +36,7 @@ impl ClientId {
     pub(crate) fn random() -> Result<Self> {
         use ring::rand::SecureRandom;
         let mut b = [0u8; 16];
-        ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| Error::input("the system random source failed"))?;
+        ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| Error::internal("the system random source failed"))?;
         Ok(Self(b))
     }
 
@@ -1284,7 +1284,7 @@ impl<'a> SectionWriter<'a> {
         // encryption).
         self.scratch.clear();
         serde_json::to_writer(&mut *self.scratch, value)
-            .map_err(|_| Error::input("a record field could not be serialized"))?;
+            .map_err(|_| Error::internal("a record field could not be serialized"))?;
         (self.sink)(category, &self.scratch)
     }
 

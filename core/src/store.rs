@@ -23,7 +23,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Error, Result, StorageProblem};
 
 /// The schema version this crate writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// SQLite's application id for caseward files ("CWV1"), so `file` and SQLite tools can tell a
 /// vault from another database.
@@ -104,6 +104,20 @@ CREATE TABLE match_decision (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Version 4 (format 2): the authenticated vault state. `client_state` holds each client's MAC
+/// over its rows; `state_chunk` holds bucket digests, 64 to a row. Neither holds personal data:
+/// random ids and keyed digests. The root that ties them together is sealed in `meta.state`.
+const SCHEMA_V4_STEP: &str = "
+CREATE TABLE client_state (
+    client_id BLOB PRIMARY KEY REFERENCES client (id) ON DELETE CASCADE CHECK (length(client_id) = 16),
+    mac       BLOB NOT NULL CHECK (length(mac) = 48)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE state_chunk (
+    id   INTEGER PRIMARY KEY CHECK (id >= 0),
+    body BLOB NOT NULL
+) STRICT;
+";
+
 /// How long a write waits for another writer before it fails with `Busy`, unless the app sets
 /// another with [`crate::Vault::set_busy_timeout`].
 pub(crate) const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -166,6 +180,7 @@ pub(crate) fn create(path: &Path) -> Result<Connection> {
     tx.execute_batch(SCHEMA_V1)?;
     tx.execute_batch(SCHEMA_V2_STEP)?;
     tx.execute_batch(SCHEMA_V3_STEP)?;
+    tx.execute_batch(SCHEMA_V4_STEP)?;
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -231,6 +246,9 @@ fn migrate(conn: &Connection) -> Result<()> {
     if from < 3 {
         tx.execute_batch(SCHEMA_V3_STEP)?;
     }
+    if from < 4 {
+        tx.execute_batch(SCHEMA_V4_STEP)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -263,6 +281,7 @@ fn expected_schema() -> Result<Vec<(String, String, Option<String>)>> {
     mem.execute_batch(SCHEMA_V1)?;
     mem.execute_batch(SCHEMA_V2_STEP)?;
     mem.execute_batch(SCHEMA_V3_STEP)?;
+    mem.execute_batch(SCHEMA_V4_STEP)?;
     schema_of(&mem)
 }
 

@@ -306,9 +306,12 @@ fn each_disclosure_records_the_policy_in_force_and_a_change_records_both() {
     let disclosures: Vec<_> = log.iter().filter(|(e, _)| e.audience == "ice").collect();
     assert_eq!(disclosures.len(), 2);
     assert_eq!(disclosures[0].0.policy, first);
-    assert_eq!(disclosures[0].0.output, *blake3_hash(notice1.to_json()));
+    // The log keeps keyed digests: the vault confirms each notice, a plain hash confirms none.
+    assert!(vault.confirm_output(disclosures[0].0.seq, notice1.to_json()).unwrap());
+    assert!(!vault.confirm_output(disclosures[0].0.seq, notice2.to_json()).unwrap());
+    assert_ne!(disclosures[0].0.output, *blake3_hash(notice1.to_json()));
     assert_eq!(disclosures[1].0.policy, second);
-    assert_eq!(disclosures[1].0.output, *blake3_hash(notice2.to_json()));
+    assert!(vault.confirm_output(disclosures[1].0.seq, notice2.to_json()).unwrap());
     let change = log.iter().find(|(e, _)| e.event == caseward::audit::Event::PolicyChange).unwrap();
     let detail = change.1.as_ref().unwrap();
     assert_eq!(detail["from"], first.to_string());
@@ -320,6 +323,30 @@ fn each_disclosure_records_the_policy_in_force_and_a_change_records_both() {
     let reopened = Vault::open_with_key(&path, &test_key(1)).unwrap();
     assert_eq!(reopened.policy_hash().unwrap(), second);
     assert!(reopened.verify_log(None).unwrap().is_intact());
+}
+
+/// The attacker of issue #13, class 6: with the file and a guessed A-number and name they
+/// rebuild a notice byte for byte. The log must not let them confirm it, before or after the
+/// client is erased; and after erasure not even the vault can.
+#[test]
+fn an_erased_clients_notice_cannot_be_confirmed_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vault(&dir, "v.cwv");
+    let (mut intake, _) = canary_intake(5);
+    intake.records.retain(|r| !matches!(r, Record::Legal(_)));
+    let client = vault.enroll(&intake).unwrap();
+    let notice = vault.ice_notice(client, AddressConsent::GivenForThisNotice).unwrap();
+    let seq = vault.log_head().unwrap().unwrap().seq;
+    assert!(vault.confirm_output(seq, notice.to_json()).unwrap());
+    let path = vault.path().unwrap();
+    let keyless = caseward::audit::read_file(&path).unwrap();
+    let entry = keyless.iter().find(|e| e.seq == seq).unwrap();
+    // The exact bytes, hashed every way a keyless reader could: none is the logged digest.
+    assert_ne!(entry.output, *blake3_hash(notice.to_json()));
+    assert_ne!(entry.output, *blake3::keyed_hash(&[0; 32], notice.to_json()).as_bytes());
+    assert!(vault.erase_client(client).unwrap().residue_cleared);
+    assert_eq!(vault.confirm_output(seq, notice.to_json()).unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(vault.verify_log(None).unwrap().is_intact());
 }
 
 fn blake3_hash(bytes: &[u8]) -> Box<[u8; 32]> {

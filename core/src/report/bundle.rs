@@ -191,7 +191,7 @@ pub(crate) struct SigningKey(Ed25519KeyPair);
 impl SigningKey {
     pub(crate) fn generate_pkcs8() -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let doc = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
-            .map_err(|_| Error::input("could not generate a signing key"))?;
+            .map_err(|_| Error::internal("could not generate a signing key"))?;
         Ok(zeroize::Zeroizing::new(doc.as_ref().to_vec()))
     }
 
@@ -211,7 +211,7 @@ pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[Recov
     if recipients.is_empty() {
         return Err(Error::input("a report needs at least one board recipient"));
     }
-    let value = serde_json::to_value(report).map_err(|_| Error::input("the report could not be serialized"))?;
+    let value = serde_json::to_value(report).map_err(|_| Error::internal("the report could not be serialized"))?;
     let mut message = SIGNING_CONTEXT.to_vec();
     message.extend_from_slice(&canonical_json(&value));
     let sig = key.0.sign(&message);
@@ -220,14 +220,14 @@ pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[Recov
         report: value,
         signature: Signature { algorithm: "ed25519".into(), public_key: key.public_key(), value: hex(sig.as_ref()) },
     };
-    let plain = serde_json::to_vec(&doc).map_err(|_| Error::input("the bundle could not be serialized"))?;
+    let plain = serde_json::to_vec(&doc).map_err(|_| Error::internal("the bundle could not be serialized"))?;
     let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r.inner() as &dyn age::Recipient))
-        .map_err(|_| Error::input("could not set up the age recipients"))?;
+        .map_err(|_| Error::internal("could not set up the age recipients"))?;
     let mut out = Vec::with_capacity(plain.len() + 512);
-    let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::input("could not write the bundle"))?;
+    let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::internal("could not write the bundle"))?;
     w.write_all(&plain)
         .and_then(|()| w.finish().map(|_| ()))
-        .map_err(|_| Error::input("could not write the bundle"))?;
+        .map_err(|_| Error::internal("could not write the bundle"))?;
     Ok(out)
 }
 

@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
-use super::{log, meta_aad, Crypto, Vault};
-use crate::audit::{self, Event};
+use super::log::{self, Detail, Entry, Subject};
+use super::{aad, ensure_client, Crypto, Vault};
+use crate::audit::Event;
 use crate::error::{Error, Result};
 use crate::identifier::{AlienNumber, BirthDate};
 use crate::keys::{RecoveryIdentity, RecoveryRecipient, Secret32};
+use crate::policy::AudienceClass;
 use crate::pseudonym::{birth_dates_agree, DateAgreement, Domain, Epoch, NameTokens, Pseudonym, PseudonymKey};
 use crate::record::{ClientId, ClientRecord, StoredRecord};
 use crate::report::bundle::{canonical_json, seal_bundle, SigningKey};
@@ -80,11 +82,11 @@ fn get_meta_sealed(
     crypto: &Crypto,
     name: &'static str,
 ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
-    let sealed: Option<Vec<u8>> =
-        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-    sealed
+    crypto
+        .state
+        .meta_get(conn, name)?
         .map(|s| {
-            crypto.meta_key.open(&meta_aad(&crypto.vault_id, name), &s).map_err(|e| Error::integrity("meta", name, e))
+            crypto.meta_key.open(&aad::meta(&crypto.vault_id, name), &s).map_err(|e| Error::integrity("meta", name, e))
         })
         .transpose()
 }
@@ -92,10 +94,9 @@ fn get_meta_sealed(
 fn put_meta_sealed(tx: &Transaction<'_>, crypto: &mut Crypto, name: &'static str, plain: &[u8]) -> Result<()> {
     let sealed = crypto
         .meta_key
-        .seal(&mut crypto.nonces, &meta_aad(&crypto.vault_id, name), plain)
+        .seal(&mut crypto.nonces, &aad::meta(&crypto.vault_id, name), plain)
         .map_err(|e| Error::integrity("meta", name, e))?;
-    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", params![name, sealed])?;
-    Ok(())
+    crypto.state.meta_put(tx, name, &sealed)
 }
 
 fn load_signing_key(tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<SigningKey> {
@@ -115,7 +116,9 @@ fn load_pseudonym_key(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Ps
     Ok(PseudonymKey::from_secret(secret))
 }
 
-fn spent(conn: &rusqlite::Connection, period: Period) -> Result<u64> {
+/// What noisy reports have spent of a period's budget, from the ledger as the state records it.
+fn spent(conn: &rusqlite::Connection, crypto: &Crypto, period: Period) -> Result<u64> {
+    crypto.state.check_ledger(conn)?;
     let total: i64 = conn.query_row(
         "SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE period = ?1",
         [period.to_string()],
@@ -124,9 +127,8 @@ fn spent(conn: &rusqlite::Connection, period: Period) -> Result<u64> {
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
-fn budget(conn: &rusqlite::Connection) -> Result<u64> {
-    let v: Option<Vec<u8>> =
-        conn.query_row("SELECT value FROM meta WHERE name = ?1", [META_BUDGET], |r| r.get(0)).optional()?;
+fn budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
+    let v = crypto.state.meta_get(conn, META_BUDGET)?;
     Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_BUDGET_MICROS, u64::from_be_bytes))
 }
 
@@ -146,22 +148,13 @@ impl Vault {
         if !ok {
             return Err(Error::input("a provider id is 1 to 64 characters of a-z, 0-9 and '-'"));
         }
-        self.write(|tx, _| {
-            tx.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
-                params![META_PROVIDER, id.as_bytes()],
-            )?;
-            Ok(())
-        })
+        self.write(|tx, crypto| crypto.state.meta_put(tx, META_PROVIDER, id.as_bytes()))
     }
 
     /// The provider's id, if set.
     pub fn provider_id(&self) -> Result<Option<String>> {
-        self.with(|inner| {
-            let v: Option<Vec<u8>> = inner
-                .conn
-                .query_row("SELECT value FROM meta WHERE name = ?1", [META_PROVIDER], |r| r.get(0))
-                .optional()?;
+        self.read(|conn, crypto| {
+            let v = crypto.state.meta_get(conn, META_PROVIDER)?;
             v.map(|b| String::from_utf8(b).map_err(|_| Error::corrupt("meta", META_PROVIDER, "not text"))).transpose()
         })
     }
@@ -202,25 +195,20 @@ impl Vault {
 
     fn install_pseudonym_key(&self, key: &PseudonymKey, how: &str) -> Result<()> {
         self.write_p(|tx, crypto, policy| {
-            let exists: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM meta WHERE name = ?1)", [META_PSEUDONYM], |r| r.get(0))?;
-            if exists {
+            if crypto.state.meta_get(tx, META_PSEUDONYM)?.is_some() {
                 return Err(Error::input(
                     "the vault already holds a pseudonym key; replacing it would change every pseudonym",
                 ));
             }
             put_meta_sealed(tx, crypto, META_PSEUDONYM, key.expose())?;
-            log(
-                tx,
-                crypto,
-                policy.hash(),
-                Event::PseudonymKey,
-                "",
-                None,
-                None,
-                [0; 32],
-                &serde_json::json!({ "how": how }),
-            )
+            let entry = Entry {
+                event: Event::PseudonymKey,
+                audience: None,
+                subject: Subject::Vault,
+                output: [0; 32],
+                detail: Detail::PseudonymKey { how },
+            };
+            log::append(tx, crypto, policy.hash(), entry)
         })
     }
 
@@ -234,15 +222,15 @@ impl Vault {
                 return Err(Error::denied("this record is never pseudonymized"));
             }
         }
-        self.with(|inner| {
-            Ok(load_pseudonym_key(&inner.conn, &inner.crypto)?.pseudonymizer(domain, epoch).pseudonym(&canonical))
+        self.read(|conn, crypto| {
+            Ok(load_pseudonym_key(conn, crypto)?.pseudonymizer(domain, epoch).pseudonym(&canonical))
         })
     }
 
     /// Pseudonyms of every client that may have one (VAWA-grantee clients are left out), for a
     /// linkage extract. The client ids stay inside the provider.
     pub fn pseudonyms(&self, domain: Domain, epoch: &Epoch) -> Result<Vec<(ClientId, Pseudonym)>> {
-        let p = self.with(|inner| Ok(load_pseudonym_key(&inner.conn, &inner.crypto)?.pseudonymizer(domain, epoch)))?;
+        let p = self.read(|conn, crypto| Ok(load_pseudonym_key(conn, crypto)?.pseudonymizer(domain, epoch)))?;
         let mut out = Vec::new();
         for_each_client(self, |c| {
             let vawa = c.enrollment().is_some_and(|e| e.vawa_grantee);
@@ -259,16 +247,7 @@ impl Vault {
     }
 
     fn find_all_by_a_number(&self, a: &AlienNumber) -> Result<Vec<ClientId>> {
-        self.with(|inner| {
-            let digest = inner.crypto.blind.digest(a.as_str());
-            let mut stmt = inner.conn.prepare("SELECT client_id FROM lookup WHERE digest = ?1")?;
-            let rows = stmt.query_map([digest.as_slice()], |r| r.get::<_, Vec<u8>>(0))?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(ClientId::from_slice(&row?).ok_or_else(|| Error::corrupt("lookup", "-", "bad client id"))?);
-            }
-            Ok(out)
-        })
+        self.read(|conn, crypto| crypto.state.lookup(conn, &crypto.blind.digest(a.as_str())))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -357,23 +336,25 @@ impl Vault {
         }
         let (a, b) = if a < b { (a, b) } else { (b, a) };
         self.write_p(|tx, crypto, policy| {
+            ensure_client(tx, crypto, a)?;
+            ensure_client(tx, crypto, b)?;
+            crypto.state.touch_decisions(tx)?;
             tx.execute(
                 "INSERT OR REPLACE INTO match_decision (a, b, decision, at) VALUES (?1, ?2, ?3, ?4)",
                 params![a.as_bytes().as_slice(), b.as_bytes().as_slice(), decision.as_str(), now()],
-            )
-            .map_err(|e| match Error::from(e) {
-                Error::Storage(_) => Error::not_found("one of the two clients"),
-                other => other,
-            })?;
-            let detail = serde_json::json!({ "a": a.to_string(), "b": b.to_string(), "decision": decision.as_str() });
-            log(tx, crypto, policy.hash(), Event::MatchDecision, "", None, None, [0; 32], &detail)
+            )?;
+            let detail = Detail::MatchDecision { a: a.to_string(), b: b.to_string(), decision: decision.as_str() };
+            let entry =
+                Entry { event: Event::MatchDecision, audience: None, subject: Subject::Vault, output: [0; 32], detail };
+            log::append(tx, crypto, policy.hash(), entry)
         })
     }
 
     /// Every recorded decision.
     pub fn match_decisions(&self) -> Result<Vec<(ClientId, ClientId, MatchDecision)>> {
-        self.with(|inner| {
-            let mut stmt = inner.conn.prepare("SELECT a, b, decision FROM match_decision ORDER BY a, b")?;
+        self.read(|conn, crypto| {
+            crypto.state.check_decisions(conn)?;
+            let mut stmt = conn.prepare("SELECT a, b, decision FROM match_decision ORDER BY a, b")?;
             let rows =
                 stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))?;
             let mut out = Vec::new();
@@ -382,7 +363,11 @@ impl Vault {
                 let id = |v: &[u8]| {
                     ClientId::from_slice(v).ok_or_else(|| Error::corrupt("match_decision", "-", "bad client id"))
                 };
-                let d = if d == "same" { MatchDecision::Same } else { MatchDecision::Distinct };
+                let d = match d.as_str() {
+                    "same" => MatchDecision::Same,
+                    "distinct" => MatchDecision::Distinct,
+                    _ => return Err(Error::corrupt("match_decision", "-", "unknown decision")),
+                };
                 out.push((id(&a)?, id(&b)?, d));
             }
             Ok(out)
@@ -398,18 +383,12 @@ impl Vault {
         if rho_micros == 0 {
             return Err(Error::input("a privacy budget must be positive"));
         }
-        self.write(|tx, _| {
-            tx.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
-                params![META_BUDGET, rho_micros.to_be_bytes().to_vec()],
-            )?;
-            Ok(())
-        })
+        self.write(|tx, crypto| crypto.state.meta_put(tx, META_BUDGET, &rho_micros.to_be_bytes()))
     }
 
     /// What noisy reports have spent of a period's budget, and the budget, in millionths of rho.
     pub fn privacy_budget(&self, period: Period) -> Result<(u64, u64)> {
-        self.with(|inner| Ok((spent(&inner.conn, period)?, budget(&inner.conn)?)))
+        self.read(|conn, crypto| Ok((spent(conn, crypto, period)?, budget(conn, crypto)?)))
     }
 
     /// Builds the board report for a month, signs it with the provider's key and encrypts it to
@@ -431,7 +410,7 @@ impl Vault {
         let provider = self
             .provider_id()?
             .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
-        let policy = self.with(|inner| Ok(inner.policy.clone()))?;
+        let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
         let mut builder = Builder::new(period, &policy, options.clone());
         for_each_client(self, |c| {
             builder.add(&c);
@@ -457,7 +436,7 @@ impl Vault {
         };
         self.write_p(|tx, crypto, policy| {
             if rho > 0 {
-                let (used, limit) = (spent(tx, period)?, budget(tx)?);
+                let (used, limit) = (spent(tx, crypto, period)?, budget(tx, crypto)?);
                 if used.saturating_add(rho) > limit {
                     return Err(Error::Budget {
                         period: period.to_string(),
@@ -466,22 +445,30 @@ impl Vault {
                         limit: rho_text(limit),
                     });
                 }
+                crypto.state.touch_ledger(tx)?;
                 tx.execute(
                     "INSERT INTO privacy_ledger (period, rho_micros, at) VALUES (?1, ?2, ?3)",
                     params![period.to_string(), i64::try_from(rho).unwrap_or(i64::MAX), now()],
                 )?;
             }
             let value =
-                serde_json::to_value(&report).map_err(|_| Error::input("the report could not be serialized"))?;
-            let output = *blake3::hash(&canonical_json(&value)).as_bytes();
-            let detail = serde_json::json!({
-                "audience": "board",
-                "period": period.to_string(),
-                "tables": report.tables.len(),
-                "rho_micros": rho,
-            });
-            log(tx, crypto, policy.hash(), Event::Disclosure, "board", None, None, output, &detail)?;
-            report.log_head = audit::head(tx)?.map(|h| h.to_string());
+                serde_json::to_value(&report).map_err(|_| Error::internal("the report could not be serialized"))?;
+            let output = crypto.output_digest(None, &canonical_json(&value));
+            let detail = Detail::BoardReport {
+                audience: "board",
+                period: period.to_string(),
+                tables: report.tables.len(),
+                rho_micros: rho,
+            };
+            let entry = Entry {
+                event: Event::Disclosure,
+                audience: Some(AudienceClass::Board),
+                subject: Subject::Vault,
+                output,
+                detail,
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
+            report.log_head = crypto.state.log_head()?.map(|h| h.to_string());
             let key = load_signing_key(tx, crypto)?;
             seal_bundle(&report, &key, recipients)
         })

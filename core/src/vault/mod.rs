@@ -8,42 +8,45 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use subtle::ConstantTimeEq;
 
-use crate::audit::{self, Event, LogEntry, LogHead, LogProblem, LogStatus, NewEntry};
+use crate::audit::{self, Event, LogEntry, LogHead, LogProblem, LogStatus};
 use crate::category::Category;
 use crate::error::{Error, Result};
 use crate::firewall::{self, CategoryReader, ClientCopy, ClientView, Gate, IceNotice, PartnerReferral, SealedRecord};
 use crate::identifier::{AlienNumber, Date};
 use crate::keys::{
     self, BlindIndexKey, ClientKey, EnvelopeKind, KdfParams, NewEnvelope, Passphrase, RawKey, RecoveryIdentity,
-    RecoveryRecipient, RootKey, Unlock,
+    RecoveryRecipient, RootKey, Secret32, Unlock,
 };
-use crate::policy::{Audience, PartnerId, Policy, PolicyHash};
+use crate::policy::{Audience, AudienceClass, PartnerId, Policy, PolicyHash};
 use crate::record::{
-    ClientId, ClientRecord, ConsentRecord, Identity, Intake, Record, RecordId, RecordKind, SectionReader,
-    SectionWriter, StoredRecord,
+    ClientId, ClientRecord, ConsentRecord, Identity, Intake, Record, RecordId, RecordKind, StoredRecord,
 };
-use crate::seal::{Aad, Algorithm, Header, NonceSource, SealError, SealingKey};
+use crate::seal::{Algorithm, NonceSource, SealingKey};
+use crate::sealed_record::{open_record, seal_record, ClientKeys};
 use crate::store;
 
+mod aad;
+mod log;
+mod rekey;
 mod reports;
+mod state;
+mod upgrade;
 
+use log::{checked_log_head, Detail, Entry, Subject};
 pub use reports::{DuplicateCandidate, MatchDecision, MatchReason};
+use state::State;
 
-const CANARY: &[u8] = b"caseward vault canary v1";
-/// The layout version of a record body; bound into every section's AAD.
-const BODY_VERSION: u8 = 1;
-const NO_CLIENT: [u8; 16] = [0u8; 16];
-/// The layout of vault-level sealed values (canary, wrapped client keys, metadata, log details),
-/// bound into their AAD. It is not the SQLite schema version: adding a table must not make every
-/// existing value fail to open.
-const VALUE_LAYOUT: u32 = 1;
-/// The record layout: 2 gives the DHS form of a name its own section (and key), so the ICE
-/// reader can open it without opening the rest of the name. Vaults at layout 1 are upgraded
-/// when first unlocked.
-const LAYOUT: u8 = 2;
+/// The canary of a vault before format 2 (no authenticated state).
+const CANARY_V1: &[u8] = b"caseward vault canary v1";
+/// The canary of a format-2 vault. A file whose canary says format 2 is never "upgraded" again:
+/// deleting its state cannot make caseward rebuild the state from tampered rows.
+const CANARY_V2: &[u8] = b"caseward vault canary v2";
+/// The record layout: 2 gives the DHS form of a name its own section (and key); 3 adds the
+/// authenticated vault state (`state`). Older vaults are upgraded when first unlocked.
+const LAYOUT: u8 = 3;
 
 /// The client's consent to send their address of record to ICE, given for one notice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +105,25 @@ struct Inner {
     crypto: Crypto,
     path: PathBuf,
     policy: Policy,
+    /// The digest of the stored policy `policy` was loaded from (`None`: the shipped default).
+    policy_digest: Option<[u8; 32]>,
+}
+
+/// Reloads the policy if another process installed one since it was loaded. The stored policy
+/// is checked against the state, so a deleted or replaced policy row is `Integrity`, never a
+/// silent fall-back to the default.
+fn refresh_policy(
+    conn: &Connection,
+    crypto: &Crypto,
+    policy: &mut Policy,
+    policy_digest: &mut Option<[u8; 32]>,
+) -> Result<()> {
+    if crypto.state.meta_recorded("policy")? != *policy_digest {
+        let (loaded, digest) = load_policy(conn, crypto)?;
+        *policy = loaded;
+        *policy_digest = digest;
+    }
+    Ok(())
 }
 
 /// The unlocked key material and what is derived from it.
@@ -113,7 +135,13 @@ struct Crypto {
     kek: SealingKey,
     blind: BlindIndexKey,
     meta_key: SealingKey,
+    /// Keys the digests of outputs that concern no client (board reports) in the log.
+    output_key: Secret32,
     nonces: NonceSource,
+    /// The authenticated vault state, and what the current operation has checked.
+    state: State,
+    /// A policy digest a write installed, taken up by `Inner` once the write commits.
+    pending_policy: Option<Option<[u8; 32]>>,
 }
 
 impl Vault {
@@ -149,30 +177,33 @@ impl Vault {
         vault_id.copy_from_slice(ClientId::random()?.as_bytes());
         let conn = store::create(path)?;
         let result = (|| {
-            let crypto = Crypto::new(root, vault_id, options.algorithm, 0)?;
+            let mut crypto = Crypto::new(root, vault_id, options.algorithm, 0)?;
             let tx = conn.unchecked_transaction()?;
             let canary = crypto
                 .root
                 .canary_key(crypto.alg)?
-                .seal(&mut NonceSource::new(), &canary_aad(&vault_id), CANARY)
+                .seal(&mut crypto.nonces, &aad::canary(&vault_id), CANARY_V2)
                 .map_err(|e| Error::integrity("meta", "canary", e))?;
-            let meta: [(&str, Vec<u8>); 5] = [
+            crypto.state.begin_empty();
+            let meta: [(&'static str, Vec<u8>); 6] = [
                 ("vault_id", vault_id.to_vec()),
                 ("algorithm", crypto.alg.name().as_bytes().to_vec()),
                 ("kek_version", 0u32.to_be_bytes().to_vec()),
                 ("canary", canary),
                 ("layout", vec![LAYOUT]),
+                (state::NEXT_RECORD, 1i64.to_be_bytes().to_vec()),
             ];
             for (name, value) in meta {
-                tx.execute("INSERT INTO meta (name, value) VALUES (?1, ?2)", params![name, value])?;
+                crypto.state.meta_put(&tx, name, &value)?;
             }
             insert_envelope(&tx, &envelope)?;
-            write_sealed_head(&tx, &crypto, None)?;
+            crypto.flush(&tx)?;
             tx.commit()?;
+            crypto.state.end();
             Ok(crypto)
         })();
         match result {
-            Ok(crypto) => Ok(Self::from_parts(conn, crypto, path, Policy::default_policy()?)),
+            Ok(crypto) => Ok(Self::from_parts(conn, crypto, path, Policy::default_policy()?, None)),
             Err(e) => {
                 // Only a file we created a moment ago, holding no client data, is removed.
                 drop(conn);
@@ -233,6 +264,8 @@ impl Vault {
         let max_log_n = log_n.unwrap_or(KdfParams::MAX_LOG_N).min(KdfParams::MAX_LOG_N);
         let root = keys::unwrap_root(&age_file, &unlock, max_log_n)?;
 
+        // These four are read before the state can be opened (its key derives from them); the
+        // state then checks them like every other meta value.
         let meta = |name: &str| -> Result<Vec<u8>> {
             conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
                 .optional()?
@@ -252,19 +285,44 @@ impl Vault {
         let canary = meta("canary")?;
         let opened = root
             .canary_key(alg)?
-            .open(&canary_aad(&vault_id), &canary)
+            .open(&aad::canary(&vault_id), &canary)
             .map_err(|_| Error::WrongKey("the key opens an envelope, but not this vault's canary"))?;
-        if !bool::from(opened.as_slice().ct_eq(CANARY)) {
+        let format2 = if bool::from(opened.as_slice().ct_eq(CANARY_V2)) {
+            true
+        } else if bool::from(opened.as_slice().ct_eq(CANARY_V1)) {
+            false
+        } else {
             return Err(Error::WrongKey("the key opens an envelope, but not this vault's canary"));
-        }
+        };
         let mut crypto = Crypto::new(root, vault_id, alg, kek_version)?;
-        upgrade_layout(&conn, &mut crypto)?;
-        let policy = load_policy(&conn, &crypto)?;
-        Ok(Self::from_parts(conn, crypto, path, policy))
+        if !format2 {
+            upgrade::upgrade_layout(&conn, &mut crypto)?;
+        }
+        let (policy, policy_digest) = {
+            let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
+            // Not the log: a vault whose log was cut still opens, so `verify_log` can say so.
+            crypto.open_state(&tx)?;
+            let checked = (|| {
+                crypto.state.check_all_meta(&tx)?;
+                if crypto.state.meta_get(&tx, "layout")?.as_deref() != Some(&[LAYOUT][..]) {
+                    return Err(Error::corrupt("meta", "layout", "a format-2 vault with another layout"));
+                }
+                load_policy(&tx, &crypto)
+            })();
+            crypto.state.end();
+            checked?
+        };
+        Ok(Self::from_parts(conn, crypto, path, policy, policy_digest))
     }
 
-    fn from_parts(conn: rusqlite::Connection, crypto: Crypto, path: &Path, policy: Policy) -> Self {
-        Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned(), policy })) }
+    fn from_parts(
+        conn: rusqlite::Connection,
+        crypto: Crypto,
+        path: &Path,
+        policy: Policy,
+        policy_digest: Option<[u8; 32]>,
+    ) -> Self {
+        Self { inner: Mutex::new(Some(Inner { conn, crypto, path: path.to_owned(), policy, policy_digest })) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Inner>> {
@@ -279,21 +337,65 @@ impl Vault {
         f(inner)
     }
 
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>, &mut Crypto) -> Result<T>) -> Result<T> {
+    /// A read: one snapshot (a deferred transaction), with the authenticated state opened first,
+    /// so every row read is checked against the same root.
+    fn read<T>(&self, f: impl FnOnce(&Connection, &Crypto) -> Result<T>) -> Result<T> {
+        self.read_p(|conn, crypto, _| f(conn, crypto))
+    }
+
+    /// A read that needs the policy in force.
+    fn read_p<T>(&self, f: impl FnOnce(&Connection, &Crypto, &Policy) -> Result<T>) -> Result<T> {
+        self.read_checked(true, f)
+    }
+
+    fn read_checked<T>(
+        &self,
+        check_log: bool,
+        f: impl FnOnce(&Connection, &Crypto, &Policy) -> Result<T>,
+    ) -> Result<T> {
         self.with(|inner| {
-            let tx = inner.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx, &mut inner.crypto)?;
-            tx.commit()?;
-            Ok(out)
+            let Inner { conn, crypto, policy, policy_digest, .. } = inner;
+            let tx = Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?;
+            if check_log {
+                crypto.begin(&tx)?;
+            } else {
+                crypto.open_state(&tx)?;
+            }
+            let out = refresh_policy(&tx, crypto, policy, policy_digest).and_then(|()| f(&tx, crypto, policy));
+            crypto.state.end();
+            out
         })
     }
 
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>, &mut Crypto) -> Result<T>) -> Result<T> {
+        self.write_p(|tx, crypto, _| f(tx, crypto))
+    }
+
+    /// A write: one `BEGIN IMMEDIATE` transaction. The state is opened first; what the write
+    /// changed is folded into it just before the commit.
     fn write_p<T>(&self, f: impl FnOnce(&Transaction<'_>, &mut Crypto, &mut Policy) -> Result<T>) -> Result<T> {
         self.with(|inner| {
-            let tx = inner.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx, &mut inner.crypto, &mut inner.policy)?;
-            tx.commit()?;
-            Ok(out)
+            let Inner { conn, crypto, policy, policy_digest, .. } = inner;
+            let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+            crypto.begin(&tx)?;
+            let out: Result<T> = (|| {
+                refresh_policy(&tx, crypto, policy, policy_digest)?;
+                let out = f(&tx, crypto, policy)?;
+                crypto.flush(&tx)?;
+                Ok(out)
+            })();
+            crypto.state.end();
+            let committed = out.and_then(|out| {
+                tx.commit()?;
+                Ok(out)
+            });
+            match crypto.pending_policy.take() {
+                Some(d) if committed.is_ok() => *policy_digest = d,
+                // The install rolled back: a digest no state records forces a reload next time.
+                Some(_) => *policy_digest = Some([0; 32]),
+                None => {}
+            }
+            committed
         })
     }
 
@@ -360,7 +462,7 @@ impl Vault {
             return Err(Error::input("record consents with grant_consent, so that they are logged"));
         }
         self.write(|tx, crypto| {
-            let ck = load_client_key(tx, crypto, client)?;
+            let ck = key_for_write(tx, crypto, client)?;
             let kind = record.kind();
             if kind.is_singular() {
                 let exists: Option<i64> = tx
@@ -384,14 +486,17 @@ impl Vault {
     /// Replaces a record with a new version of the same kind, in one transaction.
     pub fn update_record(&self, client: ClientId, id: RecordId, record: &Record) -> Result<()> {
         self.write(|tx, crypto| {
-            let kind: Option<String> = tx
+            let ck = key_for_write(tx, crypto, client)?;
+            let old: Option<(String, String, Vec<u8>)> = tx
                 .query_row(
-                    "SELECT kind FROM record WHERE id = ?1 AND client_id = ?2",
+                    "SELECT kind, created_month, body FROM record WHERE id = ?1 AND client_id = ?2",
                     params![id.0, client.as_bytes()],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()?;
-            let kind = kind.ok_or_else(|| Error::not_found(format!("record {id} of client {client}")))?;
+            let (kind, month, old_body) = old.ok_or_else(|| {
+                missing(tx, crypto, client, Error::not_found(format!("record {id} of client {client}")))
+            })?;
             if kind == RecordKind::Consent.as_str() {
                 return Err(Error::input("a consent is changed only by revoke_consent, so that it is logged"));
             }
@@ -401,25 +506,23 @@ impl Vault {
                     record.kind().as_str()
                 )));
             }
-            let ck = load_client_key(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
             if let Record::Identity(identity) = record {
-                tx.execute("DELETE FROM lookup WHERE client_id = ?1", [client.as_bytes()])?;
+                delete_lookups(tx, crypto, client)?;
                 insert_lookup(tx, crypto, client, &identity.a_number)?;
             }
-            let body = seal_record(crypto, &mut keys, id.0, record)?;
+            let body = seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, id.0, record)?;
             tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, id.0])?;
-            Ok(())
+            crypto.state.record_changed(tx, client, (id.0, &kind, &month), Some(&old_body), &body)
         })
     }
 
     /// Every record of a client, decrypted, as the caseworker sees it.
     pub fn client_record(&self, client: ClientId) -> Result<ClientRecord> {
-        self.with(|inner| {
-            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
-            let mut keys = ClientKeys::new(client, ck, inner.crypto.alg);
-            let mut stmt =
-                inner.conn.prepare_cached("SELECT id, kind, body FROM record WHERE client_id = ?1 ORDER BY id")?;
+        self.read(|conn, crypto| {
+            let ck = load_client_key(conn, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            let mut stmt = conn.prepare_cached("SELECT id, kind, body FROM record WHERE client_id = ?1 ORDER BY id")?;
             let mut rows = stmt.query([client.as_bytes()])?;
             let mut records = Vec::new();
             while let Some(row) = rows.next()? {
@@ -428,7 +531,7 @@ impl Vault {
                 let body: Vec<u8> = row.get(2)?;
                 records.push(StoredRecord {
                     id: RecordId(id),
-                    record: open_record(&inner.crypto, &mut keys, id, kind, body)?,
+                    record: open_record(&crypto.vault_id, &mut keys, id, kind, body)?,
                 });
             }
             Ok(ClientRecord { id: client, records })
@@ -437,17 +540,18 @@ impl Vault {
 
     /// The client's identity record alone.
     pub fn identity(&self, client: ClientId) -> Result<Identity> {
-        self.with(|inner| {
+        self.read(|conn, crypto| {
             // Two indexed queries measured faster here than one join (BENCHMARKS.md).
-            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
-            let mut keys = ClientKeys::new(client, ck, inner.crypto.alg);
-            let (id, body): (i64, Vec<u8>) = inner
-                .conn
+            let ck = load_client_key(conn, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            let (id, body): (i64, Vec<u8>) = conn
                 .prepare_cached("SELECT id, body FROM record WHERE client_id = ?1 AND kind = 'identity'")?
                 .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?
-                .ok_or_else(|| Error::not_found(format!("identity of client {client}")))?;
-            match open_record(&inner.crypto, &mut keys, id, RecordKind::Identity, body)? {
+                // The client matched its MAC, and every client has an identity: a query that
+                // finds none read a damaged index.
+                .ok_or_else(|| Error::corrupt("record", client, "the client's identity record is missing"))?;
+            match open_record(&crypto.vault_id, &mut keys, id, RecordKind::Identity, body)? {
                 Record::Identity(i) => Ok(i),
                 _ => Err(Error::corrupt("record", id, "not an identity record")),
             }
@@ -456,24 +560,15 @@ impl Vault {
 
     /// Every client id, in id order.
     pub fn list_clients(&self) -> Result<Vec<ClientId>> {
-        self.with(|inner| {
-            let mut stmt = inner.conn.prepare_cached("SELECT id FROM client ORDER BY id")?;
-            let ids = stmt
-                .query_map([], |r| r.get::<_, Vec<u8>>(0))?
-                .map(|b| {
-                    let b = b?;
-                    ClientId::from_slice(&b).ok_or_else(|| Error::corrupt("client", "-", "a client id is not 16 bytes"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(ids)
-        })
+        // Every bucket is checked, and the client table must hold exactly the clients listed.
+        self.read(|conn, crypto| Ok(crypto.state.all_clients(conn)?.into_keys().collect()))
     }
 
     /// The ids and kinds of a client's records, without decrypting anything.
     pub fn list_records(&self, client: ClientId) -> Result<Vec<(RecordId, RecordKind)>> {
-        self.with(|inner| {
-            ensure_client(&inner.conn, client)?;
-            let mut stmt = inner.conn.prepare_cached("SELECT id, kind FROM record WHERE client_id = ?1 ORDER BY id")?;
+        self.read(|conn, crypto| {
+            ensure_client(conn, crypto, client)?;
+            let mut stmt = conn.prepare_cached("SELECT id, kind FROM record WHERE client_id = ?1 ORDER BY id")?;
             let rows = stmt.query_map([client.as_bytes()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
             rows.map(|row| {
                 let (id, kind) = row?;
@@ -487,47 +582,79 @@ impl Vault {
     /// decrypted. An invalid A-number is an error, not a miss.
     pub fn find_by_a_number(&self, a_number: &str) -> Result<Option<ClientId>> {
         let a = AlienNumber::parse(a_number)?;
-        self.with(|inner| {
-            let digest = inner.crypto.blind.digest(a.as_str());
-            let found: Option<Vec<u8>> = inner
-                .conn
-                .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")?
-                .query_row([&digest[..]], |r| r.get(0))
-                .optional()?;
-            found
-                .map(|b| {
-                    ClientId::from_slice(&b).ok_or_else(|| Error::corrupt("lookup", "-", "a client id is not 16 bytes"))
-                })
-                .transpose()
+        self.read(|conn, crypto| {
+            // The lookup row is checked with its bucket: a swapped, added or deleted row is
+            // `Integrity`, not another person's id or a silent miss.
+            let found = crypto.state.lookup(conn, &crypto.blind.digest(a.as_str()))?;
+            match found.as_slice() {
+                [] => Ok(None),
+                [one] => Ok(Some(*one)),
+                _ => Err(Error::corrupt("lookup", "-", "one A-number points to several clients")),
+            }
         })
     }
 
     /// Decrypts every record of every client, in client order, calling `f` for each. Streams:
     /// memory does not grow with the vault.
     pub fn scan(&self, mut f: impl FnMut(ClientId, StoredRecord) -> Result<()>) -> Result<usize> {
-        self.with(|inner| {
-            let mut stmt = inner.conn.prepare(
-                "SELECT r.client_id, r.id, r.kind, r.body, c.kek_version, c.wrapped_key
+        self.read(|conn, crypto| {
+            // Every bucket first: the clients the state lists, with their MACs. Each client's
+            // MAC is then recomputed from the rows as they stream past, and checked at the end
+            // of the client, before the caller's next client begins; a client the state lists
+            // but the scan never met (all its records deleted) is caught at the end.
+            let mut expected = crypto.state.all_clients(conn)?;
+            let mut stmt = conn.prepare(
+                "SELECT r.client_id, r.id, r.kind, r.body, c.kek_version, c.wrapped_key, r.created_month,
+                        c.created_month
                  FROM record r JOIN client c ON c.id = r.client_id ORDER BY r.client_id, r.id",
             )?;
             let mut rows = stmt.query([])?;
-            let mut current: Option<ClientKeys> = None;
+            let mut current: Option<(ClientKeys, [u8; 32], Vec<StoredRecord>)> = None;
             let mut count = 0usize;
+            let mut finish = |done: Option<(ClientKeys, [u8; 32], Vec<StoredRecord>)>,
+                              f: &mut dyn FnMut(ClientId, StoredRecord) -> Result<()>|
+             -> Result<()> {
+                let Some((keys, mac, records)) = done else { return Ok(()) };
+                let want = expected
+                    .remove(&keys.client)
+                    .ok_or_else(|| Error::corrupt("client", keys.client, "the client is not in the vault state"))?;
+                if !bool::from(mac.ct_eq(&want)) {
+                    return Err(Error::corrupt("client", keys.client, state::CLIENT_CHANGED));
+                }
+                crypto.state.mark_checked(keys.client);
+                for r in records {
+                    f(keys.client, r)?;
+                }
+                Ok(())
+            };
             while let Some(row) = rows.next()? {
                 let cid_bytes: Vec<u8> = row.get(0)?;
                 let client = ClientId::from_slice(&cid_bytes)
                     .ok_or_else(|| Error::corrupt("record", "-", "a client id is not 16 bytes"))?;
                 let id: i64 = row.get(1)?;
-                let kind = parse_kind(&row.get::<_, String>(2)?, id)?;
+                let kind_text: String = row.get(2)?;
+                let kind = parse_kind(&kind_text, id)?;
                 let body: Vec<u8> = row.get(3)?;
-                if current.as_ref().is_none_or(|k| k.client != client) {
-                    let ck = unwrap_client_key(&inner.crypto, client, row.get(4)?, &row.get::<_, Vec<u8>>(5)?)?;
-                    current = Some(ClientKeys::new(client, ck, inner.crypto.alg));
+                if current.as_ref().is_none_or(|(k, _, _)| k.client != client) {
+                    finish(current.take(), &mut f)?;
+                    let wrapped: Vec<u8> = row.get(5)?;
+                    let version: u32 = row.get(4)?;
+                    let month: String = row.get(7)?;
+                    let ck = unwrap_client_key(crypto, client, version, &wrapped)?;
+                    let mac = crypto.state.client_term(client, version, &wrapped, &month);
+                    current = Some((ClientKeys::new(client, ck, crypto.alg), mac, Vec::new()));
                 }
-                let keys = current.as_mut().ok_or_else(|| Error::corrupt("client", client, "client key missing"))?;
-                let record = open_record(&inner.crypto, keys, id, kind, body)?;
-                f(client, StoredRecord { id: RecordId(id), record })?;
+                let (keys, mac, records) =
+                    current.as_mut().ok_or_else(|| Error::corrupt("client", client, "client key missing"))?;
+                let term = crypto.state.record_term(client, id, &kind_text, &row.get::<_, String>(6)?, &body);
+                state::add(mac, &term);
+                let record = open_record(&crypto.vault_id, keys, id, kind, body)?;
+                records.push(StoredRecord { id: RecordId(id), record });
                 count += 1;
+            }
+            finish(current.take(), &mut f)?;
+            if let Some((client, _)) = expected.into_iter().next() {
+                return Err(Error::corrupt("client", client, "the client's records are missing"));
             }
             Ok(count)
         })
@@ -543,55 +670,45 @@ impl Vault {
         self.write_p(|tx, crypto, policy| {
             let next = crypto.kek_version.checked_add(1).ok_or_else(|| Error::input("the key version is exhausted"))?;
             let new_kek = crypto.root.kek(next, crypto.alg)?;
-            let rows: Vec<(Vec<u8>, u32, Vec<u8>)> = tx
-                .prepare("SELECT id, kek_version, wrapped_key FROM client")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            let rows: Vec<(Vec<u8>, u32, Vec<u8>, String)> = tx
+                .prepare("SELECT id, kek_version, wrapped_key, created_month FROM client")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut update = tx.prepare("UPDATE client SET kek_version = ?1, wrapped_key = ?2 WHERE id = ?3")?;
-            for (id, version, wrapped) in rows {
+            let listed = crypto.state.all_clients(tx)?;
+            for (id, version, wrapped, month) in rows {
                 let client = ClientId::from_slice(&id)
                     .ok_or_else(|| Error::corrupt("client", "-", "a client id is not 16 bytes"))?;
+                if !listed.contains_key(&client) {
+                    return Err(Error::corrupt("client", client, "the client is not in the vault state"));
+                }
                 let ck = unwrap_client_key(crypto, client, version, &wrapped)?;
                 let rewrapped = new_kek
-                    .seal(&mut crypto.nonces, &client_key_aad(&crypto.vault_id, &client), ck.expose())
+                    .seal(&mut crypto.nonces, &aad::client_key(&crypto.vault_id, &client), ck.expose())
                     .map_err(|e| Error::integrity("client", client, e))?;
                 update.execute(params![next, rewrapped, &id])?;
+                crypto.state.client_row_changed(
+                    tx,
+                    client,
+                    Some((version, &wrapped, &month)),
+                    (next, &rewrapped, &month),
+                )?;
             }
-            tx.execute("UPDATE meta SET value = ?1 WHERE name = 'kek_version'", [next.to_be_bytes().to_vec()])?;
+            crypto.state.meta_put(tx, "kek_version", &next.to_be_bytes())?;
             crypto.kek = new_kek;
             crypto.kek_version = next;
-            let detail = serde_json::json!({ "kek_version": next });
-            log(tx, crypto, policy.hash(), Event::KeyRotation, "", None, None, [0; 32], &detail)?;
+            let entry = Entry {
+                event: Event::KeyRotation,
+                audience: None,
+                subject: Subject::Vault,
+                output: [0; 32],
+                detail: Detail::KeyRotation { kek_version: next },
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
             Ok(next)
         })
-        .inspect_err(|_| {
-            // The transaction rolled back: the in-memory KEK must match the file again.
-            let _ = self.with(|inner| {
-                let v = current_kek_version(&inner.conn)?;
-                inner.crypto.kek = inner.crypto.root.kek(v, inner.crypto.alg)?;
-                inner.crypto.kek_version = v;
-                Ok(())
-            });
-        })
-    }
-
-    /// Replaces the passphrase. `old` must open the current passphrase envelope.
-    pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase, kdf: KdfParams) -> Result<()> {
-        self.write(|tx, crypto| {
-            let (age_file, log_n): (Vec<u8>, Option<u8>) = tx
-                .query_row("SELECT age_file, log_n FROM key_envelope WHERE kind = 'passphrase'", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?
-                .ok_or_else(|| Error::not_found("this vault has no passphrase"))?;
-            let root = keys::unwrap_root(&age_file, &Unlock::Passphrase(old), log_n.unwrap_or(KdfParams::MAX_LOG_N))?;
-            if !bool::from(root.expose().ct_eq(crypto.root.expose())) {
-                return Err(Error::WrongKey("the old passphrase does not open this vault"));
-            }
-            let envelope = keys::wrap_for_passphrase(&crypto.root, new, kdf)?;
-            tx.execute("DELETE FROM key_envelope WHERE kind = 'passphrase'", [])?;
-            insert_envelope(tx, &envelope)
-        })
+        // If the transaction rolled back, the next operation's `begin` reads the version on
+        // disk again and derives the KEK that matches it.
     }
 
     /// Adds a passphrase envelope to a vault that has none (for example one created with a
@@ -642,8 +759,8 @@ impl Vault {
 
     /// The key envelopes that open this vault.
     pub fn envelopes(&self) -> Result<Vec<EnvelopeInfo>> {
-        self.with(|inner| {
-            let mut stmt = inner.conn.prepare("SELECT kind, recipient, log_n FROM key_envelope ORDER BY id")?;
+        self.read(|conn, _| {
+            let mut stmt = conn.prepare("SELECT kind, recipient, log_n FROM key_envelope ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<u8>>(2)?))
             })?;
@@ -663,7 +780,7 @@ impl Vault {
     /// The hash of the disclosure policy in force (the shipped default until another is
     /// installed).
     pub fn policy_hash(&self) -> Result<PolicyHash> {
-        self.with(|inner| Ok(inner.policy.hash()))
+        self.read_p(|_, _, policy| Ok(policy.hash()))
     }
 
     /// Installs a validated policy (with its overlays): it governs every disclosure from now on.
@@ -671,14 +788,17 @@ impl Vault {
     pub fn install_policy(&self, policy: &Policy) -> Result<()> {
         self.write_p(|tx, crypto, current| {
             let stored = serde_json::to_vec(&policy.sources())
-                .map_err(|_| Error::input("the policy could not be serialized"))?;
+                .map_err(|_| Error::internal("the policy could not be serialized"))?;
             let sealed = crypto
                 .meta_key
-                .seal(&mut crypto.nonces, &meta_aad(&crypto.vault_id, "policy"), &stored)
+                .seal(&mut crypto.nonces, &aad::meta(&crypto.vault_id, "policy"), &stored)
                 .map_err(|e| Error::integrity("meta", "policy", e))?;
-            tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('policy', ?1)", [sealed])?;
-            let detail = serde_json::json!({ "from": current.hash().to_string(), "to": policy.hash().to_string() });
-            log(tx, crypto, policy.hash(), Event::PolicyChange, "", None, None, [0; 32], &detail)?;
+            crypto.state.meta_put(tx, "policy", &sealed)?;
+            crypto.pending_policy = Some(crypto.state.meta_recorded("policy")?);
+            let detail = Detail::PolicyChange { from: current.hash().to_string(), to: policy.hash().to_string() };
+            let entry =
+                Entry { event: Event::PolicyChange, audience: None, subject: Subject::Vault, output: [0; 32], detail };
+            log::append(tx, crypto, policy.hash(), entry)?;
             *current = policy.clone();
             Ok(())
         })
@@ -702,6 +822,7 @@ impl Vault {
         self.write_p(|tx, crypto, policy| {
             let ck = load_client_key(tx, crypto, client)?;
             let rows = sealed_rows(tx, client)?;
+            let digest_key = ck.output_digest_key();
             let gate = {
                 let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, Gate::categories())?;
                 Gate::read(&reader, &rows)?
@@ -711,9 +832,16 @@ impl Vault {
             let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, allow.categories())?;
             drop(ck);
             let (notice, disclosed) = firewall::build_ice_notice(&reader, &rows, allow, &gate.confidential, today)?;
-            let output = *blake3::hash(notice.to_json()).as_bytes();
-            let detail = serde_json::json!({ "audience": "ice", "categories": disclosed });
-            log_for_client(tx, crypto, policy.hash(), "ice", client, output, &detail)?;
+            let output = crypto.output_digest(Some(&digest_key), notice.to_json());
+            let ck = load_client_key(tx, crypto, client)?;
+            let entry = Entry {
+                event: Event::Disclosure,
+                audience: Some(AudienceClass::Ice),
+                subject: Subject::Client(client, &ck),
+                output,
+                detail: Detail::disclosure(&Audience::Ice, disclosed),
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
             Ok(notice)
         })
     }
@@ -745,23 +873,17 @@ impl Vault {
     /// A reader holding exactly the keys an ICE notice may use (the floor), for reviewers and
     /// tests: it cannot open any other category, and says so.
     pub fn ice_reader(&self, client: ClientId) -> Result<CategoryReader> {
-        self.with(|inner| {
-            let ck = load_client_key(&inner.conn, &inner.crypto, client)?;
-            CategoryReader::new(
-                client,
-                inner.crypto.vault_id,
-                &ck,
-                inner.crypto.alg,
-                firewall::ICE_FLOOR.map(|(c, _)| c),
-            )
+        self.read(|conn, crypto| {
+            let ck = load_client_key(conn, crypto, client)?;
+            CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, firewall::ICE_FLOOR.map(|(c, _)| c))
         })
     }
 
     /// A client's records as stored (sealed), for a [`CategoryReader`].
     pub fn sealed_records(&self, client: ClientId) -> Result<Vec<SealedRecord>> {
-        self.with(|inner| {
-            ensure_client(&inner.conn, client)?;
-            sealed_rows(&inner.conn, client)
+        self.read(|conn, crypto| {
+            ensure_client(conn, crypto, client)?;
+            sealed_rows(conn, client)
         })
     }
 
@@ -816,14 +938,17 @@ impl Vault {
             return Err(Error::input("a consent cannot expire before it is signed"));
         }
         self.write_p(|tx, crypto, policy| {
-            let ck = load_client_key(tx, crypto, client)?;
+            let ck = key_for_write(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
             let id = insert_record(tx, crypto, &mut keys, &Record::Consent(consent.clone()))?;
-            let detail = serde_json::json!({
-                "recipient": consent.recipient, "categories": consent.categories, "record": id,
-                "signed_on": consent.signed_on, "expires_on": consent.expires_on,
-            });
-            log_with_key(tx, crypto, policy.hash(), Event::ConsentGranted, "", client, &keys.key, [0; 32], &detail)?;
+            let entry = Entry {
+                event: Event::ConsentGranted,
+                audience: None,
+                subject: Subject::Client(client, &keys.key),
+                output: [0; 32],
+                detail: Detail::granted(consent, id),
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
             Ok(id)
         })
     }
@@ -831,27 +956,40 @@ impl Vault {
     /// Revokes a consent at once: the next disclosure no longer sees it. Logged.
     pub fn revoke_consent(&self, client: ClientId, consent: RecordId) -> Result<()> {
         self.write_p(|tx, crypto, policy| {
-            let ck = load_client_key(tx, crypto, client)?;
+            let ck = key_for_write(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
-            let body: Vec<u8> = tx
+            let (month, body): (String, Vec<u8>) = tx
                 .query_row(
-                    "SELECT body FROM record WHERE id = ?1 AND client_id = ?2 AND kind = 'consent'",
+                    "SELECT created_month, body FROM record WHERE id = ?1 AND client_id = ?2 AND kind = 'consent'",
                     params![consent.0, client.as_bytes()],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
-                .ok_or_else(|| Error::not_found(format!("consent {consent} of client {client}")))?;
-            let Record::Consent(mut c) = open_record(crypto, &mut keys, consent.0, RecordKind::Consent, body)? else {
+                .ok_or_else(|| {
+                    missing(tx, crypto, client, Error::not_found(format!("consent {consent} of client {client}")))
+                })?;
+            let old_body = body.clone();
+            let Record::Consent(mut c) =
+                open_record(&crypto.vault_id, &mut keys, consent.0, RecordKind::Consent, body)?
+            else {
                 return Err(Error::corrupt("record", consent, "not a consent record"));
             };
             if c.revoked_on.is_some() {
                 return Err(Error::input(format!("consent {consent} is already revoked")));
             }
             c.revoked_on = Some(Date::today());
-            let sealed = seal_record(crypto, &mut keys, consent.0, &Record::Consent(c.clone()))?;
+            let sealed =
+                seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, consent.0, &Record::Consent(c.clone()))?;
             tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![sealed, consent.0])?;
-            let detail = serde_json::json!({ "recipient": c.recipient, "record": consent });
-            log_with_key(tx, crypto, policy.hash(), Event::ConsentRevoked, "", client, &keys.key, [0; 32], &detail)
+            crypto.state.record_changed(tx, client, (consent.0, "consent", &month), Some(&old_body), &sealed)?;
+            let entry = Entry {
+                event: Event::ConsentRevoked,
+                audience: None,
+                subject: Subject::Client(client, &keys.key),
+                output: [0; 32],
+                detail: Detail::ConsentRevoked { recipient: &c.recipient, record: consent },
+            };
+            log::append(tx, crypto, policy.hash(), entry)
         })
     }
 
@@ -859,10 +997,10 @@ impl Vault {
     /// this vault keeps sealed under its own key (which catches a truncated tail even without
     /// a witness).
     pub fn verify_log(&self, witness: Option<&LogHead>) -> Result<LogStatus> {
-        self.with(|inner| {
-            let status = audit::verify(&inner.conn, witness)?;
+        self.read_checked(false, |conn, crypto, _| {
+            let status = audit::verify(conn, witness)?;
             let LogStatus::Intact { head, .. } = &status else { return Ok(status) };
-            let sealed = read_sealed_head(&inner.conn, &inner.crypto)?;
+            let sealed = crypto.state.log_head()?;
             if sealed != *head {
                 let seq = sealed.map_or(0, |h| h.seq);
                 return Ok(LogStatus::Broken { seq, problem: LogProblem::HeadMismatch });
@@ -873,22 +1011,68 @@ impl Vault {
 
     /// The newest log entry: the witness a report carries.
     pub fn log_head(&self) -> Result<Option<LogHead>> {
-        self.with(|inner| audit::head(&inner.conn))
+        self.read(checked_log_head)
     }
 
     /// Every log entry with its detail opened where the key still exists (an erased client's
     /// details are gone with its key: `None`).
     pub fn read_log(&self) -> Result<Vec<(LogEntry, Option<serde_json::Value>)>> {
-        self.with(|inner| {
+        self.read(|conn, crypto| {
             let mut out = Vec::new();
-            for e in audit::entries(&inner.conn)? {
+            for e in audit::entries(conn)? {
                 let e = e.map_err(|seq| {
                     Error::corrupt("disclosure_log", seq, "a column holds a value of the wrong shape")
                 })?;
-                let detail = open_detail(&inner.conn, &inner.crypto, &e)?;
+                let detail = log::open_detail(conn, crypto, &e)?;
                 out.push((e, detail));
             }
             Ok(out)
+        })
+    }
+
+    /// Whether `output` is exactly the output log entry `seq` recorded. The log keeps a keyed
+    /// digest (under a key derived from the client's key, or the vault's for outputs about no
+    /// client), so only the vault can confirm an output, and once the client is erased nobody
+    /// can: this is then `NotFound`. Entries written before format 2 kept a plain BLAKE3 digest;
+    /// those are compared as such.
+    pub fn confirm_output(&self, seq: u64, output: &[u8]) -> Result<bool> {
+        self.read(|conn, crypto| {
+            // The whole chain, up to the head the state records: an entry whose digest was
+            // edited must be an error, not a "no".
+            let head = checked_log_head(conn, crypto)?;
+            if let LogStatus::Broken { seq: at, .. } = audit::verify(conn, None)? {
+                return Err(Error::corrupt("disclosure_log", at, "the log's hash chain is broken"));
+            }
+            let entry = audit::entry(conn, seq)?.ok_or_else(|| match head {
+                Some(h) if seq >= 1 && seq <= h.seq => {
+                    Error::corrupt("disclosure_log", seq, "an entry inside the chain is missing")
+                }
+                _ => Error::not_found(format!("log entry {seq}")),
+            })?;
+            if entry.output == [0; 32] {
+                return Ok(false);
+            }
+            let keyed = match entry.client {
+                Some(client) => {
+                    let ck = load_client_key(conn, crypto, client)?;
+                    crypto.output_digest(Some(&ck.output_digest_key()), output)
+                }
+                None => crypto.output_digest(None, output),
+            };
+            let plain = *blake3::hash(output).as_bytes();
+            if bool::from(entry.output.ct_eq(&keyed)) || bool::from(entry.output.ct_eq(&plain)) {
+                return Ok(true);
+            }
+            // An output about no client, logged before a root-key rotation.
+            if entry.client.is_none() {
+                for root in rekey::retired_roots(conn, crypto)? {
+                    let digest = blake3::keyed_hash(root.output_digest_key().expose(), output);
+                    if bool::from(entry.output.ct_eq(digest.as_bytes())) {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok(false)
         })
     }
 
@@ -910,6 +1094,8 @@ impl Vault {
     /// [`Vault::clear_residue`] until it succeeds.
     pub fn erase_client(&self, client: ClientId) -> Result<Erasure> {
         let records_deleted = self.write_p(|tx, crypto, policy| {
+            crypto.state.client_erased(tx, client)?;
+            delete_lookups(tx, crypto, client)?;
             let n: i64 =
                 tx.query_row("SELECT count(*) FROM record WHERE client_id = ?1", [client.as_bytes()], |r| r.get(0))?;
             let deleted = tx.execute("DELETE FROM client WHERE id = ?1", [client.as_bytes()])?;
@@ -918,8 +1104,14 @@ impl Vault {
             }
             // The log keeps only the fact: the detail is sealed under the vault key and says
             // nothing about the client.
-            let detail = serde_json::json!({ "records_deleted": n });
-            log(tx, crypto, policy.hash(), Event::Erasure, "", Some(client), None, [0; 32], &detail)?;
+            let entry = Entry {
+                event: Event::Erasure,
+                audience: None,
+                subject: Subject::Erased(client),
+                output: [0; 32],
+                detail: Detail::Erasure { records_deleted: n },
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
             Ok(usize::try_from(n).unwrap_or(0))
         })?;
         let residue_cleared = self.clear_residue().is_ok();
@@ -947,6 +1139,9 @@ impl Crypto {
             kek: root.kek(kek_version, alg)?,
             blind: root.blind_index_key(),
             meta_key: root.meta_key(alg)?,
+            output_key: root.output_digest_key(),
+            state: State::new(root.state_key()),
+            pending_policy: None,
             root,
             vault_id,
             alg,
@@ -954,25 +1149,56 @@ impl Crypto {
             nonces: NonceSource::new(),
         })
     }
-}
 
-fn current_kek_version(conn: &rusqlite::Connection) -> Result<u32> {
-    let v: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE name = 'kek_version'", [], |r| r.get(0))?;
-    Ok(u32::from_be_bytes(v.try_into().map_err(|_| Error::corrupt("meta", "kek_version", "not 4 bytes"))?))
-}
+    /// Opens the state for one operation, and follows a key rotation another process made.
+    fn begin(&mut self, conn: &Connection) -> Result<()> {
+        self.open_state(conn)?;
+        // The log must end where the state says: a state rolled back on its own (the meta table
+        // replayed from an older copy) is caught here, before any value it vouches for is used.
+        checked_log_head(conn, self)?;
+        Ok(())
+    }
 
-fn canary_aad(vault_id: &[u8; 16]) -> Aad<'_> {
-    Aad { vault: vault_id, table: "meta", row: b"canary", client: &NO_CLIENT, category: "canary", schema: VALUE_LAYOUT }
-}
+    /// Opens the state without checking the log against it: for opening the vault and for
+    /// `verify_log`, which report a log that does not end at the head as their answer.
+    fn open_state(&mut self, conn: &Connection) -> Result<()> {
+        if let Err(e) = self.state.begin(conn, &self.meta_key, &self.vault_id) {
+            // Another handle may have rotated the root key: then this handle's key no longer
+            // opens the canary either, and the answer is to open the vault again.
+            let canary: Option<Vec<u8>> =
+                conn.query_row("SELECT value FROM meta WHERE name = 'canary'", [], |r| r.get(0)).optional()?;
+            let opens = canary.is_some_and(|c| {
+                self.root.canary_key(self.alg).is_ok_and(|k| k.open(&aad::canary(&self.vault_id), &c).is_ok())
+            });
+            if !opens {
+                return Err(Error::WrongKey("the vault's root key was rotated since it was opened: open it again"));
+            }
+            return Err(e);
+        }
+        let stored = self
+            .state
+            .meta_get(conn, "kek_version")?
+            .ok_or_else(|| Error::corrupt("meta", "kek_version", "a required entry is missing"))?;
+        let version =
+            u32::from_be_bytes(stored.try_into().map_err(|_| Error::corrupt("meta", "kek_version", "not 4 bytes"))?);
+        if version != self.kek_version {
+            self.kek = self.root.kek(version, self.alg)?;
+            self.kek_version = version;
+        }
+        Ok(())
+    }
 
-fn client_key_aad<'a>(vault_id: &'a [u8; 16], client: &'a ClientId) -> Aad<'a> {
-    Aad {
-        vault: vault_id,
-        table: "client",
-        row: client.as_bytes(),
-        client: client.as_bytes(),
-        category: "client_key",
-        schema: VALUE_LAYOUT,
+    /// Folds what this operation changed into the state, in the caller's transaction.
+    fn flush(&mut self, conn: &Connection) -> Result<()> {
+        let Self { state, meta_key, nonces, vault_id, .. } = self;
+        state.flush(conn, meta_key, nonces, vault_id)
+    }
+
+    /// The keyed digest a log entry keeps of an output about `client` (or about no client): it
+    /// confirms an output only to a holder of that key, so once a client is erased nobody can
+    /// confirm a guessed notice against the log.
+    fn output_digest(&self, client_key: Option<&Secret32>, bytes: &[u8]) -> [u8; 32] {
+        *blake3::keyed_hash(client_key.unwrap_or(&self.output_key).expose(), bytes).as_bytes()
     }
 }
 
@@ -996,15 +1222,80 @@ fn parse_kind(kind: &str, id: i64) -> Result<RecordKind> {
     RecordKind::parse(kind).ok_or_else(|| Error::corrupt("record", id, "unknown record kind"))
 }
 
-fn ensure_client(conn: &rusqlite::Connection, client: ClientId) -> Result<()> {
-    let found: Option<i64> = conn
-        .prepare_cached("SELECT 1 FROM client WHERE id = ?1")?
-        .query_row([client.as_bytes()], |r| r.get(0))
-        .optional()?;
-    found.map(|_| ()).ok_or_else(|| Error::not_found(format!("client {client}")))
+/// Checks a client against the authenticated state: `NotFound` only when the state agrees that
+/// there is no such client.
+fn ensure_client(conn: &Connection, crypto: &Crypto, client: ClientId) -> Result<()> {
+    if crypto.state.check_client(conn, client)? {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("client {client}")))
+    }
 }
 
-fn load_client_key(conn: &rusqlite::Connection, crypto: &Crypto, client: ClientId) -> Result<ClientKey> {
+/// A row the caller named is not there. If the client's rows still match its MAC it never was
+/// (`not_found`); otherwise it was deleted or moved, and the answer is `Integrity`.
+fn missing(conn: &Connection, crypto: &Crypto, client: ClientId, not_found: Error) -> Error {
+    match load_client_key(conn, crypto, client) {
+        Ok(_) => not_found,
+        Err(e) => e,
+    }
+}
+
+/// After a client failed its MAC: the first row that fails on its own (a wrapped key or a
+/// record that does not open), so the error names it. `None` when every row opens: a row was
+/// deleted, relabelled, or replaced by an older genuine copy, which only the MAC can see.
+fn blame_a_row(conn: &Connection, crypto: &Crypto, client: ClientId) -> Option<Error> {
+    let (version, wrapped): (u32, Vec<u8>) = conn
+        .query_row("SELECT kek_version, wrapped_key FROM client WHERE id = ?1", [client.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .ok()?;
+    let ck = match unwrap_client_key(crypto, client, version, &wrapped) {
+        Ok(ck) => ck,
+        Err(e) => return Some(e),
+    };
+    let mut keys = ClientKeys::new(client, ck, crypto.alg);
+    let mut stmt = conn.prepare("SELECT id, kind, body FROM record WHERE client_id = ?1 ORDER BY id").ok()?;
+    let rows: Vec<(i64, String, Vec<u8>)> = stmt
+        .query_map([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .ok()?
+        .collect::<rusqlite::Result<_>>()
+        .ok()?;
+    rows.into_iter().find_map(|(id, kind, body)| {
+        let kind = match parse_kind(&kind, id) {
+            Ok(k) => k,
+            Err(e) => return Some(e),
+        };
+        open_record(&crypto.vault_id, &mut keys, id, kind, body).err()
+    })
+}
+
+/// The client's key for a write. The client must be listed in the state (its bucket checked);
+/// its records are not read, because a write changes the client's MAC by what it writes alone
+/// (see `state`), so reading every record on every write would buy nothing.
+fn key_for_write(conn: &Connection, crypto: &Crypto, client: ClientId) -> Result<ClientKey> {
+    if !crypto.state.is_listed(conn, client)? {
+        ensure_client(conn, crypto, client)?;
+    }
+    let (version, wrapped): (u32, Vec<u8>) = conn
+        .prepare_cached("SELECT kek_version, wrapped_key FROM client WHERE id = ?1")?
+        .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| Error::corrupt("client", client, "the client's row is missing"))?;
+    unwrap_client_key(crypto, client, version, &wrapped)
+}
+
+/// The client's key, after the client (its row and every record) is checked against the
+/// authenticated state. Every path to a client's data starts here, so no reader (the
+/// firewall's gate included) decides anything on rows that were deleted, moved or replaced.
+fn load_client_key(conn: &Connection, crypto: &Crypto, client: ClientId) -> Result<ClientKey> {
+    match ensure_client(conn, crypto, client) {
+        Err(Error::Corrupt { problem, .. }) if problem == state::CLIENT_CHANGED => {
+            return Err(blame_a_row(conn, crypto, client)
+                .unwrap_or_else(|| Error::corrupt("client", client, state::CLIENT_CHANGED)));
+        }
+        other => other?,
+    }
     let (version, wrapped): (u32, Vec<u8>) = conn
         .prepare_cached("SELECT kek_version, wrapped_key FROM client WHERE id = ?1")?
         .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -1015,11 +1306,11 @@ fn load_client_key(conn: &rusqlite::Connection, crypto: &Crypto, client: ClientI
 
 fn unwrap_client_key(crypto: &Crypto, client: ClientId, version: u32, wrapped: &[u8]) -> Result<ClientKey> {
     let opened = if version == crypto.kek_version {
-        crypto.kek.open(&client_key_aad(&crypto.vault_id, &client), wrapped)
+        crypto.kek.open(&aad::client_key(&crypto.vault_id, &client), wrapped)
     } else {
         // Only a rotation interrupted by a crash could leave an older version here, and
         // rotation is one transaction; still, an older KEK is derivable, so read it.
-        crypto.root.kek(version, crypto.alg)?.open(&client_key_aad(&crypto.vault_id, &client), wrapped)
+        crypto.root.kek(version, crypto.alg)?.open(&aad::client_key(&crypto.vault_id, &client), wrapped)
     };
     let bytes = opened.map_err(|e| Error::integrity("client", client, e))?;
     ClientKey::from_bytes(&bytes).ok_or_else(|| Error::corrupt("client", client, "the client key is not 32 bytes"))
@@ -1027,27 +1318,20 @@ fn unwrap_client_key(crypto: &Crypto, client: ClientId, version: u32, wrapped: &
 
 fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, policy: PolicyHash, intake: &Intake) -> Result<ClientId> {
     let digest = crypto.blind.digest(intake.identity.a_number.as_str());
-    let existing: Option<Vec<u8>> = tx
-        .prepare_cached("SELECT client_id FROM lookup WHERE digest = ?1")?
-        .query_row([&digest[..]], |r| r.get(0))
-        .optional()?;
-    if let Some(existing) = existing {
-        let id = ClientId::from_slice(&existing).map(|c| c.to_string()).unwrap_or_default();
-        return Err(Error::input(format!("a client with this A-number is already enrolled (client {id})")));
+    if let Some(existing) = crypto.state.lookup(tx, &digest)?.first() {
+        return Err(Error::input(format!("a client with this A-number is already enrolled (client {existing})")));
     }
     let client = ClientId::random()?;
     let ck = ClientKey::generate()?;
     let wrapped = crypto
         .kek
-        .seal(&mut crypto.nonces, &client_key_aad(&crypto.vault_id, &client), ck.expose())
+        .seal(&mut crypto.nonces, &aad::client_key(&crypto.vault_id, &client), ck.expose())
         .map_err(|e| Error::integrity("client", client, e))?;
+    let month = intake.enrollment.enrolled_on.month_label();
     tx.prepare_cached("INSERT INTO client (id, kek_version, wrapped_key, created_month) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![
-            client.as_bytes(),
-            crypto.kek_version,
-            wrapped,
-            intake.enrollment.enrolled_on.month_label()
-        ])?;
+        .execute(params![client.as_bytes(), crypto.kek_version, wrapped, month])?;
+    crypto.state.client_row_changed(tx, client, None, (crypto.kek_version, &wrapped, &month))?;
+    crypto.state.touch_lookup(tx, &digest, Some(client))?;
     tx.prepare_cached("INSERT INTO lookup (digest, client_id) VALUES (?1, ?2)")?
         .execute(params![&digest[..], client.as_bytes()])?;
     let mut keys = ClientKeys::new(client, ck, crypto.alg);
@@ -1067,18 +1351,35 @@ fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, policy: PolicyHash, inta
         let id = insert_record(tx, crypto, &mut keys, record)?;
         if let Record::Consent(c) = record {
             // Consents given at intake are consent changes too: logged like grant_consent's.
-            let detail = serde_json::json!({
-                "recipient": c.recipient, "categories": c.categories, "record": id,
-                "signed_on": c.signed_on, "expires_on": c.expires_on,
-            });
-            log_with_key(tx, crypto, policy, Event::ConsentGranted, "", client, &keys.key, [0; 32], &detail)?;
+            let entry = Entry {
+                event: Event::ConsentGranted,
+                audience: None,
+                subject: Subject::Client(client, &keys.key),
+                output: [0; 32],
+                detail: Detail::granted(c, id),
+            };
+            log::append(tx, crypto, policy, entry)?;
         }
     }
     Ok(client)
 }
 
+/// Deletes a client's blind-index rows, with their buckets checked first and marked changed.
+fn delete_lookups(tx: &Transaction<'_>, crypto: &Crypto, client: ClientId) -> Result<()> {
+    let digests: Vec<Vec<u8>> = tx
+        .prepare_cached("SELECT digest FROM lookup WHERE client_id = ?1")?
+        .query_map([client.as_bytes()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for d in &digests {
+        crypto.state.touch_lookup(tx, d, None)?;
+    }
+    tx.execute("DELETE FROM lookup WHERE client_id = ?1", [client.as_bytes()])?;
+    Ok(())
+}
+
 fn insert_lookup(tx: &Transaction<'_>, crypto: &Crypto, client: ClientId, a: &AlienNumber) -> Result<()> {
     let digest = crypto.blind.digest(a.as_str());
+    crypto.state.touch_lookup(tx, &digest, Some(client))?;
     let n = tx
         .prepare_cached("INSERT OR IGNORE INTO lookup (digest, client_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM lookup WHERE digest = ?1)")?
         .execute(params![&digest[..], client.as_bytes()])?;
@@ -1094,165 +1395,26 @@ fn insert_record(
     keys: &mut ClientKeys,
     record: &Record,
 ) -> Result<RecordId> {
-    let id: i64 = tx.prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM record")?.query_row([], |r| r.get(0))?;
-    let body = seal_record(crypto, keys, id, record)?;
-    tx.prepare_cached("INSERT INTO record (id, client_id, kind, created_month, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![id, keys.client.as_bytes(), record.kind().as_str(), Date::today().month_label(), body])?;
-    Ok(RecordId(id))
-}
-
-/// A client's category keys, derived on first use.
-pub(crate) struct ClientKeys {
-    pub(crate) client: ClientId,
-    key: ClientKey,
-    alg: Algorithm,
-    cache: Vec<(Category, SealingKey)>,
-}
-
-impl ClientKeys {
-    pub(crate) fn new(client: ClientId, key: ClientKey, alg: Algorithm) -> Self {
-        Self { client, key, alg, cache: Vec::with_capacity(16) }
-    }
-
-    pub(crate) fn key(&mut self, category: Category) -> Result<&SealingKey> {
-        let pos = match self.cache.iter().position(|(c, _)| *c == category) {
-            Some(p) => p,
-            None => {
-                self.cache.push((category, self.key.category_key(category, self.alg)?));
-                self.cache.len() - 1
-            }
-        };
-        self.cache.get(pos).map(|(_, k)| k).ok_or_else(|| Error::input("category key cache"))
-    }
-}
-
-pub(crate) fn section_aad<'a>(
-    vault_id: &'a [u8; 16],
-    client: &'a ClientId,
-    row: &'a [u8; 8],
-    category: Category,
-) -> Aad<'a> {
-    Aad {
-        vault: vault_id,
-        table: "record",
-        row,
-        client: client.as_bytes(),
-        category: category.as_str(),
-        schema: u32::from(BODY_VERSION),
-    }
-}
-
-/// Seals each section of a record under its category key and frames them:
-/// `version u8 | count u16 BE | (length u32 BE | sealed value)*`.
-fn seal_record(crypto: &mut Crypto, keys: &mut ClientKeys, id: i64, record: &Record) -> Result<Vec<u8>> {
-    let row = id.to_be_bytes();
-    let client = keys.client;
-    let mut body = Vec::with_capacity(1024);
-    body.push(BODY_VERSION);
-    body.extend_from_slice(&[0, 0]);
-    let mut count: u16 = 0;
-    let mut aad_buf = Vec::with_capacity(160);
-    let Crypto { vault_id, nonces, .. } = crypto;
-    let mut sink = |category: Category, plaintext: &[u8]| -> Result<()> {
-        let key = keys.key(category)?;
-        let aad = section_aad(vault_id, &client, &row, category);
-        let len_at = body.len();
-        body.extend_from_slice(&[0; 4]);
-        key.seal_append(nonces, &aad, plaintext, &mut aad_buf, &mut body)
-            .map_err(|e| Error::integrity("record", id, e))?;
-        let len = u32::try_from(body.len() - len_at - 4).map_err(|_| Error::input("a section is too large"))?;
-        if let Some(slot) = body.get_mut(len_at..len_at + 4) {
-            slot.copy_from_slice(&len.to_be_bytes());
+    let id = crypto.state.next_record_id(tx)?;
+    let body = seal_record(&crypto.vault_id, &mut crypto.nonces, keys, id, record)?;
+    let month = Date::today().month_label();
+    let kind = record.kind().as_str();
+    let inserted = tx
+        .prepare_cached("INSERT INTO record (id, client_id, kind, created_month, body) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![id, keys.client.as_bytes(), kind, month, body]);
+    match inserted {
+        // The id is the state's next one: a row that already holds it was put there by hand.
+        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            return Err(Error::corrupt(
+                "record",
+                id,
+                "a row holds the next record id, which the vault state never gave out",
+            ));
         }
-        count = count.checked_add(1).ok_or_else(|| Error::input("too many sections"))?;
-        Ok(())
+        other => other?,
     };
-    record.write_sections(&mut SectionWriter::new(&mut sink))?;
-    if let Some(slot) = body.get_mut(1..3) {
-        slot.copy_from_slice(&count.to_be_bytes());
-    }
-    Ok(body)
-}
-
-/// Opens every section of a record with the client's keys and rebuilds it. The body is
-/// decrypted in place, then zeroized.
-fn open_record(crypto: &Crypto, keys: &mut ClientKeys, id: i64, kind: RecordKind, body: Vec<u8>) -> Result<Record> {
-    let mut body = zeroize::Zeroizing::new(body);
-    let bad = |problem| Error::corrupt("record", id, problem);
-    let row = id.to_be_bytes();
-    let client = keys.client;
-    let candidates = Record::possible_categories(kind);
-    let mut aad_buf = Vec::with_capacity(160);
-    let mut reader = SectionReader { sections: std::collections::BTreeMap::new(), record: RecordId(id) };
-    // Decrypt each section in place: walk the body once, splitting off one section at a time,
-    // so each plaintext borrows its own disjoint part of the buffer.
-    let ranges = section_ranges(&body, id)?;
-    let mut rest: &mut [u8] = &mut body[..];
-    let mut consumed = 0usize;
-    for range in ranges {
-        let skip = range.start.checked_sub(consumed).ok_or_else(|| bad("overlapping sections"))?;
-        let (_, tail) =
-            std::mem::take(&mut rest).split_at_mut_checked(skip).ok_or_else(|| bad("truncated record body"))?;
-        let (sealed, tail) = tail.split_at_mut_checked(range.len()).ok_or_else(|| bad("truncated record body"))?;
-        rest = tail;
-        consumed = range.end;
-        let header = Header::parse(sealed).map_err(|e| Error::integrity("record", id, e))?;
-        // Commitments are public, so finding the section's key needs no constant-time compare;
-        // open_in_place checks the commitment again, in constant time, before decrypting.
-        let mut matched = None;
-        for &category in candidates {
-            if keys.key(category)?.commitment() == &header.commitment {
-                matched = Some(category);
-                break;
-            }
-        }
-        // No key of this client opens it: made under another key, or its commitment altered.
-        let category = matched.ok_or_else(|| Error::integrity("record", id, SealError::Commitment))?;
-        let aad = section_aad(&crypto.vault_id, &client, &row, category);
-        let plaintext = keys
-            .key(category)?
-            .open_in_place(&aad, sealed, &mut aad_buf)
-            .map_err(|e| Error::integrity("record", id, e))?;
-        if reader.sections.insert(category, plaintext).is_some() {
-            return Err(bad("a category appears twice in one record"));
-        }
-    }
-    Record::read_sections(kind, &reader)
-}
-
-/// Where each sealed section lies in a record body: `version u8 | count u16 | (len u32 | sealed)*`.
-/// The one parser of the framing; a body with trailing or missing bytes is refused here.
-fn section_ranges(body: &[u8], id: i64) -> Result<Vec<std::ops::Range<usize>>> {
-    let bad = |problem| Error::corrupt("record", id, problem);
-    let (&version, _) = body.split_first().ok_or_else(|| bad("empty record body"))?;
-    if version != BODY_VERSION {
-        return Err(bad("unknown record body version"));
-    }
-    let count = body.get(1..3).ok_or_else(|| bad("truncated record body"))?;
-    let count = u16::from_be_bytes([count.first().copied().unwrap_or(0), count.get(1).copied().unwrap_or(0)]);
-    let mut out = Vec::with_capacity(usize::from(count));
-    let mut at = 3usize;
-    for _ in 0..count {
-        let len: [u8; 4] =
-            body.get(at..at + 4).and_then(|b| b.try_into().ok()).ok_or_else(|| bad("truncated record body"))?;
-        let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| bad("section too long"))?;
-        let start = at + 4;
-        let end = start.checked_add(len).filter(|&e| e <= body.len()).ok_or_else(|| bad("truncated record body"))?;
-        out.push(start..end);
-        at = end;
-    }
-    if at != body.len() {
-        return Err(bad("trailing bytes after the last section"));
-    }
-    Ok(out)
-}
-
-/// Splits a record body into its sealed sections.
-pub(crate) fn split_sections(body: &[u8], id: i64) -> Result<Vec<&[u8]>> {
-    section_ranges(body, id)?
-        .into_iter()
-        .map(|r| body.get(r).ok_or_else(|| Error::corrupt("record", id, "truncated record body")))
-        .collect()
+    crypto.state.record_changed(tx, keys.client, (id, kind, &month), None, &body)?;
+    Ok(RecordId(id))
 }
 
 fn sealed_rows(conn: &rusqlite::Connection, client: ClientId) -> Result<Vec<SealedRecord>> {
@@ -1282,205 +1444,27 @@ fn view_in(
     let categories = firewall::view_categories(policy, audience, &consents)?;
     let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, categories)?;
     let view = firewall::build_view(&reader, &rows, audience, policy.hash(), today)?;
-    let output = *blake3::hash(view.to_json()).as_bytes();
-    let detail = serde_json::json!({ "audience": audience.to_string(), "categories": view.categories() });
-    log_with_key(
-        tx,
-        crypto,
-        policy.hash(),
-        Event::Disclosure,
-        audience.class().as_str(),
-        client,
-        &ck,
+    let output = crypto.output_digest(Some(&ck.output_digest_key()), view.to_json());
+    let entry = Entry {
+        event: Event::Disclosure,
+        audience: Some(audience.class()),
+        subject: Subject::Client(client, &ck),
         output,
-        &detail,
-    )?;
+        detail: Detail::disclosure(audience, view.categories()),
+    };
+    log::append(tx, crypto, policy.hash(), entry)?;
     Ok(view)
 }
 
-fn meta_aad<'a>(vault_id: &'a [u8; 16], name: &'a str) -> Aad<'a> {
-    Aad {
-        vault: vault_id,
-        table: "meta",
-        row: name.as_bytes(),
-        client: &NO_CLIENT,
-        category: name,
-        schema: VALUE_LAYOUT,
-    }
-}
-
-fn log_detail_aad<'a>(vault_id: &'a [u8; 16], client: &'a [u8; 16], seq: &'a [u8; 8]) -> Aad<'a> {
-    Aad {
-        vault: vault_id,
-        table: "disclosure_log",
-        row: seq,
-        client,
-        category: Category::SystemAudit.as_str(),
-        schema: VALUE_LAYOUT,
-    }
-}
-
-/// Appends a log entry whose detail is sealed under the vault's metadata key, and updates the
-/// sealed head, in the caller's transaction.
-#[allow(clippy::too_many_arguments, reason = "one call site per event kind; a struct would only rename them")]
-fn log(
-    tx: &Transaction<'_>,
-    crypto: &mut Crypto,
-    policy: PolicyHash,
-    event: Event,
-    audience: &str,
-    client: Option<ClientId>,
-    key: Option<&SealingKey>,
-    output: [u8; 32],
-    detail: &serde_json::Value,
-) -> Result<()> {
-    let plain = zeroize::Zeroizing::new(serde_json::to_vec(detail).map_err(|_| Error::input("log detail"))?);
-    let Crypto { vault_id, nonces, meta_key, .. } = crypto;
-    let key = key.unwrap_or(meta_key);
-    let cid = client.map_or(NO_CLIENT, |c| *c.as_bytes());
-    let head = audit::append(tx, NewEntry { event, audience, client, policy, output }, |seq| {
-        let seq = seq.to_be_bytes();
-        key.seal(nonces, &log_detail_aad(vault_id, &cid, &seq), &plain)
-            .map_err(|e| Error::integrity("disclosure_log", "new", e))
-    })?;
-    write_sealed_head(tx, crypto, Some(head))
-}
-
-#[allow(clippy::too_many_arguments, reason = "see log")]
-fn log_with_key(
-    tx: &Transaction<'_>,
-    crypto: &mut Crypto,
-    policy: PolicyHash,
-    event: Event,
-    audience: &str,
-    client: ClientId,
-    ck: &ClientKey,
-    output: [u8; 32],
-    detail: &serde_json::Value,
-) -> Result<()> {
-    // The detail is sealed under the client's own audit key: erasing the client shreds it.
-    let key = ck.category_key(Category::SystemAudit, crypto.alg)?;
-    log(tx, crypto, policy, event, audience, Some(client), Some(&key), output, detail)
-}
-
-fn log_for_client(
-    tx: &Transaction<'_>,
-    crypto: &mut Crypto,
-    policy: PolicyHash,
-    audience: &str,
-    client: ClientId,
-    output: [u8; 32],
-    detail: &serde_json::Value,
-) -> Result<()> {
-    let ck = load_client_key(tx, crypto, client)?;
-    log_with_key(tx, crypto, policy, Event::Disclosure, audience, client, &ck, output, detail)
-}
-
-fn write_sealed_head(tx: &Transaction<'_>, crypto: &Crypto, head: Option<LogHead>) -> Result<()> {
-    let mut plain = [0u8; 40];
-    if let Some(h) = head {
-        plain[..8].copy_from_slice(&h.seq.to_be_bytes());
-        plain[8..].copy_from_slice(&h.hash);
-    }
-    let sealed = crypto
-        .meta_key
-        .seal(&mut NonceSource::new(), &meta_aad(&crypto.vault_id, "log_head"), &plain)
-        .map_err(|e| Error::integrity("meta", "log_head", e))?;
-    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('log_head', ?1)", [sealed])?;
-    Ok(())
-}
-
-fn read_sealed_head(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Option<LogHead>> {
-    let sealed: Vec<u8> = conn
-        .query_row("SELECT value FROM meta WHERE name = 'log_head'", [], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::corrupt("meta", "log_head", "the sealed log head is missing"))?;
+/// The installed policy (checked against the state), or the shipped default when the state
+/// records none; with the digest the state records for it.
+fn load_policy(conn: &Connection, crypto: &Crypto) -> Result<(Policy, Option<[u8; 32]>)> {
+    let Some(sealed) = crypto.state.meta_get(conn, "policy")? else { return Ok((Policy::default_policy()?, None)) };
     let plain = crypto
         .meta_key
-        .open(&meta_aad(&crypto.vault_id, "log_head"), &sealed)
-        .map_err(|e| Error::integrity("meta", "log_head", e))?;
-    let seq = plain.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
-    let hash: Option<[u8; 32]> = plain.get(8..40).and_then(|b| b.try_into().ok());
-    match (seq, hash) {
-        (Some(0), _) => Ok(None),
-        (Some(seq), Some(hash)) => Ok(Some(LogHead { seq, hash })),
-        _ => Err(Error::corrupt("meta", "log_head", "the sealed log head has the wrong length")),
-    }
-}
-
-fn open_detail(conn: &rusqlite::Connection, crypto: &Crypto, e: &LogEntry) -> Result<Option<serde_json::Value>> {
-    let seq = e.seq.to_be_bytes();
-    let cid = e.client.map_or(NO_CLIENT, |c| *c.as_bytes());
-    let aad = log_detail_aad(&crypto.vault_id, &cid, &seq);
-    let opened = match (e.client, e.event) {
-        (Some(client), ev) if ev != Event::Erasure && ev != Event::KeyRotation && ev != Event::PolicyChange => {
-            match load_client_key(conn, crypto, client) {
-                Ok(ck) => Some(ck.category_key(Category::SystemAudit, crypto.alg)?.open(&aad, &e.detail)),
-                Err(err) if err.kind() == crate::ErrorKind::NotFound => None,
-                Err(err) => return Err(err),
-            }
-        }
-        _ => Some(crypto.meta_key.open(&aad, &e.detail)),
-    };
-    opened
-        .map(|r| {
-            let plain = r.map_err(|err| Error::integrity("disclosure_log", e.seq, err))?;
-            serde_json::from_slice(&plain).map_err(|_| Error::corrupt("disclosure_log", e.seq, "a detail is not JSON"))
-        })
-        .transpose()
-}
-
-/// Brings an unlocked vault to the current record layout and metadata, in one transaction:
-/// identity records of layout 1 are re-sealed so the DHS form of the name gets its own section,
-/// and a vault from before the disclosure log gets its sealed (empty) log head.
-fn upgrade_layout(conn: &rusqlite::Connection, crypto: &mut Crypto) -> Result<()> {
-    // The layout byte (1 when absent, before it was recorded).
-    let layout = |c: &rusqlite::Connection| -> Result<u8> {
-        let v: Option<Vec<u8>> =
-            c.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| r.get(0)).optional()?;
-        Ok(v.and_then(|v| v.first().copied()).unwrap_or(1))
-    };
-    // Checked first without the write lock, so an up-to-date vault opens without taking it.
-    if layout(conn)? >= LAYOUT {
-        return Ok(());
-    }
-    // Under the write lock, look again: another process may have upgraded it meanwhile.
-    let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    if layout(&tx)? >= LAYOUT {
-        return Ok(());
-    }
-    let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = tx
-        .prepare("SELECT id, client_id, body FROM record WHERE kind = 'identity'")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (id, cid, body) in rows {
-        let client =
-            ClientId::from_slice(&cid).ok_or_else(|| Error::corrupt("record", id, "a client id is not 16 bytes"))?;
-        let ck = load_client_key(&tx, crypto, client)?;
-        let mut keys = ClientKeys::new(client, ck, crypto.alg);
-        let record = open_record(crypto, &mut keys, id, RecordKind::Identity, body)?;
-        let sealed = seal_record(crypto, &mut keys, id, &record)?;
-        tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![sealed, id])?;
-    }
-    let has_head: Option<i64> =
-        tx.query_row("SELECT 1 FROM meta WHERE name = 'log_head'", [], |r| r.get(0)).optional()?;
-    if has_head.is_none() {
-        write_sealed_head(&tx, crypto, None)?;
-    }
-    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('layout', ?1)", [vec![LAYOUT]])?;
-    tx.commit()?;
-    Ok(())
-}
-
-fn load_policy(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Policy> {
-    let sealed: Option<Vec<u8>> =
-        conn.query_row("SELECT value FROM meta WHERE name = 'policy'", [], |r| r.get(0)).optional()?;
-    let Some(sealed) = sealed else { return Policy::default_policy() };
-    let plain = crypto
-        .meta_key
-        .open(&meta_aad(&crypto.vault_id, "policy"), &sealed)
+        .open(&aad::meta(&crypto.vault_id, "policy"), &sealed)
         .map_err(|e| Error::integrity("meta", "policy", e))?;
     let sources =
         serde_json::from_slice(&plain).map_err(|_| Error::corrupt("meta", "policy", "not a stored policy"))?;
-    Policy::from_sources(&sources)
+    Ok((Policy::from_sources(&sources)?, crypto.state.meta_recorded("policy")?))
 }
