@@ -43,6 +43,9 @@ pub enum CasewardError {
     /// A noisy report would overspend the period's privacy budget.
     #[error("{reason}")]
     Budget { reason: String },
+    /// A failure inside caseward that no input explains (a bug, or the system's random source).
+    #[error("{reason}")]
+    Internal { reason: String },
 }
 
 impl From<cw::Error> for CasewardError {
@@ -57,6 +60,7 @@ impl From<cw::Error> for CasewardError {
             cw::ErrorKind::Policy => Self::Policy { reason },
             cw::ErrorKind::Storage => Self::Storage { reason },
             cw::ErrorKind::Budget => Self::Budget { reason },
+            cw::ErrorKind::Internal => Self::Internal { reason },
             // A kind added to the core later crosses as the most cautious existing one.
             _ => Self::Integrity { reason },
         }
@@ -729,7 +733,17 @@ impl Vault {
         Ok(self.inner.rotate_keys()?)
     }
 
-    /// Changes the passphrase (scrypt 2^16).
+    /// Rotates the root key: every old key envelope is retired, so an old passphrase or an
+    /// envelope put back from a copy of the file opens nothing. Recovery recipients and keystore
+    /// keys carry over; `passphrase` is the one to keep (the same or a new one), required when
+    /// the vault opens with a passphrase. After this, other open handles must open again.
+    pub fn rotate_root_key(&self, passphrase: Option<String>) -> Result<()> {
+        let kept = passphrase.map(cw::Passphrase::new);
+        Ok(self.inner.rotate_root_key(kept.as_ref(), cw::KdfParams::default())?)
+    }
+
+    /// Changes the passphrase (scrypt 2^16), rotating the root key so the old passphrase's
+    /// envelope, if put back from a copy of the file, opens nothing.
     pub fn change_passphrase(&self, old: String, new: String) -> Result<()> {
         Ok(self.inner.change_passphrase(
             &cw::Passphrase::new(old),

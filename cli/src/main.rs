@@ -121,6 +121,9 @@ enum Command {
     /// Builds, opens and merges board reports.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Manages the keys that open a vault.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Prints a shell completion script, generated from these definitions.
     ///
     /// Example: caseward completions bash > /etc/bash_completion.d/caseward
@@ -219,6 +222,29 @@ enum ReportCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Rotates the vault's root key: every old key envelope is retired, so an old passphrase or
+    /// an envelope put back from a copy of the file opens nothing. Recovery recipients and
+    /// keystore keys are carried over; the passphrase is kept, or replaced with
+    /// --new-passphrase-file. Prints the envelopes that open the vault afterwards.
+    ///
+    /// Example: caseward key rotate provider.cwv --passphrase-file old-pass --new-passphrase-file new-pass
+    Rotate {
+        /// The vault.
+        vault: PathBuf,
+        /// Read the current passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+        /// Read a new passphrase from the first line of this file (default: keep the current one).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+        /// scrypt work factor log2(N) of the passphrase envelope, 15 to 20.
+        #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
+        kdf_log_n: u8,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum PolicyCommand {
     /// Validates a policy (and overlays); prints its hash. Exit 2 with file:line: rule: problem.
     ///
@@ -303,6 +329,9 @@ fn main() -> ExitCode {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).map_err(caseward::Error::from)
         }
         Command::Keygen { output } => report::keygen(&output),
+        Command::Key(KeyCommand::Rotate { vault, passphrase_file, new_passphrase_file, kdf_log_n }) => {
+            key_rotate(&vault, passphrase_file.as_deref(), new_passphrase_file.as_deref(), kdf_log_n)
+        }
         Command::Provider { vault, id, passphrase_file } => {
             report::provider(&vault, id.as_deref(), passphrase_file.as_deref())
         }
@@ -361,6 +390,25 @@ fn init(vault: &std::path::Path, passphrase_file: Option<&std::path::Path>, log_
     v.close()?;
     println!("created {} (scrypt log_n {log_n}, AES-256-GCM)", vault.display());
     Ok(())
+}
+
+fn key_rotate(vault: &Path, current: Option<&Path>, new: Option<&Path>, log_n: u8) -> Result<(), caseward::Error> {
+    let kdf = caseward::KdfParams::new(log_n)?;
+    let passphrase = secret::passphrase(current, false)?;
+    let v = caseward::Vault::open(vault, &passphrase)?;
+    let kept = match new {
+        Some(file) => secret::passphrase(Some(file), false)?,
+        None => passphrase,
+    };
+    v.rotate_root_key(Some(&kept), kdf)?;
+    println!("{}: root key rotated; every earlier key envelope is retired. Opens with:", vault.display());
+    for e in v.envelopes()? {
+        match e.recipient {
+            Some(r) => println!("  {} {r}", e.kind),
+            None => println!("  {}", e.kind),
+        }
+    }
+    v.close()
 }
 
 fn policy_check(policy: &Path, overlays: &[PathBuf], json: bool) -> Result<(), caseward::Error> {

@@ -6,7 +6,7 @@ One object, :class:`Vault`, and plain records (:class:`Intake`, :class:`Address`
 
 Every failure raises a subclass of :class:`CasewardError`, one per kind:
 ``WrongKey``, ``Integrity``, ``NotFound``, ``Denied``, ``InvalidInput``, ``Policy``,
-``Storage``, ``Budget``. The text (``str(err)``) never contains client data.
+``Storage``, ``Budget``, ``Internal``. The text (``str(err)``) never contains client data.
 
 >>> import caseward, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "provider.cwv")

@@ -102,7 +102,14 @@ def test_whole_flow(vault, path):
     first = vault.rotate_keys()
     assert vault.rotate_keys() == first + 1
     vault.change_passphrase(PASS, PASS + " v2")
+    # A root-key rotation on a passphrase vault must be told which passphrase to keep.
+    with pytest.raises(CasewardError.InvalidInput):
+        vault.rotate_root_key(None)
+    vault.rotate_root_key(PASS + " v2")
     vault.close()
+    # The change rotated the root key: the old passphrase opens nothing.
+    with pytest.raises(CasewardError.WrongKey):
+        caseward.Vault.open(path, PASS)
     vault = caseward.Vault.open(path, PASS + " v2")
     assert vault.find_by_a_number("A201555012") == cid
     status = vault.verify_log()

@@ -64,7 +64,12 @@ class VaultTest {
         val v = vault.rotateKeys()
         assertEquals(v + 1u, vault.rotateKeys())
         vault.changePassphrase(pass, "$pass v2")
+        // A root-key rotation on a passphrase vault must be told which passphrase to keep.
+        assertFailsWith<CasewardException.InvalidInput> { vault.rotateRootKey(null) }
+        vault.rotateRootKey("$pass v2")
         vault.close()
+        // The change rotated the root key: the old passphrase opens nothing.
+        assertFailsWith<CasewardException.WrongKey> { Vault.open(path, pass) }
         vault = Vault.open(path, "$pass v2")
         assertEquals(id, vault.findByANumber("A201555012"))
         assertTrue(vault.verifyLog().intact)

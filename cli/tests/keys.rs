@@ -1,0 +1,69 @@
+//! What an administrator runs when a staff member who knew the passphrase leaves:
+//! `caseward key rotate`, and what it must mean afterwards.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails loudly on purpose")]
+
+mod common;
+
+use std::path::Path;
+
+use caseward::synth::Synth;
+use caseward::{ErrorKind, Passphrase, RecoveryIdentity, Vault};
+use common::{err, out, run, PASS};
+
+/// Puts the `key_envelope` table of the file bytes `older` back into the vault at `path`.
+fn put_back_envelopes(path: &Path, older: &[u8]) {
+    let old = path.with_extension("older");
+    std::fs::write(&old, older).unwrap();
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute(&format!("ATTACH DATABASE '{}' AS old", old.display()), []).unwrap();
+    c.execute("DELETE FROM main.key_envelope", []).unwrap();
+    c.execute("INSERT INTO main.key_envelope SELECT * FROM old.key_envelope", []).unwrap();
+}
+
+#[test]
+fn key_rotate_retires_the_old_passphrase_and_keeps_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.cwv");
+    let recovery = RecoveryIdentity::generate();
+    let v = Vault::create(&path, &Passphrase::new(PASS)).unwrap();
+    v.add_recovery_recipient(&recovery.recipient()).unwrap();
+    let client = v.enroll(&Synth::new(4).intake()).unwrap();
+    let record = v.client_record(client).unwrap();
+    v.checkpoint().unwrap();
+    v.close().unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let new_pass = "the passphrase after she left";
+    std::fs::write(dir.path().join("new-pass"), format!("{new_pass}\n")).unwrap();
+
+    let o = run(dir.path(), &["key", "rotate", "p.cwv", "--new-passphrase-file", "new-pass", "--kdf-log-n", "15"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.contains("root key rotated"), "{text}");
+    assert!(text.contains("  passphrase") && text.contains(&format!("  recovery {}", recovery.recipient())), "{text}");
+
+    // The new passphrase and the recovery identity open the same records.
+    assert_eq!(Vault::open(&path, &Passphrase::new(new_pass)).unwrap().client_record(client).unwrap(), record);
+    assert_eq!(Vault::open_with_identity(&path, &recovery).unwrap().client_record(client).unwrap(), record);
+    // The old passphrase is refused, by the command and with the old envelopes put back.
+    let o = run(dir.path(), &["ice-notice", "p.cwv", &client.to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("wrong key"), "{}", err(&o));
+    put_back_envelopes(&path, &before);
+    assert_eq!(Vault::open(&path, &Passphrase::new(PASS)).unwrap_err().kind(), ErrorKind::WrongKey);
+}
+
+#[test]
+fn key_rotate_without_a_new_passphrase_keeps_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.cwv");
+    let v = Vault::create(&path, &Passphrase::new(PASS)).unwrap();
+    let version = v.kek_version().unwrap();
+    v.close().unwrap();
+    let o = run(dir.path(), &["key", "rotate", "p.cwv", "--kdf-log-n", "15"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = Vault::open(&path, &Passphrase::new(PASS)).unwrap();
+    assert_eq!(v.kek_version().unwrap(), version + 1, "the rotation moved the key version on");
+    let o = run(dir.path(), &["key", "rotate", "missing.cwv"]);
+    assert_eq!(o.status.code(), Some(2));
+}
