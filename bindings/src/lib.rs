@@ -752,6 +752,13 @@ impl Vault {
         )?)
     }
 
+    /// Whether `output` is exactly the output log entry `seq` recorded (the `json` bytes of a
+    /// notice, view, copy or referral). The log keeps a keyed digest, so only the vault can
+    /// confirm an output, and nobody can once the client is erased (`NotFound`).
+    pub fn confirm_output(&self, seq: u64, output: Vec<u8>) -> Result<bool> {
+        Ok(self.inner.confirm_output(seq, &output)?)
+    }
+
     /// Verifies the disclosure log's hash chain and the vault's sealed head.
     pub fn verify_log(&self) -> Result<LogStatus> {
         Ok(match self.inner.verify_log(None)? {

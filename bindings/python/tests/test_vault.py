@@ -87,6 +87,10 @@ def test_whole_flow(vault, path):
     with_address = vault.ice_notice(cid, True)
     assert with_address.address_lines[0] == "1200 Main St Apt 4"
     assert b"RHS-15" not in with_address.json and b"Honduras" not in with_address.json
+    # The log confirms exactly the bytes it recorded, and nothing else.
+    seq = int(vault.verify_log().head.split(":")[1])
+    assert vault.confirm_output(seq, with_address.json)
+    assert not vault.confirm_output(seq, notice.json)
 
     copy = vault.client_copy(cid).decode()
     assert "RHS-15" in copy  # the client's own copy has their record

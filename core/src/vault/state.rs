@@ -346,7 +346,8 @@ impl State {
     /// Starts an operation: reads and opens the root. A missing or altered root is `Integrity`.
     pub(crate) fn begin(&self, conn: &Connection, meta_key: &SealingKey, vault_id: &[u8; 16]) -> Result<()> {
         let sealed: Vec<u8> = conn
-            .query_row("SELECT value FROM meta WHERE name = ?1", [ROOT_NAME], |r| r.get(0))
+            .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+            .query_row([ROOT_NAME], |r| r.get(0))
             .optional()?
             .ok_or_else(|| corrupt("meta", ROOT_NAME, "the authenticated vault state is missing"))?;
         let plain =

@@ -54,7 +54,12 @@ class VaultTest {
         assertEquals("A201555012", notice.aNumber)
         assertTrue(notice.clientReportsAddressDirectly)
         assertEquals("Houston ERO", notice.nextCheckIn?.office)
-        assertEquals("1200 Main St Apt 4", vault.iceNotice(id, true).addressLines.first())
+        val withAddress = vault.iceNotice(id, true)
+        assertEquals("1200 Main St Apt 4", withAddress.addressLines.first())
+        // The log confirms exactly the bytes it recorded, and nothing else.
+        val seq = vault.verifyLog().head!!.split(":")[1].toULong()
+        assertTrue(vault.confirmOutput(seq, withAddress.json))
+        assertFalse(vault.confirmOutput(seq, notice.json))
         assertFalse("RHS-15" in String(notice.json))
         assertTrue("RHS-15" in String(vault.clientCopy(id)))
         assertEquals("2026-09-01", vault.deadlines(id).movedOn)
