@@ -28,7 +28,11 @@ use crate::error::{Error, Result};
 use crate::seal::{Algorithm, SealingKey};
 
 const CTX_CANARY: &str = "caseward v1 canary key";
-const CTX_KEK: &str = "caseward v1 key-encryption key";
+/// Format 1's key-encryption key: read only by the one-time upgrade to format 2.
+const CTX_KEK_FORMAT1: &str = "caseward v1 key-encryption key";
+/// Format 2's. A new context on purpose: a format-2 file whose format-1 canary was put back
+/// has client keys that no longer open under the format-1 KEK, so the upgrade refuses it.
+const CTX_KEK: &str = "caseward v2 key-encryption key";
 const CTX_BLIND_INDEX: &str = "caseward v1 blind index key";
 const CTX_CATEGORY: &str = "caseward v1 category key";
 const CTX_VAULT_META: &str = "caseward v1 vault metadata key";
@@ -113,6 +117,12 @@ impl RootKey {
 
     pub(crate) fn kek(&self, version: u32, alg: Algorithm) -> Result<SealingKey> {
         SealingKey::derive(self.derive(CTX_KEK, &version.to_be_bytes()).expose(), alg, version).map_err(seal_err)
+    }
+
+    /// The key-encryption key a format-1 (0.1) vault wrapped its client keys under.
+    pub(crate) fn kek_format1(&self, version: u32, alg: Algorithm) -> Result<SealingKey> {
+        SealingKey::derive(self.derive(CTX_KEK_FORMAT1, &version.to_be_bytes()).expose(), alg, version)
+            .map_err(seal_err)
     }
 
     /// Seals vault-level metadata that must not be altered: the log head, the installed policy,

@@ -67,3 +67,36 @@ fn the_v0_1_fixture_opens_with_every_key() {
         }
     }
 }
+
+/// The downgrade attack: someone who kept the 0.1 file puts its format-1 canary back into the
+/// upgraded vault, deletes the state and edits a row (here: a client's legal record, which
+/// gates ICE notices). Were the upgrade to run again, it would rebuild the state from the edited
+/// rows. The client keys were moved to the format-2 key-encryption key at the upgrade, so the
+/// second upgrade cannot open them and refuses.
+#[test]
+fn a_format1_canary_put_back_into_an_upgraded_vault_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.cwv");
+    std::fs::copy(fixture("vault-v0.1.cwv"), &path).unwrap();
+    let key = RawKey::from_bytes(&RAW_KEY).unwrap();
+    let before = {
+        let c = rusqlite::Connection::open(fixture("vault-v0.1.cwv")).unwrap();
+        c.query_row("SELECT value FROM meta WHERE name = 'canary'", [], |r| r.get::<_, Vec<u8>>(0)).unwrap()
+    };
+    let v = Vault::open_with_key(&path, &key).unwrap();
+    let clients = v.list_clients().unwrap();
+    v.checkpoint().unwrap();
+    v.close().unwrap();
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "foreign_keys", false).unwrap();
+        c.execute("UPDATE meta SET value = ?1 WHERE name = 'canary'", [&before]).unwrap();
+        c.execute("DELETE FROM meta WHERE name IN ('state', 'layout')", []).unwrap();
+        c.execute("DELETE FROM client_state", []).unwrap();
+        c.execute("DELETE FROM state_chunk", []).unwrap();
+        c.execute("DELETE FROM record WHERE kind = 'legal' AND client_id = ?1", [clients[0].as_bytes()]).unwrap();
+    }
+    let err = Vault::open_with_key(&path, &key).unwrap_err();
+    assert_eq!(err.kind(), caseward::ErrorKind::Integrity, "{err}");
+    assert!(err.to_string().contains("upgraded before"), "{err}");
+}

@@ -138,3 +138,30 @@ fn a_rewrite_after_the_witness_is_caught() {
     assert!(verify_file(&path, None).unwrap().is_intact(), "the forgery is self-consistent");
     assert_eq!(broken(&path, Some(&witness)), (witness.seq, LogProblem::WitnessMismatch));
 }
+
+/// The vault's own reading of its log checks the whole chain, not only that it ends at the
+/// state's head: an entry edited or deleted in the middle is an error, never a shorter or
+/// different list of what was disclosed.
+#[test]
+fn read_log_refuses_an_edited_or_missing_entry_in_the_middle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (original, _) = logged_vault(dir.path());
+    let intact = Vault::open_with_key(&original, &test_key(7)).unwrap().read_log().unwrap().len();
+    assert!(intact >= 4);
+    for (i, sql) in [
+        "UPDATE disclosure_log SET audience = 'board' WHERE seq = 2",
+        "UPDATE disclosure_log SET at = at + 1 WHERE seq = 2",
+        "DELETE FROM disclosure_log WHERE seq = 2",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let copy = dir.path().join(format!("copy-{i}.cwv"));
+        std::fs::copy(&original, &copy).unwrap();
+        tamper(&copy, sql);
+        let vault = Vault::open_with_key(&copy, &test_key(7)).unwrap();
+        let err = vault.read_log().unwrap_err();
+        assert_eq!(err.kind(), caseward::ErrorKind::Integrity, "{sql}: {err}");
+        vault.close().unwrap();
+    }
+}

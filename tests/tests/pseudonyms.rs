@@ -211,3 +211,21 @@ fn synth_other() -> Intake {
     s.skip_numbers(10_000);
     s.intake()
 }
+
+/// Erasing a client also deletes its duplicate decisions (a foreign key): the vault's own
+/// state must follow, so the decisions and the review still read afterwards, and a root-key
+/// rotation (which checks every decision) still goes through.
+#[test]
+fn erasing_a_client_with_a_duplicate_decision_leaves_a_consistent_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(3)).unwrap();
+    let mut synth = Synth::new(31);
+    let ids = vault.enroll_many(&[synth.intake(), synth.intake(), synth.intake()]).unwrap();
+    vault.decide_duplicate(ids[0], ids[1], MatchDecision::Distinct).unwrap();
+    vault.decide_duplicate(ids[1], ids[2], MatchDecision::Same).unwrap();
+    assert!(vault.erase_client(ids[0]).unwrap().residue_cleared);
+    assert_eq!(vault.match_decisions().unwrap().len(), 1);
+    vault.duplicate_candidates().unwrap();
+    vault.rotate_root_key(None, caseward::KdfParams::new(15).unwrap()).unwrap();
+    assert_eq!(vault.erase_client(ids[0]).unwrap_err().kind(), caseward::ErrorKind::NotFound);
+}

@@ -203,3 +203,35 @@ fn another_handle_learns_of_a_rotation_as_a_typed_error_and_reopens() {
     let again = Vault::open_with_key(&path, &test_key(1)).unwrap();
     assert_eq!(again.client_record(client).unwrap(), second.client_record(client).unwrap());
 }
+
+/// The attacker adds a recovery envelope for their own age key to the file (they need no key to
+/// write a row, and may copy a genuine age file from anywhere). A rotation must not re-make an
+/// envelope of the new root for that recipient: the envelopes are checked against the state.
+#[test]
+fn a_recipient_added_by_hand_never_receives_the_new_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.cwv");
+    let vault = Vault::create_with_key(&path, &test_key(1)).unwrap();
+    vault.enroll(&no_relief(1)).unwrap();
+    vault.close().unwrap();
+    let attacker = RecoveryIdentity::generate();
+    raw(&path)
+        .execute(
+            "INSERT INTO key_envelope (kind, recipient, log_n, age_file, created) VALUES ('recovery', ?1, NULL, x'00', '2026-12')",
+            [attacker.recipient().to_string()],
+        )
+        .unwrap();
+    // The vault no longer opens: the envelope list is part of the state.
+    assert_eq!(Vault::open_with_key(&path, &test_key(1)).unwrap_err().kind(), ErrorKind::Integrity);
+    assert!(Vault::open_with_identity(&path, &attacker).is_err());
+    // Nor when the row is changed in place (an existing recipient replaced by the attacker's).
+    raw(&path).execute("DELETE FROM key_envelope WHERE recipient = ?1", [attacker.recipient().to_string()]).unwrap();
+    let v = Vault::open_with_key(&path, &test_key(1)).unwrap();
+    v.add_recovery_recipient(&RecoveryIdentity::generate().recipient()).unwrap();
+    v.close().unwrap();
+    raw(&path)
+        .execute("UPDATE key_envelope SET recipient = ?1 WHERE kind = 'recovery'", [attacker.recipient().to_string()])
+        .unwrap();
+    assert_eq!(Vault::open_with_key(&path, &test_key(1)).unwrap_err().kind(), ErrorKind::Integrity);
+    assert!(Vault::open_with_identity(&path, &attacker).is_err());
+}

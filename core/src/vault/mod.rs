@@ -197,6 +197,7 @@ impl Vault {
                 crypto.state.meta_put(&tx, name, &value)?;
             }
             insert_envelope(&tx, &envelope)?;
+            crypto.state.envelopes_changed(&tx)?;
             crypto.flush(&tx)?;
             tx.commit()?;
             crypto.state.end();
@@ -304,6 +305,7 @@ impl Vault {
             crypto.open_state(&tx)?;
             let checked = (|| {
                 crypto.state.check_all_meta(&tx)?;
+                crypto.state.check_envelopes(&tx)?;
                 if crypto.state.meta_get(&tx, "layout")?.as_deref() != Some(&[LAYOUT][..]) {
                     return Err(Error::corrupt("meta", "layout", "a format-2 vault with another layout"));
                 }
@@ -462,7 +464,7 @@ impl Vault {
             return Err(Error::input("record consents with grant_consent, so that they are logged"));
         }
         self.write(|tx, crypto| {
-            let ck = key_for_write(tx, crypto, client)?;
+            let ck = load_client_key(tx, crypto, client)?;
             let kind = record.kind();
             if kind.is_singular() {
                 let exists: Option<i64> = tx
@@ -486,7 +488,7 @@ impl Vault {
     /// Replaces a record with a new version of the same kind, in one transaction.
     pub fn update_record(&self, client: ClientId, id: RecordId, record: &Record) -> Result<()> {
         self.write(|tx, crypto| {
-            let ck = key_for_write(tx, crypto, client)?;
+            let ck = load_client_key(tx, crypto, client)?;
             let old: Option<(String, String, Vec<u8>)> = tx
                 .query_row(
                     "SELECT kind, created_month, body FROM record WHERE id = ?1 AND client_id = ?2",
@@ -715,14 +717,20 @@ impl Vault {
     /// keystore key).
     pub fn add_passphrase(&self, passphrase: &Passphrase, kdf: KdfParams) -> Result<()> {
         self.write(|tx, crypto| {
+            crypto.state.check_envelopes(tx)?;
             let envelope = keys::wrap_for_passphrase(&crypto.root, passphrase, kdf)?;
-            insert_envelope(tx, &envelope)
+            insert_envelope(tx, &envelope)?;
+            crypto.state.envelopes_changed(tx)
         })
     }
 
     /// Adds an age X25519 recovery recipient: its identity can then open the vault.
     pub fn add_recovery_recipient(&self, recipient: &RecoveryRecipient) -> Result<()> {
-        self.write(|tx, crypto| insert_envelope(tx, &keys::wrap_for_recipient(&crypto.root, recipient)?))
+        self.write(|tx, crypto| {
+            crypto.state.check_envelopes(tx)?;
+            insert_envelope(tx, &keys::wrap_for_recipient(&crypto.root, recipient)?)?;
+            crypto.state.envelopes_changed(tx)
+        })
     }
 
     /// Removes a recovery recipient. The last envelope of a vault cannot be removed.
@@ -732,7 +740,11 @@ impl Vault {
 
     /// Adds a raw keystore key that can open the vault.
     pub fn add_keystore_key(&self, key: &RawKey) -> Result<()> {
-        self.write(|tx, crypto| insert_envelope(tx, &keys::wrap_for_keystore(&crypto.root, key)?))
+        self.write(|tx, crypto| {
+            crypto.state.check_envelopes(tx)?;
+            insert_envelope(tx, &keys::wrap_for_keystore(&crypto.root, key)?)?;
+            crypto.state.envelopes_changed(tx)
+        })
     }
 
     /// Removes a keystore key. The last envelope of a vault cannot be removed.
@@ -741,7 +753,8 @@ impl Vault {
     }
 
     fn remove_envelope(&self, kind: EnvelopeKind, recipient: &str) -> Result<()> {
-        self.write(|tx, _| {
+        self.write(|tx, crypto| {
+            crypto.state.check_envelopes(tx)?;
             let total: i64 = tx.query_row("SELECT count(*) FROM key_envelope", [], |r| r.get(0))?;
             if total <= 1 {
                 return Err(Error::input("the last key envelope cannot be removed: the vault would never open again"));
@@ -753,13 +766,14 @@ impl Vault {
             if n == 0 {
                 return Err(Error::not_found("no such key envelope"));
             }
-            Ok(())
+            crypto.state.envelopes_changed(tx)
         })
     }
 
     /// The key envelopes that open this vault.
     pub fn envelopes(&self) -> Result<Vec<EnvelopeInfo>> {
-        self.read(|conn, _| {
+        self.read(|conn, crypto| {
+            crypto.state.check_envelopes(conn)?;
             let mut stmt = conn.prepare("SELECT kind, recipient, log_n FROM key_envelope ORDER BY id")?;
             let rows = stmt.query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<u8>>(2)?))
@@ -938,7 +952,7 @@ impl Vault {
             return Err(Error::input("a consent cannot expire before it is signed"));
         }
         self.write_p(|tx, crypto, policy| {
-            let ck = key_for_write(tx, crypto, client)?;
+            let ck = load_client_key(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
             let id = insert_record(tx, crypto, &mut keys, &Record::Consent(consent.clone()))?;
             let entry = Entry {
@@ -956,7 +970,7 @@ impl Vault {
     /// Revokes a consent at once: the next disclosure no longer sees it. Logged.
     pub fn revoke_consent(&self, client: ClientId, consent: RecordId) -> Result<()> {
         self.write_p(|tx, crypto, policy| {
-            let ck = key_for_write(tx, crypto, client)?;
+            let ck = load_client_key(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
             let (month, body): (String, Vec<u8>) = tx
                 .query_row(
@@ -1018,6 +1032,10 @@ impl Vault {
     /// details are gone with its key: `None`).
     pub fn read_log(&self) -> Result<Vec<(LogEntry, Option<serde_json::Value>)>> {
         self.read(|conn, crypto| {
+            // The whole chain, not only its head: an edited or deleted entry is an error here.
+            if let LogStatus::Broken { seq, .. } = audit::verify(conn, None)? {
+                return Err(Error::corrupt("disclosure_log", seq, "the log's hash chain is broken"));
+            }
             let mut out = Vec::new();
             for e in audit::entries(conn)? {
                 let e = e.map_err(|seq| {
@@ -1094,13 +1112,28 @@ impl Vault {
     /// [`Vault::clear_residue`] until it succeeds.
     pub fn erase_client(&self, client: ClientId) -> Result<Erasure> {
         let records_deleted = self.write_p(|tx, crypto, policy| {
+            if !crypto.state.is_listed(tx, client)? {
+                // A client row the state does not list was put there by hand (or never existed).
+                let present: bool = tx
+                    .prepare_cached("SELECT 1 FROM client WHERE id = ?1")?
+                    .query_row([client.as_bytes()], |_| Ok(true))
+                    .optional()?
+                    .unwrap_or(false);
+                return Err(if present {
+                    Error::corrupt("client", client, "the client is not in the vault state")
+                } else {
+                    Error::not_found(format!("client {client}"))
+                });
+            }
             crypto.state.client_erased(tx, client)?;
+            // The foreign key deletes the client's duplicate decisions with it.
+            crypto.state.touch_decisions(tx)?;
             delete_lookups(tx, crypto, client)?;
             let n: i64 =
                 tx.query_row("SELECT count(*) FROM record WHERE client_id = ?1", [client.as_bytes()], |r| r.get(0))?;
             let deleted = tx.execute("DELETE FROM client WHERE id = ?1", [client.as_bytes()])?;
             if deleted == 0 {
-                return Err(Error::not_found(format!("client {client}")));
+                return Err(Error::corrupt("client", client, "the client's row is missing"));
             }
             // The log keeps only the fact: the detail is sealed under the vault key and says
             // nothing about the client.
@@ -1268,21 +1301,6 @@ fn blame_a_row(conn: &Connection, crypto: &Crypto, client: ClientId) -> Option<E
         };
         open_record(&crypto.vault_id, &mut keys, id, kind, body).err()
     })
-}
-
-/// The client's key for a write. The client must be listed in the state (its bucket checked);
-/// its records are not read, because a write changes the client's MAC by what it writes alone
-/// (see `state`), so reading every record on every write would buy nothing.
-fn key_for_write(conn: &Connection, crypto: &Crypto, client: ClientId) -> Result<ClientKey> {
-    if !crypto.state.is_listed(conn, client)? {
-        ensure_client(conn, crypto, client)?;
-    }
-    let (version, wrapped): (u32, Vec<u8>) = conn
-        .prepare_cached("SELECT kek_version, wrapped_key FROM client WHERE id = ?1")?
-        .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or_else(|| Error::corrupt("client", client, "the client's row is missing"))?;
-    unwrap_client_key(crypto, client, version, &wrapped)
 }
 
 /// The client's key, after the client (its row and every record) is checked against the

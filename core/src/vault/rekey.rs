@@ -20,7 +20,7 @@ use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use zeroize::Zeroizing;
 
 use super::log::{self, checked_log_head, Detail, Entry, Subject};
-use super::state::ROOT_NAME;
+use super::state::{ENVELOPES, ROOT_NAME};
 use super::{aad, load_client_key, refresh_policy, Crypto, Inner, Vault, CANARY_V2};
 use crate::audit::Event;
 use crate::error::{Error, Result};
@@ -104,6 +104,8 @@ fn rekey(tx: &Transaction<'_>, old: &mut Crypto, policy: PolicyHash, keep: KeptP
     old.state.check_all_meta(tx)?;
     old.state.check_ledger(tx)?;
     old.state.check_decisions(tx)?;
+    // Above all the envelopes: each stored recipient receives the new root.
+    old.state.check_envelopes(tx)?;
     let listed = old.state.all_clients(tx)?;
     let on_disk: BTreeSet<ClientId> = tx
         .prepare("SELECT id FROM client")?
@@ -214,6 +216,8 @@ fn rekey(tx: &Transaction<'_>, old: &mut Crypto, policy: PolicyHash, keep: KeptP
     for e in &made {
         super::insert_envelope(tx, e)?;
     }
+    let digest = fresh.state.envelopes_digest(tx)?;
+    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", params![ENVELOPES, digest])?;
 
     // 4. The state, rebuilt from the rows checked above and sealed under the new root.
     tx.execute("DELETE FROM client_state", [])?;

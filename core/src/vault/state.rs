@@ -57,6 +57,8 @@ const ROOT_VERSION: u8 = 1;
 pub(crate) const CLIENT_CHANGED: &str = "the client's records were added, removed, moved or changed";
 /// The meta row that holds the sealed root. It is not itself in the root's meta digests.
 pub(crate) const ROOT_NAME: &str = "state";
+/// The meta row that holds the digest of the key envelopes (see `State::envelopes_digest`).
+pub(crate) const ENVELOPES: &str = "envelopes";
 /// The meta row that holds the next record id (u64 BE).
 pub(crate) const NEXT_RECORD: &str = "next_record";
 
@@ -692,6 +694,47 @@ impl State {
                 Ok(value)
             }
         }
+    }
+
+    /// The keyed digest of every key envelope row (id, kind, recipient, work factor, age file).
+    /// The envelopes are read before the key exists, so they cannot be checked at unlock; they
+    /// are checked before anything trusts them afterwards, above all before a root-key rotation
+    /// re-makes one for each stored recipient: an attacker's recipient added to the table must
+    /// never receive the new root.
+    pub(crate) fn envelopes_digest(&self, conn: &Connection) -> Result<[u8; DIGEST]> {
+        let mut h = self.hasher("envelopes");
+        let mut stmt =
+            conn.prepare_cached("SELECT id, kind, recipient, log_n, age_file FROM key_envelope ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let kind: String = r.get(1)?;
+            let recipient: Option<String> = r.get(2)?;
+            let log_n: Option<i64> = r.get(3)?;
+            let age_file: Vec<u8> = r.get(4)?;
+            h.update(&id.to_be_bytes());
+            for part in [kind.as_bytes(), recipient.as_deref().unwrap_or("").as_bytes(), &age_file] {
+                h.update(&(part.len() as u64).to_be_bytes()).update(part);
+            }
+            h.update(&[u8::from(recipient.is_some())]).update(&log_n.unwrap_or(-1).to_be_bytes());
+        }
+        Ok(*h.finalize().as_bytes())
+    }
+
+    /// Checks the key envelopes against the digest the state records.
+    pub(crate) fn check_envelopes(&self, conn: &Connection) -> Result<()> {
+        let want =
+            self.meta_get(conn, ENVELOPES)?.ok_or_else(|| corrupt("meta", ENVELOPES, "a required entry is missing"))?;
+        if !bool::from(self.envelopes_digest(conn)?.as_slice().ct_eq(&want)) {
+            return Err(corrupt("key_envelope", "-", "envelopes were added, removed or changed"));
+        }
+        Ok(())
+    }
+
+    /// Records the key envelopes as they now are, after a write changed them.
+    pub(crate) fn envelopes_changed(&self, conn: &Connection) -> Result<()> {
+        let digest = self.envelopes_digest(conn)?;
+        self.meta_put(conn, ENVELOPES, &digest)
     }
 
     /// The id for a new record, from the counter the state records: never `max(id) + 1` from

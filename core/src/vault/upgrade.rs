@@ -5,9 +5,12 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use subtle::ConstantTimeEq;
 
-use super::{aad, state, unwrap_client_key, Crypto, CANARY_V2, LAYOUT};
+use std::collections::HashMap;
+
+use super::{aad, state, Crypto, CANARY_V2, LAYOUT};
 use crate::audit::{self, LogHead};
 use crate::error::{Error, Result};
+use crate::keys::ClientKey;
 use crate::record::{ClientId, RecordKind};
 use crate::sealed_record::{open_record, seal_record, ClientKeys};
 
@@ -33,6 +36,35 @@ pub(super) fn upgrade_layout(conn: &Connection, crypto: &mut Crypto) -> Result<(
         .optional()?
         .and_then(|v| v.first().copied())
         .unwrap_or(1);
+    // Every client key moves to the format-2 key-encryption key. A file that was upgraded
+    // before and had its format-1 canary put back fails here, since its client keys no longer
+    // open under the format-1 KEK: the state is never rebuilt from rows format 2 vouched for.
+    let clients: Vec<(Vec<u8>, u32, Vec<u8>)> = tx
+        .prepare("SELECT id, kek_version, wrapped_key FROM client")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut client_keys: HashMap<ClientId, ClientKey> = HashMap::with_capacity(clients.len());
+    for (id, version, wrapped) in clients {
+        let client =
+            ClientId::from_slice(&id).ok_or_else(|| Error::corrupt("client", "-", "a client id is not 16 bytes"))?;
+        let aad = aad::client_key(&crypto.vault_id, &client);
+        let bytes = crypto.root.kek_format1(version, crypto.alg)?.open(&aad, &wrapped).map_err(|_| {
+            Error::corrupt(
+                "client",
+                client,
+                "the client key does not open under the format-1 key: the file was upgraded before and its format marker put back",
+            )
+        })?;
+        let ck = ClientKey::from_bytes(&bytes)
+            .ok_or_else(|| Error::corrupt("client", client, "the client key is not 32 bytes"))?;
+        let rewrapped = crypto
+            .root
+            .kek(version, crypto.alg)?
+            .seal(&mut crypto.nonces, &aad, ck.expose())
+            .map_err(|e| Error::integrity("client", client, e))?;
+        tx.execute("UPDATE client SET wrapped_key = ?1 WHERE id = ?2", params![rewrapped, &id])?;
+        client_keys.insert(client, ck);
+    }
     if layout < 2 {
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = tx
             .prepare("SELECT id, client_id, body FROM record WHERE kind = 'identity'")?
@@ -41,13 +73,9 @@ pub(super) fn upgrade_layout(conn: &Connection, crypto: &mut Crypto) -> Result<(
         for (id, cid, body) in rows {
             let client = ClientId::from_slice(&cid)
                 .ok_or_else(|| Error::corrupt("record", id, "a client id is not 16 bytes"))?;
-            let (version, wrapped): (u32, Vec<u8>) = tx
-                .query_row("SELECT kek_version, wrapped_key FROM client WHERE id = ?1", [client.as_bytes()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?
-                .ok_or_else(|| Error::not_found(format!("client {client}")))?;
-            let ck = unwrap_client_key(crypto, client, version, &wrapped)?;
+            let ck = client_keys
+                .remove(&client)
+                .ok_or_else(|| Error::corrupt("record", id, "an identity record of a client that does not exist"))?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
             let record = open_record(&crypto.vault_id, &mut keys, id, RecordKind::Identity, body)?;
             let sealed = seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, id, &record)?;
@@ -87,6 +115,8 @@ pub(super) fn upgrade_layout(conn: &Connection, crypto: &mut Crypto) -> Result<(
         "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
         params![state::NEXT_RECORD, next.to_be_bytes()],
     )?;
+    let digest = crypto.state.envelopes_digest(&tx)?;
+    tx.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)", params![state::ENVELOPES, digest])?;
     crypto.state.rebuild(&tx, head)?;
     let flushed = crypto.flush(&tx);
     crypto.state.end();
