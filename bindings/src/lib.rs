@@ -1,4 +1,5 @@
-//! caseward for Python, Kotlin and Swift: one `Vault` object and plain records (DESIGN 11).
+//! caseward for Python, Kotlin and Swift: one `Vault` object and plain records (README.md, "From
+//! Python and Kotlin").
 //!
 //! This crate holds no logic. Every call converts its arguments, forwards to [`caseward`], and
 //! converts the result; every failure crosses as one [`CasewardError`] whose text is the core

@@ -4,7 +4,8 @@
 //! a key derived from the consortium's pseudonym key P, the domain (`board`, `linkage`) and the
 //! epoch (a program phase). Two domains or two epochs give unlinkable pseudonyms. The input is
 //! only ever the canonical A-number: an unkeyed hash would fall to enumeration (about 10^9
-//! values), and names are never hashed at all (research/domain.md 6.2).
+//! values), and names are never hashed at all (`docs/program.md#names`,
+//! `docs/program.md#pseudonyms`).
 //!
 //! P is a secret of the providers: anyone holding it can test a guessed A-number. It is kept
 //! sealed in the vault, imported from the consortium's age file or generated, and never leaves
@@ -55,7 +56,7 @@ impl FromStr for Domain {
         match s {
             "board" => Ok(Self::Board),
             "linkage" => Ok(Self::Linkage),
-            _ => Err(Error::input(format!("unknown pseudonym domain {s:?}: use board or linkage"))),
+            _ => Err(Error::input(format!("unknown pseudonym domain {}: use board or linkage", crate::error::echo(s)))),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Property tests: the sealed format round-trips and refuses every alteration; A-number
-//! normalization agrees with research/domain.md 6.1 on every written form.
+//! normalization agrees with `docs/program.md#a-number` on every written form.
 
 #![allow(
     clippy::unwrap_used,
