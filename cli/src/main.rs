@@ -246,7 +246,9 @@ enum KeyCommand {
 
 #[derive(Subcommand, Debug)]
 enum PolicyCommand {
-    /// Validates a policy (and overlays); prints its hash. Exit 2 with file:line: rule: problem.
+    /// Validates a policy (and overlays) as composed; prints its hash. Exit 2 with every
+    /// problem found, each as file:line: rule: problem (with --json: all of them, as JSON on
+    /// stdout).
     ///
     /// Example: caseward policy check policies/default.toml --overlay policies/overlays/no-ice-address.toml
     Check {
@@ -268,6 +270,10 @@ enum PolicyCommand {
         /// Site overlays, applied in order.
         #[arg(long)]
         overlay: Vec<PathBuf>,
+        /// Only this audience's column (ice, board, partner:<id>, ...), with the code's ceiling
+        /// beside each cell and the rules that decide it.
+        #[arg(long)]
+        audience: Option<String>,
         /// Print the matrix as JSON (every cell with its rule, file and line).
         #[arg(long)]
         json: bool,
@@ -276,15 +282,27 @@ enum PolicyCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Verifies the hash chain of a vault's disclosure log, without any key. Exit 1 if broken.
+    /// Verifies a vault's disclosure log. Exit 1 if broken. The output says which check ran.
     ///
-    /// Example: caseward audit verify provider.cwv --witness cwlog1:42:9f86d0...
+    /// Without a key (the default) only the hash chain is checked: a cut tail looks intact
+    /// unless --witness gives a head taken earlier. With --keyed the vault is opened and the log
+    /// is also checked against the head it keeps sealed under its key, which catches a cut tail
+    /// without a witness.
+    ///
+    /// Example: caseward audit verify provider.cwv --keyed --passphrase-file /run/secrets/vault-pass
     Verify {
         /// The vault file.
         vault: PathBuf,
         /// A head taken earlier (from a report): detects a later rewrite or truncation.
         #[arg(long)]
         witness: Option<String>,
+        /// Open the vault (passphrase from --passphrase-file, CASEWARD_PASSPHRASE or a prompt)
+        /// and check the log against its sealed head too.
+        #[arg(long)]
+        keyed: bool,
+        /// Read the passphrase from the first line of this file (with --keyed).
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -303,10 +321,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo { dir, clients } => demo::run(dir, clients),
         Command::Init { vault, passphrase_file, kdf_log_n } => init(&vault, passphrase_file.as_deref(), kdf_log_n),
-        Command::Policy(PolicyCommand::Check { policy, overlay, json }) => policy_check(&policy, &overlay, json),
-        Command::Policy(PolicyCommand::Explain { policy, overlay, json }) => policy_explain(&policy, &overlay, json),
-        Command::Audit(AuditCommand::Verify { vault, witness, json }) => {
-            return audit_verify(&vault, witness.as_deref(), json);
+        Command::Policy(PolicyCommand::Check { policy, overlay, json }) => {
+            return policy_check(&policy, &overlay, json);
+        }
+        Command::Policy(PolicyCommand::Explain { policy, overlay, audience, json }) => {
+            policy_explain(&policy, &overlay, audience.as_deref(), json)
+        }
+        Command::Audit(AuditCommand::Verify { vault, witness, keyed, passphrase_file, json }) => {
+            let key = keyed.then_some(passphrase_file.as_deref());
+            return audit_verify(&vault, witness.as_deref(), key, json);
         }
         Command::Audit(AuditCommand::Export { vault }) => audit_export(&vault),
         Command::IceNotice { vault, client, address_consent, passphrase_file } => {
@@ -411,46 +434,107 @@ fn key_rotate(vault: &Path, current: Option<&Path>, new: Option<&Path>, log_n: u
     v.close()
 }
 
-fn policy_check(policy: &Path, overlays: &[PathBuf], json: bool) -> Result<(), caseward::Error> {
-    let p = caseward::Policy::load_with_overlays(policy, overlays)?;
-    if json {
-        let files: Vec<String> = std::iter::once(policy)
-            .chain(overlays.iter().map(PathBuf::as_path))
-            .map(|f| f.display().to_string())
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({ "valid": true, "policy": p.hash().to_string(), "name": p.name(), "files": files })
-        );
-    } else {
-        println!("ok: {} ({})", p.hash(), p.name());
+fn policy_check(policy: &Path, overlays: &[PathBuf], json: bool) -> ExitCode {
+    let files: Vec<String> =
+        std::iter::once(policy).chain(overlays.iter().map(PathBuf::as_path)).map(|f| f.display().to_string()).collect();
+    match caseward::Policy::check_files(policy, overlays) {
+        Ok(p) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "valid": true, "policy": p.hash().to_string(), "name": p.name(), "files": files })
+                );
+            } else {
+                println!("ok: {} ({})", p.hash(), p.name());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            if json {
+                let list: Vec<serde_json::Value> = problems
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "file": e.file,
+                            "line": e.line,
+                            "rule": e.rule,
+                            "problem": e.problem.to_string(),
+                            "message": e.to_string(),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::json!({ "valid": false, "files": files, "problems": list }));
+            } else {
+                for e in &problems {
+                    eprintln!("caseward: {e}");
+                }
+                eprintln!("caseward: {} problem(s); the policy is not valid", problems.len());
+            }
+            ExitCode::from(2)
+        }
     }
+}
+
+fn policy_explain(
+    policy: &Path,
+    overlays: &[PathBuf],
+    audience: Option<&str>,
+    json: bool,
+) -> Result<(), caseward::Error> {
+    let p = caseward::Policy::load_with_overlays(policy, overlays)?;
+    let text = match audience {
+        Some(a) => {
+            let e = p.explain_audience(&a.parse()?);
+            if json {
+                serde_json::to_string_pretty(&e).map_err(|_| caseward::Error::InvalidInput("json".into()))?
+            } else {
+                e.to_markdown()
+            }
+        }
+        None => {
+            let e = p.explain();
+            if json {
+                serde_json::to_string_pretty(&e).map_err(|_| caseward::Error::InvalidInput("json".into()))?
+            } else {
+                e.to_markdown()
+            }
+        }
+    };
+    println!("{}", text.trim_end());
     Ok(())
 }
 
-fn policy_explain(policy: &Path, overlays: &[PathBuf], json: bool) -> Result<(), caseward::Error> {
-    let p = caseward::Policy::load_with_overlays(policy, overlays)?;
-    let e = p.explain();
-    if json {
-        let text = serde_json::to_string_pretty(&e).map_err(|_| caseward::Error::InvalidInput("json".into()))?;
-        println!("{text}");
-    } else {
-        print!("{}", e.to_markdown());
-    }
-    Ok(())
-}
+/// Which log check ran, in the words the output uses.
+const KEYLESS: &str = "keyless (the hash chain only: a cut tail is caught only with --witness or --keyed)";
+const KEYED: &str = "keyed (the hash chain, and the newest entry against the one sealed under the vault key)";
 
-fn audit_verify(vault: &Path, witness: Option<&str>, json: bool) -> ExitCode {
+fn audit_verify(vault: &Path, witness: Option<&str>, key: Option<Option<&Path>>, json: bool) -> ExitCode {
     let run = || -> Result<caseward::LogStatus, caseward::Error> {
         let witness = witness.map(str::parse::<caseward::LogHead>).transpose()?;
-        caseward::audit::verify_file(vault, witness.as_ref())
+        match key {
+            None => caseward::audit::verify_file(vault, witness.as_ref()),
+            Some(file) => {
+                let passphrase = secret::passphrase(file, false)?;
+                let v = caseward::Vault::open(vault, &passphrase)?;
+                let status = v.verify_log(witness.as_ref())?;
+                v.close()?;
+                Ok(status)
+            }
+        }
     };
+    let (check, name) = if key.is_some() { (KEYED, "keyed") } else { (KEYLESS, "keyless") };
     match run() {
         Ok(status) => {
             if json {
-                println!("{}", serde_json::to_string(&status).unwrap_or_default());
+                let mut value = serde_json::to_value(&status).unwrap_or_default();
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("check".into(), name.into());
+                    map.insert("witness".into(), witness.is_some().into());
+                }
+                println!("{value}");
             } else {
                 println!("{}: {status}", vault.display());
+                println!("check: {check}{}", if witness.is_some() { "; and the witness" } else { "" });
             }
             if status.is_intact() {
                 ExitCode::SUCCESS

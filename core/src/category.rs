@@ -111,7 +111,7 @@ impl FromStr for ServiceKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| Error::input(format!("unknown service kind {s:?}")))
+            .ok_or_else(|| Error::input(format!("unknown service kind {}", crate::error::echo(s))))
     }
 }
 
@@ -249,7 +249,9 @@ impl fmt::Display for Category {
 impl FromStr for Category {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        Self::all().find(|c| c.as_str() == s).ok_or_else(|| Error::input(format!("unknown category {s:?}")))
+        Self::all()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| Error::input(format!("unknown category {}", crate::error::echo(s))))
     }
 }
 

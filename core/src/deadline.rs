@@ -1,6 +1,7 @@
 //! The client's own obligations after a move: every duty it triggers and the earliest of them,
-//! plus the next check-in and hearing, for reminders and pre-filled forms (research/domain.md
-//! 1.1, O1-O5). The first consumer of the obligation view is the client, not ICE.
+//! plus the next check-in and hearing, for reminders and pre-filled forms
+//! (`docs/law.md#address-duties`, `docs/law.md#earliest-deadline`). The first consumer of the
+//! obligation view is the client, not ICE.
 //!
 //! | duty | to | due | basis |
 //! |---|---|---|---|
@@ -132,13 +133,14 @@ pub fn add_business_days(from: Date, n: u32) -> Date {
     d
 }
 
-/// Whether `d` is a US federal holiday as observed (5 U.S.C. 6103): a Saturday holiday is
+/// Whether `d` is a US federal holiday as observed (5 U.S.C. 6103, `docs/law.md#federal-holidays`): a Saturday holiday is
 /// observed the Friday before, a Sunday holiday the Monday after.
 pub fn is_federal_holiday(d: Date) -> bool {
     let y = d.year();
-    let fixed = [(1, 1), (6, 19), (7, 4), (11, 11), (12, 25)];
-    for (m, day) in fixed {
-        for year in [y - 1, y, y + 1] {
+    // (month, day, first year): Juneteenth became a federal holiday in June 2021.
+    let fixed = [(1, 1, i32::MIN), (6, 19, 2021), (7, 4, i32::MIN), (11, 11, i32::MIN), (12, 25, i32::MIN)];
+    for (m, day, since) in fixed {
+        for year in [y - 1, y, y + 1].into_iter().filter(|&year| year >= since) {
             if let Ok(h) = Date::from_ymd(year, m, day) {
                 let observed = match h.weekday_number() {
                     6 => h.add_days(-1),

@@ -303,3 +303,24 @@ impl From<std::io::Error> for Error {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A caller-supplied value, quoted for an error message when it has the shape of the token that
+/// was expected (a category, an audience, a period: lowercase ASCII, digits and `._:-*/+`, at
+/// most 40 characters, no run of 7 digits), and otherwise only its length. A message therefore
+/// never repeats a name, an A-number or free text typed into the wrong field.
+pub fn echo(s: &str) -> String {
+    let mut digits = 0usize;
+    let mut longest = 0usize;
+    for b in s.bytes() {
+        digits = if b.is_ascii_digit() { digits + 1 } else { 0 };
+        longest = longest.max(digits);
+    }
+    let token = s.len() <= 40
+        && longest < 7
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._:-*/+".contains(&b));
+    if token {
+        format!("{s:?}")
+    } else {
+        format!("a value of {} characters (not shown)", s.chars().count())
+    }
+}

@@ -3,7 +3,7 @@
 //! Three layers hold the line, so that a bug in one is caught by the next:
 //! 1. **Types.** Every output is a type only this module constructs: [`IceNotice`],
 //!    [`ClientCopy`], [`PartnerReferral`], [`ClientView`]. `IceNotice` has exactly the fields of
-//!    the ICE floor (DESIGN 7) and no way to carry anything else.
+//!    the ICE floor (`docs/law.md#ice-floor`) and no way to carry anything else.
 //! 2. **Keys.** An output is built from a [`CategoryReader`] holding only the category keys its
 //!    audience may receive. The ICE path gets the floor keys and nothing else, so even a bug in
 //!    it cannot decrypt a mental-health note: it never holds that key.
@@ -12,8 +12,8 @@
 //!
 //! Some facts gate an output without being part of it: protected relief (VAWA/T/U) or a
 //! VAWA-grantee client gets no ICE notice at all; a confidential address is never sent to ICE.
-//! The gate reads those facts with their own keys and reduces them to booleans before the
-//! output's reader is made. When an address is withheld the notice says the client reports it
+//! The gate reads those facts with their own keys and reduces them to booleans, record ids and
+//! move-in dates before the output's reader is made. When an address is withheld the notice says the client reports it
 //! directly, in the same words whatever the reason, so the notice never reveals that an
 //! address is a shelter.
 
@@ -34,7 +34,7 @@ use crate::record::{
 };
 use crate::seal::{Algorithm, SealingKey};
 
-/// The ICE floor: the most any policy may give ICE (DESIGN 7, research/domain.md 1.2).
+/// The ICE floor: the most any policy may give ICE (`docs/law.md#ice-floor`).
 /// Everything not listed is denied to ICE, whatever a policy file says.
 pub const ICE_FLOOR: [(Category, Treatment); 6] = [
     (Category::IdentifierAlienNumber, Treatment::Reveal),
@@ -189,12 +189,23 @@ impl CategoryReader {
 // ---------------------------------------------------------------------------------------------
 // Gate
 
-/// What the gate learned about a client: booleans only.
+/// What the gate learned about a client: booleans, record ids and move dates only.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Gate {
     pub(crate) protected_relief: bool,
     pub(crate) vawa_grantee: bool,
+    /// Address records marked confidential (shelter, DV, safe house).
     pub(crate) confidential: BTreeSet<RecordId>,
+    /// Each address record's move-in date, so the notice follows the facts' own dates and never
+    /// the order they were typed in. A record whose date cannot be read is absent.
+    pub(crate) moved_on: BTreeMap<RecordId, Date>,
+}
+
+/// Only the move-in date of an address history section; the address itself is never parsed
+/// by the gate.
+#[derive(serde::Deserialize)]
+struct MovedOn {
+    moved_on: Date,
 }
 
 impl Gate {
@@ -208,10 +219,13 @@ impl Gate {
                 RecordKind::Enrollment => {
                     g.vawa_grantee |= reader.parse::<bool>(row, Category::RegimeVawaGrantee)?.unwrap_or(false);
                 }
-                RecordKind::Address
-                    if reader.parse::<bool>(row, Category::SafetyLocationConfidential)?.unwrap_or(false) =>
-                {
-                    g.confidential.insert(row.id);
+                RecordKind::Address => {
+                    if reader.parse::<bool>(row, Category::SafetyLocationConfidential)?.unwrap_or(false) {
+                        g.confidential.insert(row.id);
+                    }
+                    if let Some(m) = reader.parse::<MovedOn>(row, Category::ContactAddress)? {
+                        g.moved_on.insert(row.id, m.moved_on);
+                    }
                 }
                 _ => {}
             }
@@ -219,8 +233,18 @@ impl Gate {
         Ok(g)
     }
 
-    pub(crate) fn categories() -> [Category; 3] {
-        ICE_GATE
+    pub(crate) fn categories() -> [Category; 4] {
+        [ICE_GATE[0], ICE_GATE[1], ICE_GATE[2], Category::ContactAddress]
+    }
+
+    /// Whether the address record `id` may be named to ICE: it is not confidential, its move-in
+    /// date is known, and no confidential address has a move-in date on or after it (a later
+    /// move to a shelter must not be answered with the address the client left). By dates, so
+    /// a shelter entered before the history it follows is still honoured.
+    fn address_may_go_to_ice(&self, id: RecordId) -> bool {
+        let Some(moved) = self.moved_on.get(&id) else { return false };
+        !self.confidential.contains(&id)
+            && self.confidential.iter().all(|c| self.moved_on.get(c).is_some_and(|since| since < moved))
     }
 }
 
@@ -293,7 +317,8 @@ pub enum IceAddress {
     ClientReportsDirectly,
 }
 
-/// What may go to ICE about a client: exactly the floor of DESIGN 7, and no way to hold more.
+/// What may go to ICE about a client: exactly the ICE floor (`docs/law.md#ice-floor`), and no
+/// way to hold more.
 /// Built only by [`crate::Vault::ice_notice`], which logs it in the same transaction.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct IceNotice {
@@ -406,14 +431,14 @@ pub(crate) fn build_ice_notice(
     reader: &CategoryReader,
     rows: &[SealedRecord],
     allow: IceAllowance,
-    confidential: &BTreeSet<RecordId>,
+    gate: &Gate,
     today: Date,
 ) -> Result<(IceNotice, Vec<Category>)> {
     let mut a_number = None;
     let mut name = None;
     let mut check_ins: Vec<CheckInSection> = Vec::new();
     let mut hearings: Vec<HearingSection> = Vec::new();
-    let mut of_record: Option<(RecordId, AddressOfRecordSection)> = None;
+    let mut of_record: Vec<(RecordId, AddressOfRecordSection)> = Vec::new();
     for row in rows {
         match row.kind {
             RecordKind::Identity => {
@@ -428,11 +453,11 @@ pub(crate) fn build_ice_notice(
                 hearings.extend(reader.parse::<HearingSection>(row, Category::ObligationCourtNext)?);
             }
             RecordKind::Address if allow.address => {
-                if let Some(a) = reader.parse::<AddressOfRecordSection>(row, Category::ObligationAddressOfRecord)? {
-                    if of_record.as_ref().is_none_or(|(_, o)| a.reported_on >= o.reported_on) {
-                        of_record = Some((row.id, a));
-                    }
-                }
+                of_record.extend(
+                    reader
+                        .parse::<AddressOfRecordSection>(row, Category::ObligationAddressOfRecord)?
+                        .map(|a| (row.id, a)),
+                );
             }
             _ => {}
         }
@@ -441,48 +466,71 @@ pub(crate) fn build_ice_notice(
     let name =
         name.filter(|n| !n.is_empty()).ok_or_else(|| Error::not_found("the client's name as on DHS paperwork"))?;
     let mut disclosed = vec![Category::IdentifierAlienNumber, Category::IdentifierNameDhs];
-    let next_check_in = check_ins.into_iter().filter(|c| c.date >= today).min_by_key(|c| c.date).map(|c| IceCheckIn {
-        date: c.date,
-        time: c.time,
-        office: c.office,
-        modality: c.modality,
-    });
+    // "Next" is the earliest on or after today; ties are broken on every field, so two records
+    // for one day give the same answer whatever order they were entered in.
+    let next_check_in = check_ins
+        .into_iter()
+        .filter(|c| c.date >= today)
+        .min_by(|a, b| (a.date, &a.time, &a.office, a.modality).cmp(&(b.date, &b.time, &b.office, b.modality)))
+        .map(|c| IceCheckIn { date: c.date, time: c.time, office: c.office, modality: c.modality });
     if next_check_in.is_some() {
         disclosed.push(Category::ObligationReportingNext);
     }
     let next_court_date = hearings
         .into_iter()
         .filter(|h| h.date >= today)
-        .min_by_key(|h| h.date)
+        .min_by(|a, b| (a.date, &a.time, &a.court).cmp(&(b.date, &b.time, &b.court)))
         .map(|h| IceCourtDate { date: h.date, time: h.time, court: h.court });
     if next_court_date.is_some() {
         disclosed.push(Category::ObligationCourtNext);
     }
-    // An address is withheld if it, or any address recorded after it, is confidential: a later
-    // move to a shelter must not be answered with the address the client left.
-    let address = match of_record {
-        Some((id, a)) if !confidential.iter().any(|c| *c >= id) => {
+    let address = match address_of_record(of_record, gate) {
+        Some((ids, a)) => {
             disclosed.push(Category::ObligationAddressOfRecord);
-            let filings = if allow.filings {
-                let row = rows.iter().find(|r| r.id == id);
-                match row {
-                    Some(r) => reader.parse::<Filings>(r, Category::ObligationAddressFiling)?,
-                    None => None,
+            // Duplicates of the address of record give their filings only if they agree.
+            let mut filings = None;
+            if allow.filings {
+                let mut seen = Vec::new();
+                for r in rows.iter().filter(|r| ids.contains(&r.id)) {
+                    seen.push(reader.parse::<Filings>(r, Category::ObligationAddressFiling)?);
                 }
-            } else {
-                None
-            };
+                if seen.windows(2).all(|w| w.first() == w.last()) {
+                    filings = seen.into_iter().next().flatten();
+                }
+            }
             if filings.is_some() {
                 disclosed.push(Category::ObligationAddressFiling);
             }
             IceAddress::OnRecord { address: a.address, reported_on: a.reported_on, filings }
         }
-        _ => IceAddress::ClientReportsDirectly,
+        None => IceAddress::ClientReportsDirectly,
     };
     let mut notice =
         IceNotice { a_number, name, next_check_in, address, next_court_date, as_of: today, bytes: Vec::new() };
     notice.bytes = serde_json::to_vec(&notice).map_err(|_| Error::input("the notice could not be serialized"))?;
     Ok((notice, disclosed))
+}
+
+/// The address of record: the one most recently reported to ICE, by the facts' dates (the day
+/// it was reported, then the day the client moved in). `None` (the client reports directly)
+/// when the gate forbids it, or when two records tie on both dates with different addresses:
+/// conflicting facts are not resolved by guessing which was typed last.
+fn address_of_record(
+    candidates: Vec<(RecordId, AddressOfRecordSection)>,
+    gate: &Gate,
+) -> Option<(Vec<RecordId>, AddressOfRecordSection)> {
+    let key = |(id, a): &(RecordId, AddressOfRecordSection)| (a.reported_on, gate.moved_on.get(id).copied());
+    let best = candidates.iter().map(key).max()?;
+    let mut top = candidates.into_iter().filter(|c| key(c) == best);
+    let (first, address) = top.next()?;
+    let mut ids = vec![first];
+    for (id, other) in top {
+        if other.address != address.address {
+            return None;
+        }
+        ids.push(id);
+    }
+    ids.iter().all(|id| gate.address_may_go_to_ice(*id)).then_some((ids, address))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,7 +636,9 @@ impl PartnerReferral {
 }
 
 /// The categories `audience` may see of this client: `reveal` cells, and `consent` cells that an
-/// active consent names. `Denied` for audiences that never get client-level views.
+/// active consent names. `Denied` for audiences that never get client-level views, and for a
+/// partner no active consent names: a partner sees a client only because the client said so,
+/// whichever door the request comes through.
 pub(crate) fn view_categories(
     policy: &Policy,
     audience: &Audience,
@@ -599,6 +649,9 @@ pub(crate) fn view_categories(
         AudienceClass::Board | AudienceClass::Funder | AudienceClass::Evaluator => {
             return Err(Error::denied("this audience receives aggregate reports, not client records"))
         }
+        AudienceClass::Partner if consents.is_empty() => {
+            return Err(Error::denied(format!("no active consent names {audience}")))
+        }
         _ => {}
     }
     Ok(Category::all()
@@ -607,6 +660,18 @@ pub(crate) fn view_categories(
             t == Treatment::Reveal || (t == Treatment::Consent && consents.contains(&c))
         })
         .collect())
+}
+
+/// Removes from a section what belongs to another person. A household link stores the lead's
+/// A-number; only staff (caseworker, supervisor) see it. A partner the client consented to, and
+/// the client's own copy, get the household facts without another person's identifier.
+fn project(audience: &Audience, category: Category, value: &mut serde_json::Value) {
+    let staff = matches!(audience.class(), AudienceClass::Caseworker | AudienceClass::Supervisor);
+    if category == Category::HouseholdComposition && !staff {
+        if let Some(map) = value.as_object_mut() {
+            map.remove("lead_a_number");
+        }
+    }
 }
 
 /// Builds a view from a reader that holds exactly the visible categories.
@@ -621,8 +686,9 @@ pub(crate) fn build_view(
     for row in rows {
         let mut sections = BTreeMap::new();
         for (c, plain) in reader.open_all(row)? {
-            let v: serde_json::Value = serde_json::from_slice(&plain)
+            let mut v: serde_json::Value = serde_json::from_slice(&plain)
                 .map_err(|_| Error::corrupt("record", row.id, "a section is not JSON"))?;
+            project(audience, c, &mut v);
             sections.insert(c, v);
         }
         if !sections.is_empty() {

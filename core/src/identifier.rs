@@ -20,9 +20,20 @@ pub enum InvalidIdentifier {
     /// Nothing was entered.
     #[error("it is empty")]
     Empty,
-    /// A character that is neither a digit, a separator nor part of a label.
-    #[error("it contains a character that is not a digit or separator")]
+    /// A character among the digits that is neither a digit nor a space, hyphen, dot or slash.
+    #[error("it contains a character that is not a digit or separator (space, hyphen, dot or slash)")]
     InvalidCharacter,
+    /// Letters before the digits that are not an A-number label (`A`, `A-Number`, `Alien
+    /// Number`, `Alien Registration No.`, `USCIS #`).
+    #[error("it starts with a label that is not an A-number label (A, A-Number, Alien Number, USCIS)")]
+    UnknownLabel,
+    /// Letters or other text after the digits.
+    #[error("it has text after the digits; enter the A-number alone")]
+    TrailingText,
+    /// Digits of a script caseward does not convert (it reads ASCII, Arabic-Indic, Persian,
+    /// Devanagari, Bengali and other South and Southeast Asian decimal digits).
+    #[error("it contains digits of a script caseward does not read; enter them as 0-9")]
+    UnsupportedDigits,
     /// Fewer than 7 digits.
     #[error("it has {0} digits; an A-number has 7 to 9")]
     TooShort(usize),
@@ -84,7 +95,9 @@ impl AlienNumber {
     }
 
     fn parse_inner(input: &str) -> Result<Self, InvalidIdentifier> {
-        let text: String = input.nfkc().collect::<String>().trim().to_uppercase();
+        // NFKC folds full-width forms; other scripts' decimal digits become 0-9, so an A-number
+        // written in Arabic-Indic or Devanagari digits reads the same as in ASCII.
+        let text: String = input.nfkc().map(ascii_digit).collect::<String>().trim().to_uppercase();
         if text.is_empty() {
             return Err(InvalidIdentifier::Empty);
         }
@@ -103,25 +116,35 @@ impl AlienNumber {
         }
 
         // Strip one label, then the punctuation that follows labels.
-        let mut rest = text.as_str();
-        let mut labelled = false;
-        for label in LABELS {
-            if let Some(r) = rest.strip_prefix(label) {
-                // "A" alone must be followed by a non-letter ("A#", "A-", "A 123", "A123").
-                if r.chars().next().is_none_or(|c| !c.is_ascii_alphabetic()) {
-                    rest = r;
-                    labelled = true;
-                    break;
-                }
+        let (rest, labelled) = match strip_label(&text) {
+            Some(rest) => (rest, true),
+            None => (text.as_str(), false),
+        };
+        const PUNCT: [char; 6] = ['#', ':', '.', '-', ' ', '\u{a0}'];
+        let mut rest = rest.trim_start_matches(PUNCT);
+        // "A-Number: A123456789": a word label followed by the A prefix.
+        if labelled {
+            if let Some(r) = rest.strip_prefix('A').filter(|r| r.chars().next().is_none_or(|c| !c.is_alphabetic())) {
+                rest = r.trim_start_matches(PUNCT);
             }
         }
-        let rest = rest.trim_start_matches(['#', ':', '.', '-', ' ', '\u{a0}']);
 
         let mut digits = String::with_capacity(9);
-        for c in rest.chars() {
+        for (at, c) in rest.char_indices() {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' | '.' | '/' | '\u{a0}' => {}
+                c if c.is_numeric() => return Err(InvalidIdentifier::UnsupportedDigits),
+                // After the digits: trailing text if no digit follows, a stray character if one does.
+                _ if !digits.is_empty() => {
+                    let more = rest.get(at..).is_some_and(|r| r.chars().any(|d| d.is_ascii_digit()));
+                    return Err(if more {
+                        InvalidIdentifier::InvalidCharacter
+                    } else {
+                        InvalidIdentifier::TrailingText
+                    });
+                }
+                c if c.is_alphabetic() => return Err(InvalidIdentifier::UnknownLabel),
                 _ => return Err(InvalidIdentifier::InvalidCharacter),
             }
         }
@@ -163,8 +186,9 @@ impl AlienNumber {
 }
 
 fn is_placeholder(digits: &str) -> bool {
-    // All one digit (000000000, 999999999). research/domain.md also lists 123456789, but its own
-    // vectors accept "A123-456-789", and DESIGN 9 names only all-same digits: we follow those.
+    // All one digit (000000000, 999999999). An early placeholder list also named 123456789, but the
+    // same list's vectors accept "A123-456-789", so we refuse only all-same digits
+    // (docs/program.md#a-number).
     let mut chars = digits.chars();
     let first = chars.next();
     chars.all(|c| Some(c) == first)
@@ -179,8 +203,45 @@ fn looks_like_itin(digits: &str) -> bool {
 }
 
 fn looks_like_ssn_grouping(rest: &str) -> bool {
-    let groups: Vec<usize> = rest.split(['-', ' ']).filter(|g| !g.is_empty()).map(str::len).collect();
+    // Every separator counts: 123.45.6789 and 123/45/6789 are the SSN shape as much as 123-45-6789.
+    let groups: Vec<usize> =
+        rest.split(['-', ' ', '.', '/', '\u{a0}']).filter(|g| !g.is_empty()).map(str::len).collect();
     groups == [3, 2, 4]
+}
+
+/// Strips an A-number label, written with spaces, hyphens, dots or nothing between its words
+/// (`A-Number`, `A.No.`, `Alien Number`, `ALIENNUMBER`). `A` alone must be followed by a
+/// non-letter (`A#`, `A-`, `A 123`, `A123`).
+fn strip_label(text: &str) -> Option<&str> {
+    for label in LABELS {
+        for sep in [" ", "-", ".", ""] {
+            let written = label.replace(' ', sep);
+            if let Some(rest) = text.strip_prefix(written.as_str()) {
+                if rest.chars().next().is_none_or(|c| !c.is_ascii_alphabetic()) {
+                    return Some(rest);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The first code point (the zero) of each block of ten decimal digits caseward converts to
+/// ASCII: Arabic-Indic, Extended Arabic-Indic (Persian, Urdu, Pashto, Dari), N'Ko, Devanagari,
+/// Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam, Thai, Lao, Tibetan,
+/// Myanmar, Khmer, Mongolian.
+const DIGIT_ZEROS: [u32; 19] = [
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0E50, 0x0ED0,
+    0x0F20, 0x1040, 0x17E0, 0x1810, 0x1090,
+];
+
+fn ascii_digit(c: char) -> char {
+    let code = u32::from(c);
+    DIGIT_ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&code))
+        .and_then(|zero| char::from_digit(code - zero, 10))
+        .unwrap_or(c)
 }
 
 impl FromStr for AlienNumber {
@@ -479,7 +540,7 @@ mod tests {
 
     #[test]
     fn research_vectors() {
-        // research/domain.md 6.1
+        // The written forms in docs/program.md#a-number.
         assert_eq!(ok("A123-456-789"), "A123456789");
         assert_eq!(ok("a 12 345 678"), "A012345678");
         assert_eq!(ok("012345678"), "A012345678");

@@ -14,7 +14,7 @@
 //! audience = "ice"
 //! treatment = "reveal"
 //! categories = ["identifier.alien_number", "identifier.name.dhs"]
-//! why = "ICE issued the A-number and the name on its paperwork (domain.md 1.2)."
+//! why = "ICE issued the A-number and the name on its paperwork (docs/law.md#ice-floor)."
 //! ```
 //!
 //! How a cell (audience x category) is decided:
@@ -24,8 +24,8 @@
 //!   the same cell are an error (a *duplicate* if they agree, a *conflict* if they do not), so
 //!   the order of rules never matters.
 //! * **Ceilings are code.** [`crate::firewall::ceiling`] caps every cell; above all, the `ice`
-//!   column can never exceed the floor of DESIGN 7. A rule that grants more is rejected when the
-//!   file is loaded, with the file, line and rule named.
+//!   column can never exceed the ICE floor (`docs/law.md#ice-floor`). A rule that grants more
+//!   is rejected when the file is loaded, with the file, line and rule named.
 //! * **Overlays only tighten.** A site overlay (`kind = "overlay"`) may set any cell to a
 //!   treatment that discloses no more than the base did; one that widens anything is rejected.
 //! * A `partner:<id>` rule may only narrow what the generic `partner` rules give.
@@ -48,8 +48,8 @@ use crate::firewall;
 /// The policy format this crate reads.
 pub const FORMAT: u32 = 1;
 
-/// The default policy shipped with caseward (`policies/default.toml`): the matrix of
-/// `research/domain.md` section 4.
+/// The default policy shipped with caseward (`policies/default.toml`): the category x audience
+/// matrix; the facts behind each rule are in `docs/law.md#category-families`.
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.toml");
 
 /// How a category may leave for an audience. Ordered from least to most disclosure, so `a < b`
@@ -98,7 +98,10 @@ impl fmt::Display for Treatment {
 impl FromStr for Treatment {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| Error::input(format!("unknown treatment {s:?}")))
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| Error::input(format!("unknown treatment {}", crate::error::echo(s))))
     }
 }
 
@@ -109,22 +112,68 @@ impl FromStr for Treatment {
 pub struct PartnerId(String);
 
 impl PartnerId {
-    /// Validates a partner id.
+    /// Validates a partner id. The names of enforcement agencies are reserved (see
+    /// [`is_reserved_partner`]): `partner:ice` must never be a way round the ICE floor.
     pub fn new(id: &str) -> Result<Self> {
         let ok = !id.is_empty()
             && id.len() <= 64
             && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
-        if ok {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(Error::input("a partner id is 1 to 64 characters of a-z, 0-9, '-', '_' and '.'"))
+        if !ok {
+            return Err(Error::input("a partner id is 1 to 64 characters of a-z, 0-9, '-', '_' and '.'"));
         }
+        if is_reserved_partner(id) {
+            return Err(Error::input(
+                "this partner id names an enforcement or immigration agency; those are not partners \
+                 (ICE receives only the ICE notice)",
+            ));
+        }
+        Ok(Self(id.to_owned()))
     }
 
     /// The id.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Names that can never be a partner: immigration-enforcement and other law-enforcement
+/// agencies, by acronym and by the words of their names. Compared against each word of the id
+/// (split at `-`, `_`, `.` and digits), and against words made by running two of them together
+/// (`dhsice`), so `ice`, `ice-ero`, `dhs.ice`, `ice2` and `iceero` are all refused while
+/// `justice-center` or `hero-house` are not.
+pub const RESERVED_PARTNER_WORDS: &[&str] = &[
+    "ice",
+    "ero",
+    "hsi",
+    "opla",
+    "dhs",
+    "cbp",
+    "usbp",
+    "ofo",
+    "uscis",
+    "ins",
+    "eoir",
+    "doj",
+    "fbi",
+    "dea",
+    "atf",
+    "usms",
+    "police",
+    "sheriff",
+    "enforcement",
+    "homeland",
+    "customs",
+    "patrol",
+    "deportation",
+];
+
+/// Whether `id` names an agency in [`RESERVED_PARTNER_WORDS`].
+pub fn is_reserved_partner(id: &str) -> bool {
+    let reserved = |w: &str| RESERVED_PARTNER_WORDS.contains(&w);
+    let two = |w: &str| {
+        (1..w.len()).any(|i| matches!((w.get(..i), w.get(i..)), (Some(a), Some(b)) if reserved(a) && reserved(b)))
+    };
+    id.split(|c: char| !c.is_ascii_lowercase()).filter(|w| !w.is_empty()).any(|w| reserved(w) || two(w))
 }
 
 impl TryFrom<String> for PartnerId {
@@ -264,7 +313,7 @@ impl FromStr for Audience {
             "evaluator" => Self::Evaluator,
             "ice" => Self::Ice,
             "partner" => return Err(Error::input("name the partner: partner:<id>")),
-            _ => return Err(Error::input(format!("unknown audience {s:?}"))),
+            _ => return Err(Error::input(format!("unknown audience {}", crate::error::echo(s)))),
         })
     }
 }
@@ -313,6 +362,10 @@ pub enum PolicyProblem {
         /// The most the code allows.
         ceiling: Treatment,
     },
+    /// A `partner:<id>` that names an enforcement or immigration agency.
+    ReservedPartner(String),
+    /// The file, or the stack of files, is larger than caseward accepts.
+    TooLarge(String),
     /// An overlay, or a `partner:<id>` rule, would disclose more than the base.
     Widens {
         /// The category.
@@ -345,6 +398,10 @@ impl fmt::Display for PolicyProblem {
             Self::BeyondCeiling { category, granted, ceiling } => {
                 write!(f, "grants {granted} of {category}, beyond what caseward ever allows this audience ({ceiling})")
             }
+            Self::ReservedPartner(p) => {
+                write!(f, "partner:{p} names an enforcement or immigration agency; such a name is never a partner")
+            }
+            Self::TooLarge(what) => write!(f, "the policy is too large: {what}"),
             Self::Widens { category, granted, base } => {
                 write!(f, "widens {category} from {base} to {granted}; an overlay may only narrow")
             }
@@ -564,19 +621,50 @@ impl fmt::Debug for Policy {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes().get(..offset).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1
+/// The most a policy file may hold. The shipped default has about fifty rules; the bounds keep
+/// a hostile or generated file from making every open slow.
+pub const MAX_POLICY_BYTES: usize = 1 << 20;
+/// The most rules one file may hold.
+pub const MAX_RULES: usize = 4096;
+/// The most overlays a policy may stack on its base.
+pub const MAX_OVERLAYS: usize = 32;
+
+/// Byte offsets of line starts, so a line number is a binary search rather than a rescan.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        Self(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    /// The 1-based line holding `offset`.
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset).max(1)
+    }
 }
 
-fn parse_file(text: &str, file: &str, expected_kind: &'static str) -> Result<PolicyFile, PolicyError> {
+/// Problems found so far; validation goes on after a problem where it can, so a reviewer sees
+/// every one at once.
+type Problems = Vec<PolicyError>;
+
+fn parse_file(
+    text: &str,
+    file: &str,
+    expected_kind: &'static str,
+    problems: &mut Problems,
+) -> Result<PolicyFile, PolicyError> {
     let err = |line: usize, rule: Option<&str>, problem| PolicyError {
         file: file.to_owned(),
         line,
         rule: rule.map(str::to_owned),
         problem,
     };
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(err(0, None, PolicyProblem::TooLarge(format!("{} bytes; at most {MAX_POLICY_BYTES}", text.len()))));
+    }
+    let lines = Lines::new(text);
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(0, |s| line_of(text, s.start));
+        let line = e.span().map_or(0, |s| lines.of(s.start));
         err(line, None, PolicyProblem::Syntax(e.message().trim().to_owned()))
     })?;
     if raw.format != FORMAT {
@@ -585,27 +673,45 @@ fn parse_file(text: &str, file: &str, expected_kind: &'static str) -> Result<Pol
     if raw.kind != expected_kind {
         return Err(err(1, None, PolicyProblem::WrongKind { expected: expected_kind }));
     }
+    if raw.rules.len() > MAX_RULES {
+        return Err(err(0, None, PolicyProblem::TooLarge(format!("{} rules; at most {MAX_RULES}", raw.rules.len()))));
+    }
     let _ = raw.description;
     let mut rules: Vec<Rule> = Vec::with_capacity(raw.rules.len());
+    let mut ids = std::collections::HashSet::new();
     for spanned in raw.rules {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.of(spanned.span().start);
         let r = spanned.into_inner();
         let id = r.id.clone();
-        let at = |s: std::ops::Range<usize>| line_of(text, s.start);
-        if rules.iter().any(|x| x.id == r.id) {
-            return Err(err(line, Some(&id), PolicyProblem::DuplicateRuleId));
+        let at = |s: std::ops::Range<usize>| lines.of(s.start);
+        if !ids.insert(r.id.clone()) {
+            problems.push(err(line, Some(&id), PolicyProblem::DuplicateRuleId));
+            continue;
         }
-        let column = parse_column(r.audience.get_ref()).ok_or_else(|| {
-            err(at(r.audience.span()), Some(&id), PolicyProblem::UnknownAudience(r.audience.get_ref().clone()))
-        })?;
-        let treatment: Treatment = r.treatment.get_ref().parse().map_err(|_| {
-            err(at(r.treatment.span()), Some(&id), PolicyProblem::UnknownTreatment(r.treatment.get_ref().clone()))
-        })?;
+        let column = match parse_column(r.audience.get_ref()) {
+            Ok(c) => Some(c),
+            Err(problem) => {
+                problems.push(err(at(r.audience.span()), Some(&id), problem));
+                None
+            }
+        };
+        let treatment = r.treatment.get_ref().parse::<Treatment>().ok();
+        if treatment.is_none() {
+            let problem = PolicyProblem::UnknownTreatment(r.treatment.get_ref().clone());
+            problems.push(err(at(r.treatment.span()), Some(&id), problem));
+        }
         let mut patterns = Vec::with_capacity(r.categories.len());
         for c in &r.categories {
-            let p = Pattern::parse(c.get_ref())
-                .ok_or_else(|| err(at(c.span()), Some(&id), PolicyProblem::UnknownCategory(c.get_ref().clone())))?;
-            patterns.push((p, at(c.span())));
+            match Pattern::parse(c.get_ref()) {
+                Some(p) => patterns.push((p, at(c.span()))),
+                None => {
+                    problems.push(err(at(c.span()), Some(&id), PolicyProblem::UnknownCategory(c.get_ref().clone())))
+                }
+            }
+        }
+        let (Some(column), Some(treatment)) = (column, treatment) else { continue };
+        if patterns.len() != r.categories.len() {
+            continue;
         }
         let categories = r.categories.iter().map(|c| c.get_ref().clone()).collect();
         rules.push(Rule { id, file: file.to_owned(), line, column, treatment, patterns, categories, why: r.why });
@@ -619,18 +725,28 @@ fn parse_file(text: &str, file: &str, expected_kind: &'static str) -> Result<Pol
     })
 }
 
-fn parse_column(s: &str) -> Option<Column> {
+fn parse_column(s: &str) -> Result<Column, PolicyProblem> {
     if let Some(id) = s.strip_prefix("partner:") {
-        return PartnerId::new(id).ok().map(|p| Column { class: AudienceClass::Partner, partner: Some(p) });
+        if is_reserved_partner(id) {
+            return Err(PolicyProblem::ReservedPartner(id.to_owned()));
+        }
+        return PartnerId::new(id)
+            .map(|p| Column { class: AudienceClass::Partner, partner: Some(p) })
+            .map_err(|_| PolicyProblem::UnknownAudience(s.to_owned()));
     }
-    AudienceClass::ALL.into_iter().find(|c| c.as_str() == s).map(|class| Column { class, partner: None })
+    AudienceClass::ALL
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .map(|class| Column { class, partner: None })
+        .ok_or_else(|| PolicyProblem::UnknownAudience(s.to_owned()))
 }
 
 /// One file's resolved cells: (cell, specificity, line of the winning pattern).
 type Resolved = BTreeMap<(Column, Category), (Cell, usize, usize)>;
 
-/// Resolves one file's rules into cells: most specific wins, ties are errors.
-fn resolve(file: &PolicyFile) -> Result<Resolved, PolicyError> {
+/// Resolves one file's rules into cells: most specific wins, ties are errors (and the first
+/// rule's cell stands, so later checks still run).
+fn resolve(file: &PolicyFile, problems: &mut Problems) -> Resolved {
     let mut cells: Resolved = BTreeMap::new();
     let mut winners: BTreeMap<(Column, Category), String> = BTreeMap::new();
     for rule in &file.rules {
@@ -654,7 +770,7 @@ fn resolve(file: &PolicyFile) -> Result<Resolved, PolicyError> {
                     } else {
                         PolicyProblem::ConflictingRule { category, other }
                     };
-                    return Err(PolicyError {
+                    problems.push(PolicyError {
                         file: file.file.clone(),
                         line: *line,
                         rule: Some(rule.id.clone()),
@@ -669,7 +785,7 @@ fn resolve(file: &PolicyFile) -> Result<Resolved, PolicyError> {
             }
         }
     }
-    Ok(cells)
+    cells
 }
 
 impl Policy {
@@ -710,22 +826,83 @@ impl Policy {
 
     /// Parses a base policy and overlays from text: `(text, file name)` for each overlay.
     pub fn with_overlays_text(base: &str, file: &str, overlays: &[(&str, &str)]) -> Result<Self> {
-        Self::build(base, file, overlays).map_err(Error::Policy)
+        Self::check_text(base, file, overlays).map_err(|mut all| {
+            let first = if all.is_empty() { None } else { Some(all.swap_remove(0)) };
+            Error::Policy(first.unwrap_or_else(|| PolicyError {
+                file: file.to_owned(),
+                line: 0,
+                rule: None,
+                problem: PolicyProblem::Syntax("the policy could not be validated".into()),
+            }))
+        })
     }
 
-    fn build(base: &str, file: &str, overlays: &[(&str, &str)]) -> Result<Self, PolicyError> {
-        let base_file = parse_file(base, file, "base")?;
+    /// Validates a base and overlays and returns every problem found, not only the first (for
+    /// `caseward policy check --json`). The problems are in file order.
+    pub fn check_text(base: &str, file: &str, overlays: &[(&str, &str)]) -> Result<Self, Vec<PolicyError>> {
+        let mut problems = Problems::new();
+        let built = Self::build(base, file, overlays, &mut problems);
+        match built {
+            Ok(p) if problems.is_empty() => Ok(p),
+            Ok(_) => Err(problems),
+            Err(fatal) => {
+                problems.push(fatal);
+                Err(problems)
+            }
+        }
+    }
+
+    /// [`Policy::check_text`] for files on disk.
+    pub fn check_files<P: AsRef<Path>>(base: impl AsRef<Path>, overlays: &[P]) -> Result<Self, Vec<PolicyError>> {
+        let read = |p: &Path| -> Result<(String, String), PolicyError> {
+            let name = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| PolicyError {
+                file: name.clone(),
+                line: 0,
+                rule: None,
+                problem: PolicyProblem::Syntax(format!("cannot read the file: {}", e.kind())),
+            })?;
+            Ok((text, name))
+        };
+        let (text, name) = read(base.as_ref()).map_err(|e| vec![e])?;
+        let mut texts = Vec::new();
+        let mut problems = Vec::new();
+        for o in overlays {
+            match read(o.as_ref()) {
+                Ok(t) => texts.push(t),
+                Err(e) => problems.push(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let refs: Vec<(&str, &str)> = texts.iter().map(|(t, n)| (t.as_str(), n.as_str())).collect();
+        Self::check_text(&text, &name, &refs)
+    }
+
+    /// Builds the composed matrix. A fatal problem (a file that does not parse) is the error;
+    /// every other problem is pushed to `problems` and validation goes on.
+    fn build(base: &str, file: &str, overlays: &[(&str, &str)], problems: &mut Problems) -> Result<Self, PolicyError> {
+        if overlays.len() > MAX_OVERLAYS {
+            return Err(PolicyError {
+                file: file.to_owned(),
+                line: 0,
+                rule: None,
+                problem: PolicyProblem::TooLarge(format!("{} overlays; at most {MAX_OVERLAYS}", overlays.len())),
+            });
+        }
+        let base_file = parse_file(base, file, "base", problems)?;
         let mut cells: BTreeMap<(Column, Category), Cell> = BTreeMap::new();
-        let base_cells = resolve(&base_file)?;
-        check_ceilings_and_partners(&base_file, &base_cells, None)?;
+        let mut base_cells = resolve(&base_file, problems);
+        check_ceilings_and_partners(&base_file, &mut base_cells, None, problems);
         for (k, (cell, _, _)) in base_cells {
             cells.insert(k, cell);
         }
         let mut files = vec![base_file];
         for (text, name) in overlays {
-            let overlay = parse_file(text, name, "overlay")?;
-            let resolved = resolve(&overlay)?;
-            check_ceilings_and_partners(&overlay, &resolved, Some(&cells))?;
+            let overlay = parse_file(text, name, "overlay", problems)?;
+            let mut resolved = resolve(&overlay, problems);
+            check_ceilings_and_partners(&overlay, &mut resolved, Some(&cells), problems);
             for (key, (cell, _, line)) in resolved {
                 let before = effective(&cells, &key.0, key.1).treatment;
                 if cell.treatment > before {
@@ -733,12 +910,13 @@ impl Policy {
                         Provenance::Rule { id, .. } => Some(id.clone()),
                         Provenance::Default => None,
                     };
-                    return Err(PolicyError {
+                    problems.push(PolicyError {
                         file: overlay.file.clone(),
                         line,
                         rule,
                         problem: PolicyProblem::Widens { category: key.1, granted: cell.treatment, base: before },
                     });
+                    continue;
                 }
                 cells.insert(key, cell);
             }
@@ -755,12 +933,41 @@ impl Policy {
         };
         let mut columns: Vec<Column> =
             AudienceClass::ALL.iter().map(|&class| Column { class, partner: None }).collect();
-        for (col, _) in cells.keys() {
-            if !columns.contains(col) {
+        let named: std::collections::BTreeSet<&Column> = cells.keys().map(|(col, _)| col).collect();
+        for col in named {
+            if col.partner.is_some() {
                 columns.push(col.clone());
             }
         }
-        Ok(Self { files, hash: PolicyHash(hash), cells, columns })
+        let policy = Self { files, hash: PolicyHash(hash), cells, columns };
+        policy.check_composed(problems);
+        Ok(policy)
+    }
+
+    /// The composed matrix, checked as a whole after every file is in: each column, named
+    /// partners included, stays under the code's ceiling, and no named partner gets more than
+    /// the generic partner column. This is what the firewall will read, so it is what must hold.
+    fn check_composed(&self, problems: &mut Problems) {
+        for column in &self.columns {
+            for category in Category::all() {
+                let cell = effective(&self.cells, column, category);
+                let ceiling = firewall::ceiling(column.class, category);
+                let generic = Column { class: column.class, partner: None };
+                let base = effective(&self.cells, &generic, category).treatment;
+                let problem = if cell.treatment > ceiling {
+                    PolicyProblem::BeyondCeiling { category, granted: cell.treatment, ceiling }
+                } else if cell.treatment > base {
+                    PolicyProblem::Widens { category, granted: cell.treatment, base }
+                } else {
+                    continue;
+                };
+                let (file, line, rule) = match &cell.provenance {
+                    Provenance::Rule { id, file, line } => (file.clone(), *line, Some(id.clone())),
+                    Provenance::Default => (String::new(), 0, None),
+                };
+                problems.push(PolicyError { file, line, rule, problem });
+            }
+        }
     }
 
     /// The files this policy was built from, to store it in a vault and rebuild it there.
@@ -835,56 +1042,157 @@ impl Policy {
     }
 }
 
-fn effective(cells: &BTreeMap<(Column, Category), Cell>, column: &Column, category: Category) -> Cell {
-    if let Some(c) = cells.get(&(column.clone(), category)) {
-        return c.clone();
+/// A cell of the composed matrix. A `partner:<id>` column reads its own cell where one exists,
+/// and is never above the generic `partner` cell: an overlay that narrows `partner` therefore
+/// narrows every named partner too, whatever the named partner's own rules say.
+/// One audience's column of the composed matrix, for a reviewer auditing what that audience
+/// can get (`caseward policy explain --audience ice`).
+#[derive(Clone, Debug, Serialize)]
+pub struct AudienceExplanation {
+    /// The policy hash.
+    pub policy: String,
+    /// The audience (`ice`, `partner:casa`, ...).
+    pub audience: String,
+    /// The files, base first.
+    pub files: Vec<String>,
+    /// One row per category.
+    pub rows: Vec<AudienceRow>,
+    /// The rules that can decide this audience's cells (for a named partner, the generic
+    /// `partner` rules too), in file order.
+    pub rules: Vec<RuleInfo>,
+}
+
+/// One category for one audience.
+#[derive(Clone, Debug, Serialize)]
+pub struct AudienceRow {
+    /// The category.
+    pub category: Category,
+    /// What the policy gives, and the rule that gave it.
+    pub cell: Cell,
+    /// The most the code ever allows this audience, whatever any policy says.
+    pub ceiling: Treatment,
+}
+
+impl AudienceExplanation {
+    /// A Markdown table: category, treatment, rule, and the code's ceiling.
+    pub fn to_markdown(&self) -> String {
+        let mut out =
+            format!("Audience `{}` under policy {} ({}).\n\n", self.audience, self.policy, self.files.join(" + "));
+        out.push_str("| category | treatment | rule | ceiling (code) |\n|---|---|---|---|\n");
+        for row in &self.rows {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                row.category, row.cell.treatment, row.cell.provenance, row.ceiling
+            ));
+        }
+        out.push_str("\nThe rules that decide these cells, and why:\n\n| rule | audience | treatment | categories | why |\n|---|---|---|---|---|\n");
+        for r in &self.rules {
+            out.push_str(&format!(
+                "| `{}` ({}:{}) | {} | {} | {} | {} |\n",
+                r.id,
+                r.file,
+                r.line,
+                r.audience,
+                r.treatment,
+                r.categories.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" "),
+                r.why
+            ));
+        }
+        out
     }
-    if column.partner.is_some() {
-        let generic = Column { class: column.class, partner: None };
-        if let Some(c) = cells.get(&(generic, category)) {
-            return c.clone();
+}
+
+impl Policy {
+    /// One audience's column of the composed matrix, with the code's ceiling beside each cell.
+    pub fn explain_audience(&self, audience: &Audience) -> AudienceExplanation {
+        let rows = Category::all()
+            .map(|category| AudienceRow {
+                category,
+                cell: self.cell(audience, category),
+                ceiling: firewall::ceiling(audience.class(), category),
+            })
+            .collect();
+        let generic = Column { class: audience.class(), partner: None };
+        let own = Column { class: audience.class(), partner: audience.partner().cloned() };
+        let rules = self
+            .files
+            .iter()
+            .flat_map(|f| &f.rules)
+            .filter(|r| r.column == own || r.column == generic)
+            .map(|r| RuleInfo {
+                id: r.id.clone(),
+                file: r.file.clone(),
+                line: r.line,
+                audience: r.column.to_string(),
+                treatment: r.treatment,
+                categories: r.categories.clone(),
+                why: r.why.clone(),
+            })
+            .collect();
+        AudienceExplanation {
+            policy: self.hash.to_string(),
+            audience: audience.to_string(),
+            files: self.files.iter().map(|f| f.file.clone()).collect(),
+            rows,
+            rules,
         }
     }
-    Cell { treatment: Treatment::Deny, provenance: Provenance::Default }
+}
+
+fn effective(cells: &BTreeMap<(Column, Category), Cell>, column: &Column, category: Category) -> Cell {
+    let deny = || Cell { treatment: Treatment::Deny, provenance: Provenance::Default };
+    if column.partner.is_none() {
+        return cells.get(&(column.clone(), category)).cloned().unwrap_or_else(deny);
+    }
+    let generic = Column { class: column.class, partner: None };
+    let generic = cells.get(&(generic, category)).cloned().unwrap_or_else(deny);
+    match cells.get(&(column.clone(), category)) {
+        Some(own) if own.treatment <= generic.treatment => own.clone(),
+        _ => generic,
+    }
 }
 
 /// Every cell must stay under the code's ceiling, and a `partner:<id>` cell under the generic
 /// partner cell (of this file, or of the base when checking an overlay).
+/// Every cell must stay under the code's ceiling, and a `partner:<id>` cell under the generic
+/// partner cell (of this file, or of the base when checking an overlay). A cell that fails is
+/// reported and dropped, so it is reported once.
 fn check_ceilings_and_partners(
     file: &PolicyFile,
-    cells: &Resolved,
+    cells: &mut Resolved,
     base: Option<&BTreeMap<(Column, Category), Cell>>,
-) -> Result<(), PolicyError> {
-    for ((column, category), (cell, _, line)) in cells {
+    problems: &mut Problems,
+) {
+    let mut failed = Vec::new();
+    for ((column, category), (cell, _, line)) in cells.iter() {
         let rule = match &cell.provenance {
             Provenance::Rule { id, .. } => Some(id.clone()),
             Provenance::Default => None,
         };
         let ceiling = firewall::ceiling(column.class, *category);
-        if cell.treatment > ceiling {
-            return Err(PolicyError {
-                file: file.file.clone(),
-                line: *line,
-                rule,
-                problem: PolicyProblem::BeyondCeiling { category: *category, granted: cell.treatment, ceiling },
-            });
-        }
-        if column.partner.is_some() {
+        let problem = if cell.treatment > ceiling {
+            Some(PolicyProblem::BeyondCeiling { category: *category, granted: cell.treatment, ceiling })
+        } else if column.partner.is_some() {
             let generic = Column { class: column.class, partner: None };
             let here = cells.get(&(generic.clone(), *category)).map(|(c, _, _)| c.treatment);
             let there = base.map(|b| effective(b, &generic, *category).treatment);
             let limit = here.or(there).unwrap_or(Treatment::Deny);
-            if cell.treatment > limit {
-                return Err(PolicyError {
-                    file: file.file.clone(),
-                    line: *line,
-                    rule,
-                    problem: PolicyProblem::Widens { category: *category, granted: cell.treatment, base: limit },
-                });
-            }
+            (cell.treatment > limit).then_some(PolicyProblem::Widens {
+                category: *category,
+                granted: cell.treatment,
+                base: limit,
+            })
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            problems.push(PolicyError { file: file.file.clone(), line: *line, rule, problem });
+            failed.push((column.clone(), *category));
         }
     }
-    Ok(())
+    for key in failed {
+        cells.remove(&key);
+    }
 }
 
 /// The effective matrix, for reviewers (`caseward policy explain`).

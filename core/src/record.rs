@@ -444,7 +444,7 @@ pub(crate) struct AddressOfRecordSection {
 // Obligations
 
 /// How a check-in happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Modality {
     /// In person at the office.
@@ -1146,6 +1146,56 @@ impl Record {
             RecordKind::Health => Self::Health(r.only()?),
             RecordKind::Departure => Self::Departure(r.get(C::DeparturePlan)?),
         })
+    }
+
+    /// Rebuilds a record from a partial read (the board's declared categories). A section the
+    /// record's shape requires but the reader did not open is filled with a neutral stand-in
+    /// that no table reads (an empty name, `false`, no court); when the missing section carries
+    /// the record's date, the record cannot be placed in time and is left out (`None`).
+    pub(crate) fn read_partial(kind: RecordKind, mut r: SectionReader<'_>) -> Result<Option<Self>> {
+        use Category as C;
+        // The stand-in A-number is a syntactically valid constant: the record type needs one,
+        // and no table reads an identity's A-number.
+        let stand_ins: &[(Category, Option<&'static [u8]>)] = match kind {
+            RecordKind::Identity => &[
+                (C::IdentifierAlienNumber, Some(br#"{"canonical":"A000000001","as_entered":""}"#)),
+                (C::IdentifierName, Some(b"{}")),
+            ],
+            RecordKind::Enrollment => &[(C::ProgramEnrollment, None), (C::ProgramSite, Some(br#""""#))],
+            RecordKind::Household => &[
+                (
+                    C::HouseholdComposition,
+                    Some(br#"{"household_id":"","lead_a_number":null,"size":null,"minors":null}"#),
+                ),
+                (C::HouseholdRelationship, Some(br#""other""#)),
+            ],
+            RecordKind::Address => &[(C::ContactAddress, None), (C::SafetyLocationConfidential, Some(b"false"))],
+            RecordKind::CheckIn => &[(C::ObligationReportingNext, None)],
+            RecordKind::Hearing => &[(C::ObligationCourtNext, None)],
+            RecordKind::Service => &[(C::ServiceEvent, None)],
+            RecordKind::Consent => &[(C::Consent, None)],
+            RecordKind::Legal => &[
+                (C::LegalCase, Some(br#"{"court":null,"disposition":null}"#)),
+                (C::LegalRepresentation, Some(br#"{"represented":false,"since":null}"#)),
+            ],
+            RecordKind::Departure => &[(C::DeparturePlan, None)],
+            RecordKind::Screening | RecordKind::Referral | RecordKind::Note | RecordKind::Health => &[],
+        };
+        for &(category, stand_in) in stand_ins {
+            if r.sections.contains_key(&category) {
+                continue;
+            }
+            match stand_in {
+                Some(bytes) => {
+                    r.sections.insert(category, bytes);
+                }
+                None => return Ok(None),
+            }
+        }
+        if r.sections.is_empty() {
+            return Ok(None);
+        }
+        Self::read_sections(kind, &r).map(Some)
     }
 
     /// The categories a record of this kind may contain: the keys a full read needs.

@@ -106,11 +106,43 @@ pub(crate) fn open_record(
     kind: RecordKind,
     body: Vec<u8>,
 ) -> Result<Record> {
+    open_record_with(vault_id, keys, id, kind, body, None)?
+        .ok_or_else(|| Error::corrupt("record", id, "a required section is missing"))
+}
+
+/// Opens only the sections of `categories`: the keys of every other category are never derived,
+/// so what was not declared cannot be read. The record is rebuilt from what was opened (see
+/// [`Record::read_partial`]); `None` when what was opened cannot make a record of this kind.
+/// A section no key opens is skipped here: the client's MAC, checked by the caller's scan,
+/// covers every byte of the row.
+pub(crate) fn open_partial(
+    vault_id: &[u8; 16],
+    keys: &mut ClientKeys,
+    id: i64,
+    kind: RecordKind,
+    body: Vec<u8>,
+    categories: &[Category],
+) -> Result<Option<Record>> {
+    open_record_with(vault_id, keys, id, kind, body, Some(categories))
+}
+
+fn open_record_with(
+    vault_id: &[u8; 16],
+    keys: &mut ClientKeys,
+    id: i64,
+    kind: RecordKind,
+    body: Vec<u8>,
+    only: Option<&[Category]>,
+) -> Result<Option<Record>> {
     let mut body = zeroize::Zeroizing::new(body);
     let bad = |problem| Error::corrupt("record", id, problem);
     let row = id.to_be_bytes();
     let client = keys.client;
-    let candidates = Record::possible_categories(kind);
+    let candidates: Vec<Category> = Record::possible_categories(kind)
+        .iter()
+        .copied()
+        .filter(|c| only.is_none_or(|allowed| allowed.contains(c)))
+        .collect();
     let mut aad_buf = Vec::with_capacity(160);
     let mut reader = SectionReader { sections: std::collections::BTreeMap::new(), record: RecordId(id) };
     // Decrypt each section in place: walk the body once, splitting off one section at a time,
@@ -129,14 +161,19 @@ pub(crate) fn open_record(
         // Commitments are public, so finding the section's key needs no constant-time compare;
         // open_in_place checks the commitment again, in constant time, before decrypting.
         let mut matched = None;
-        for &category in candidates {
+        for &category in &candidates {
             if keys.key(category)?.commitment() == &header.commitment {
                 matched = Some(category);
                 break;
             }
         }
-        // No key of this client opens it: made under another key, or its commitment altered.
-        let category = matched.ok_or_else(|| Error::integrity("record", id, SealError::Commitment))?;
+        // No key of this client opens it: made under another key, or its commitment altered
+        // (or, for a partial read, a category the reader does not hold).
+        let category = match (matched, only) {
+            (Some(c), _) => c,
+            (None, Some(_)) => continue,
+            (None, None) => return Err(Error::integrity("record", id, SealError::Commitment)),
+        };
         let aad = section_aad(vault_id, &client, &row, category);
         let plaintext = keys
             .key(category)?
@@ -146,7 +183,10 @@ pub(crate) fn open_record(
             return Err(bad("a category appears twice in one record"));
         }
     }
-    Record::read_sections(kind, &reader)
+    match only {
+        None => Record::read_sections(kind, &reader).map(Some),
+        Some(_) => Record::read_partial(kind, reader),
+    }
 }
 
 /// Where each sealed section lies in a record body: `version u8 | count u16 | (len u32 | sealed)*`.

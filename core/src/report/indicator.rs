@@ -1,4 +1,4 @@
-//! The 21 indicators of research/domain.md 5.1 as tables, computed in one streaming pass.
+//! The 21 indicators of `docs/program.md#indicators` as tables, computed in one streaming pass.
 //!
 //! Each client's records are reduced to contributions `(table, row, column, amount)`; the
 //! client is then forgotten. Tables are built only for the spans that close in the report's
@@ -65,9 +65,14 @@ struct Spec {
     grain: Grain,
     geo: Geo,
     cols: Cols,
-    /// The categories whose values decide a cell (dates only place an event in a period).
+    /// The categories whose values decide a cell (dates only place an event in a period),
+    /// beyond [`BASE_READS`]. The report is built from a reader holding exactly these keys, so
+    /// the list is enforced, not only checked.
     reads: &'static [Category],
 }
+
+/// What every table reads: the site a client is counted at, and when they enrolled and left.
+pub const BASE_READS: [Category; 3] = [Category::ProgramSite, Category::ProgramEnrollment, Category::ProgramExit];
 
 const BANDS: &[&str] = &["0-90 days", "91-180 days", "181-365 days", "over 365 days"];
 const MET: &[&str] = &["yes", "no"];
@@ -288,7 +293,7 @@ fn specs() -> Vec<Spec> {
             Quarter,
             Site,
             Cols::Fixed(&["appeared", "missed"]),
-            &[K::LegalCase],
+            &[K::LegalCase, K::ObligationCourtNext],
         ),
         s(
             "11b",
@@ -299,7 +304,7 @@ fn specs() -> Vec<Spec> {
             Quarter,
             Site,
             Cols::Fixed(&["no missed hearing", "one or more missed"]),
-            &[K::LegalCase],
+            &[K::LegalCase, K::ObligationCourtNext],
         ),
         s(
             "12",
@@ -310,7 +315,7 @@ fn specs() -> Vec<Spec> {
             Quarter,
             Provider,
             Cols::Fixed(&["respondent", "dhs", "court", "not recorded"]),
-            &[K::LegalCase],
+            &[K::LegalCase, K::ObligationCourtNext],
         ),
         s(
             "13",
@@ -321,7 +326,7 @@ fn specs() -> Vec<Spec> {
             Quarter,
             Site,
             Cols::Fixed(&["attended", "missed"]),
-            &[K::ObligationReportingAttendance],
+            &[K::ObligationReportingAttendance, K::ObligationReportingNext],
         ),
         s(
             "14",
@@ -332,7 +337,7 @@ fn specs() -> Vec<Spec> {
             Quarter,
             Site,
             Cols::Fixed(&["all filed on time", "late or missing"]),
-            &[K::ObligationAddressFiling],
+            &[K::ObligationAddressFiling, K::ContactAddress, K::LegalReleaseBasis],
         ),
         s(
             "15",
@@ -354,7 +359,7 @@ fn specs() -> Vec<Spec> {
             HalfYear,
             Site,
             Cols::Fixed(&["not screened", "negative", "positive, not connected", "positive, connected to care"]),
-            &[K::ScreeningMentalHealth, K::HealthMental, K::ServiceEvent],
+            &[K::ScreeningMentalHealth, K::HealthMental, K::ServiceEvent, K::Referral(ServiceKind::MentalHealth)],
         ),
         s(
             "17",
@@ -387,7 +392,7 @@ fn specs() -> Vec<Spec> {
             HalfYear,
             Provider,
             Cols::Fixed(&["with a departure plan", "departed with reintegration support"]),
-            &[K::DeparturePlan, K::ProgramExit],
+            &[K::DeparturePlan, K::ProgramExit, K::ServiceEvent],
         ),
         s(
             "20a",
@@ -500,9 +505,9 @@ impl Builder {
         let mut chosen = Vec::new();
         for spec in specs() {
             let Some(span) = spans.get(&spec.grain) else { continue };
-            let denied: Vec<&str> = spec
-                .reads
+            let denied: Vec<&str> = BASE_READS
                 .iter()
+                .chain(spec.reads)
                 .filter(|c| policy.treatment(&Audience::Board, **c) < Treatment::Aggregate)
                 .map(|c| c.as_str())
                 .collect();
@@ -522,6 +527,29 @@ impl Builder {
         }
         let noise = matches!(options.method, Method::Noise { .. });
         Self { specs: chosen, omitted, sites: BTreeSet::new(), noise, cells: BTreeMap::new(), options }
+    }
+
+    /// The categories the chosen tables declare, with [`BASE_READS`]: the only keys the report's
+    /// reader holds.
+    pub fn reads(&self) -> Vec<Category> {
+        let mut all: BTreeSet<Category> = BASE_READS.into_iter().collect();
+        for (spec, _) in &self.specs {
+            all.extend(spec.reads.iter().copied());
+        }
+        all.into_iter().collect()
+    }
+
+    /// The raw cells before any disclosure control (to compare two builds exactly).
+    #[cfg(test)]
+    pub(crate) fn raw_cells(&self) -> String {
+        format!("{:?}", self.cells)
+    }
+
+    /// Keeps only table `id` (to check each table's declaration on its own).
+    #[cfg(test)]
+    pub(crate) fn only(mut self, id: &str) -> Self {
+        self.specs.retain(|(spec, _)| spec.id == id);
+        self
     }
 
     /// Number of tables this report will carry.
@@ -753,11 +781,10 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
     match spec.id {
         "01a" if active_at_end => put("active", 1),
         "01b" if active_at_end => {
-            let lead = records().find_map(|r| match r {
-                Record::Household(h) => Some(h.lead_a_number.is_none()),
-                _ => None,
-            });
-            if lead.unwrap_or(true) {
+            // A client leads a household unless every household link names another lead: any
+            // order of entry gives the same answer.
+            let lead = records().all(|r| !matches!(r, Record::Household(h) if h.lead_a_number.is_some()));
+            if lead {
                 put("active households", 1);
             }
         }
@@ -991,17 +1018,19 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             }
         }
         "19" if active_in(span) => {
-            let plan = records().find_map(|r| match r {
-                Record::Departure(p) => Some(p),
-                _ => None,
-            });
-            if plan.is_some() {
+            let plans: Vec<_> = records()
+                .filter_map(|r| match r {
+                    Record::Departure(p) => Some(p),
+                    _ => None,
+                })
+                .collect();
+            if !plans.is_empty() {
                 put("with a departure plan", 1);
             }
             let departed = exit.is_some_and(|x| {
                 span.contains(x.date) && matches!(x.reason, ExitReason::Departed | ExitReason::VoluntaryDeparture)
             });
-            let support = plan.is_some_and(|p| p.partner.is_some())
+            let support = plans.iter().any(|p| p.partner.is_some())
                 || records().any(|r| matches!(r, Record::Service(s) if s.kind == ServiceKind::Reintegration));
             if departed && support {
                 put("departed with reintegration support", 1);
@@ -1034,15 +1063,20 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             put(col, 1);
         }
         "20e" if active_in(span) => {
-            let h = records().find_map(|r| match r {
-                Record::Household(h) => Some(h),
-                _ => None,
-            });
-            let col = match h {
-                None => "single adult",
-                Some(h) if h.minors.unwrap_or(0) > 0 => "household with minors",
-                Some(h) if h.size.unwrap_or(1) <= 1 => "single adult",
-                Some(_) => "household without minors",
+            // Over every household link, so entry order never decides: minors anywhere, then
+            // anyone else anywhere.
+            let links: Vec<_> = records()
+                .filter_map(|r| match r {
+                    Record::Household(h) => Some(h),
+                    _ => None,
+                })
+                .collect();
+            let col = if links.iter().any(|h| h.minors.unwrap_or(0) > 0) {
+                "household with minors"
+            } else if links.iter().any(|h| h.size.unwrap_or(1) > 1) {
+                "household without minors"
+            } else {
+                "single adult"
             };
             put(col, 1);
         }

@@ -2,7 +2,7 @@
 //! (small-cell suppression by default, or differentially private noise), and signed,
 //! age-encrypted bundles that the board verifies and merges.
 //!
-//! * [`indicator`]: the 21 indicators of research/domain.md 5.1, computed in one streaming pass
+//! * [`indicator`]: the 21 indicators of `docs/program.md#indicators`, computed in one streaming pass
 //!   over the vault; definitions in `docs/indicators.md`.
 //! * [`suppress`]: primary and complementary suppression (k = 11).
 //! * [`noise`]: exact discrete Laplace and Gaussian samplers.
@@ -88,7 +88,8 @@ impl fmt::Display for Period {
 impl FromStr for Period {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::input(format!("{s:?} is not a report period: write a month as YYYY-MM"));
+        let bad =
+            || Error::input(format!("{} is not a report period: write a month as YYYY-MM", crate::error::echo(s)));
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 {
             return Err(bad());
@@ -216,7 +217,7 @@ impl fmt::Display for Cell {
 pub struct Table {
     /// Stable id, `NN` + letter (`11a`), prefixed by the indicator number.
     pub id: String,
-    /// Indicator number in research/domain.md 5.1 (1 to 21).
+    /// Indicator number in `docs/program.md#indicators` (1 to 21).
     pub indicator: u8,
     /// Title.
     pub title: String,

@@ -218,7 +218,10 @@ impl Mechanism {
         match kind {
             "laplace" => Ok(Self::Laplace { epsilon_num: num, epsilon_den: den }),
             "gaussian" => Ok(Self::Gaussian { rho_num: num, rho_den: den }),
-            _ => Err(Error::input(format!("unknown noise mechanism {kind:?}: use laplace or gaussian"))),
+            _ => Err(Error::input(format!(
+                "unknown noise mechanism {}: use laplace or gaussian",
+                crate::error::echo(kind)
+            ))),
         }
     }
 
@@ -282,7 +285,7 @@ pub fn gaussian_variance(sigma2: f64) -> f64 {
 }
 
 fn parse_fraction(text: &str) -> Result<(u32, u32)> {
-    let bad = || Error::input(format!("{text:?} is not a positive number or fraction"));
+    let bad = || Error::input(format!("{} is not a positive number or fraction", crate::error::echo(text)));
     let (num, den) = if let Some((n, d)) = text.split_once('/') {
         (n.trim().parse::<u32>().map_err(|_| bad())?, d.trim().parse::<u32>().map_err(|_| bad())?)
     } else if let Some((whole, frac)) = text.split_once('.') {

@@ -25,7 +25,7 @@ use crate::record::{
     ClientId, ClientRecord, ConsentRecord, Identity, Intake, Record, RecordId, RecordKind, StoredRecord,
 };
 use crate::seal::{Algorithm, NonceSource, SealingKey};
-use crate::sealed_record::{open_record, seal_record, ClientKeys};
+use crate::sealed_record::{open_partial, open_record, seal_record, ClientKeys};
 use crate::store;
 
 mod aad;
@@ -598,7 +598,26 @@ impl Vault {
 
     /// Decrypts every record of every client, in client order, calling `f` for each. Streams:
     /// memory does not grow with the vault.
-    pub fn scan(&self, mut f: impl FnMut(ClientId, StoredRecord) -> Result<()>) -> Result<usize> {
+    pub fn scan(&self, f: impl FnMut(ClientId, StoredRecord) -> Result<()>) -> Result<usize> {
+        self.scan_with(None, f)
+    }
+
+    /// [`Vault::scan`] holding only the keys of `categories`: each record is rebuilt from those
+    /// sections alone ([`Record::read_partial`]), so code fed by it cannot read anything else.
+    /// The board report reads through this, with the categories its tables declare.
+    pub(crate) fn scan_declared(
+        &self,
+        categories: &[Category],
+        f: impl FnMut(ClientId, StoredRecord) -> Result<()>,
+    ) -> Result<usize> {
+        self.scan_with(Some(categories), f)
+    }
+
+    fn scan_with(
+        &self,
+        only: Option<&[Category]>,
+        mut f: impl FnMut(ClientId, StoredRecord) -> Result<()>,
+    ) -> Result<usize> {
         self.read(|conn, crypto| {
             // Every bucket first: the clients the state lists, with their MACs. Each client's
             // MAC is then recomputed from the rows as they stream past, and checked at the end
@@ -650,9 +669,14 @@ impl Vault {
                     current.as_mut().ok_or_else(|| Error::corrupt("client", client, "client key missing"))?;
                 let term = crypto.state.record_term(client, id, &kind_text, &row.get::<_, String>(6)?, &body);
                 state::add(mac, &term);
-                let record = open_record(&crypto.vault_id, keys, id, kind, body)?;
-                records.push(StoredRecord { id: RecordId(id), record });
-                count += 1;
+                let record = match only {
+                    None => Some(open_record(&crypto.vault_id, keys, id, kind, body)?),
+                    Some(categories) => open_partial(&crypto.vault_id, keys, id, kind, body, categories)?,
+                };
+                if let Some(record) = record {
+                    records.push(StoredRecord { id: RecordId(id), record });
+                    count += 1;
+                }
             }
             finish(current.take(), &mut f)?;
             if let Some((client, _)) = expected.into_iter().next() {
@@ -818,8 +842,9 @@ impl Vault {
         })
     }
 
-    /// What may go to ICE about a client: the floor of DESIGN 7 and nothing else, built from a
-    /// reader that holds only the floor keys, and logged in the same transaction.
+    /// What may go to ICE about a client: the ICE floor (`docs/law.md#ice-floor`) and nothing
+    /// else, built from a reader that holds only the floor keys, and logged in the same
+    /// transaction.
     ///
     /// The address of record (with its filing confirmations) is included only with the
     /// client's consent for this notice, and never for a confidential location; otherwise the
@@ -845,7 +870,7 @@ impl Vault {
             // From here on, only the floor keys this notice may use exist.
             let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, allow.categories())?;
             drop(ck);
-            let (notice, disclosed) = firewall::build_ice_notice(&reader, &rows, allow, &gate.confidential, today)?;
+            let (notice, disclosed) = firewall::build_ice_notice(&reader, &rows, allow, &gate, today)?;
             let output = crypto.output_digest(Some(&digest_key), notice.to_json());
             let ck = load_client_key(tx, crypto, client)?;
             let entry = Entry {
@@ -870,11 +895,20 @@ impl Vault {
     /// [`Vault::deadlines`] as of a given day.
     pub fn deadlines_on(&self, client: ClientId, today: Date) -> Result<crate::Deadlines> {
         let record = self.client_record(client)?;
+        // The latest move by its own date, never by entry order. Two moves on one day: the one
+        // with fewer filings recorded wins, so a reminder is never dropped because of a duplicate;
+        // then the address itself decides, so the answer does not depend on entry order.
+        let order = |a: &crate::AddressEpisode| {
+            let f = &a.filings;
+            let met =
+                usize::from(f.ar11.is_some()) + usize::from(f.eoir33.is_some()) + usize::from(f.ice_portal.is_some());
+            (a.moved_on, std::cmp::Reverse(met), serde_json::to_string(a).unwrap_or_default())
+        };
         let mut latest: Option<&crate::AddressEpisode> = None;
         let (mut check_ins, mut hearings) = (Vec::new(), Vec::new());
         for r in &record.records {
             match &r.record {
-                Record::Address(a) if latest.is_none_or(|l| a.moved_on >= l.moved_on) => latest = Some(a),
+                Record::Address(a) if latest.is_none_or(|l| order(a) > order(l)) => latest = Some(a),
                 Record::CheckIn(c) => check_ins.push(c),
                 Record::Hearing(h) => hearings.push(h),
                 _ => {}
@@ -926,15 +960,7 @@ impl Vault {
     /// [`Vault::partner_referral`] with consents judged as of `today`.
     pub fn partner_referral_on(&self, client: ClientId, partner: &PartnerId, today: Date) -> Result<PartnerReferral> {
         let audience = Audience::Partner(partner.clone());
-        self.write_p(|tx, crypto, policy| {
-            let ck = load_client_key(tx, crypto, client)?;
-            let rows = sealed_rows(tx, client)?;
-            let reader = CategoryReader::new(client, crypto.vault_id, &ck, crypto.alg, [Category::Consent])?;
-            if firewall::consented(&reader, &rows, &audience.to_string(), today)?.is_empty() {
-                return Err(Error::denied(format!("no active consent names {audience}")));
-            }
-            view_in(tx, crypto, policy, client, &audience, today).map(PartnerReferral)
-        })
+        self.write_p(|tx, crypto, policy| view_in(tx, crypto, policy, client, &audience, today).map(PartnerReferral))
     }
 
     /// Records a consent (recipient `partner:<id>`, categories, start and expiry) and logs it.

@@ -9,6 +9,7 @@ use rusqlite::{params, Transaction};
 use super::log::{self, Detail, Entry, Subject};
 use super::{aad, ensure_client, Crypto, Vault};
 use crate::audit::Event;
+use crate::category::Category as C;
 use crate::error::{Error, Result};
 use crate::identifier::{AlienNumber, BirthDate};
 use crate::keys::{RecoveryIdentity, RecoveryRecipient, Secret32};
@@ -232,7 +233,8 @@ impl Vault {
     pub fn pseudonyms(&self, domain: Domain, epoch: &Epoch) -> Result<Vec<(ClientId, Pseudonym)>> {
         let p = self.read(|conn, crypto| Ok(load_pseudonym_key(conn, crypto)?.pseudonymizer(domain, epoch)))?;
         let mut out = Vec::new();
-        for_each_client(self, |c| {
+        let reads = [C::IdentifierAlienNumber, C::ProgramSite, C::ProgramEnrollment, C::RegimeVawaGrantee];
+        for_each_client(self, &reads, |c| {
             let vawa = c.enrollment().is_some_and(|e| e.vawa_grantee);
             if let (false, Some(id)) = (vawa, c.identity()) {
                 out.push((c.id, p.pseudonym(&id.a_number)));
@@ -263,7 +265,8 @@ impl Vault {
             dob: Option<BirthDate>,
         }
         let mut people = Vec::new();
-        for_each_client(self, |c| {
+        let reads = [C::IdentifierAlienNumber, C::IdentifierName, C::IdentifierNameDhs, C::IdentifierDob];
+        for_each_client(self, &reads, |c| {
             if let Some(i) = c.identity() {
                 let text = [i.name.verbatim_dhs.as_str(), i.name.verbatim_self.as_deref().unwrap_or("")].join(" ");
                 let parts: Vec<&str> =
@@ -412,7 +415,9 @@ impl Vault {
             .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
         let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
         let mut builder = Builder::new(period, &policy, options.clone());
-        for_each_client(self, |c| {
+        // The tables see only the categories they declare: the reader holds no other key.
+        let reads = builder.reads();
+        for_each_client(self, &reads, |c| {
             builder.add(&c);
             Ok(())
         })?;
@@ -475,10 +480,10 @@ impl Vault {
     }
 }
 
-/// Streams every client's decrypted records, one client at a time.
-fn for_each_client(vault: &Vault, mut f: impl FnMut(ClientRecord) -> Result<()>) -> Result<()> {
+/// Streams every client's records, opened for `categories` only, one client at a time.
+fn for_each_client(vault: &Vault, categories: &[C], mut f: impl FnMut(ClientRecord) -> Result<()>) -> Result<()> {
     let mut current: Option<ClientRecord> = None;
-    vault.scan(|client, record: StoredRecord| {
+    vault.scan_declared(categories, |client, record: StoredRecord| {
         match current.as_mut() {
             Some(c) if c.id == client => c.records.push(record),
             _ => {
@@ -493,4 +498,127 @@ fn for_each_client(vault: &Vault, mut f: impl FnMut(ClientRecord) -> Result<()>)
         f(done)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use crate::report::indicator::table_ids;
+    use crate::report::noise::RandomBits;
+
+    /// A fixed stream of "random" words, so two builds of one table can be compared.
+    struct Fixed(u64);
+
+    impl RandomBits for Fixed {
+        fn next_u64(&mut self) -> Result<u64> {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            Ok(self.0)
+        }
+    }
+
+    /// Each table built from a reader holding only the keys it declares equals the same table
+    /// built with every key: no table reads a category it does not declare (so a policy that
+    /// keeps a category from the board keeps it out of every table, by keys).
+    #[test]
+    fn every_table_reads_only_what_it_declares() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault =
+            Vault::create_with_key(dir.path().join("v.cwv"), &crate::keys::RawKey::from_bytes(&[7; 32]).unwrap())
+                .unwrap();
+        let mut synth = crate::synth::Synth::new(11);
+        let mut intakes: Vec<_> = (0..150).map(|_| synth.intake()).collect();
+        for size in [2, 3, 4] {
+            intakes.extend(synth.family(size));
+        }
+        for intake in &mut intakes {
+            intake.records.extend(synth.sensitive_records());
+        }
+        // Records every table's branches turn on, for a quarter of the clients: a move after
+        // enrollment with some filings, release on an order of supervision, a departure with
+        // reintegration support, an accepted mental-health referral after a positive screen.
+        let d = |s: &str| crate::Date::parse(s).unwrap();
+        for (i, intake) in intakes.iter_mut().enumerate().filter(|(i, _)| i % 4 == 0) {
+            use crate::category::ServiceKind;
+            use crate::record::*;
+            let enrolled = intake.enrollment.enrolled_on;
+            intake.enrollment.release_basis = Some(if i % 8 == 0 { ReleaseBasis::Osup } else { ReleaseBasis::Parole });
+            if i % 3 == 0 {
+                intake.enrollment.exit = Some(Exit { date: d("2026-09-20"), reason: ExitReason::Departed });
+            }
+            intake.records.extend([
+                Record::Address(AddressEpisode {
+                    address: PostalAddress::default(),
+                    moved_on: enrolled.add_days(20),
+                    until: None,
+                    confidential: false,
+                    reported_to_ice_on: None,
+                    filings: Filings {
+                        ice_portal: Some(Filing { filed_on: enrolled.add_days(21), confirmation: None }),
+                        eoir33: Some(Filing { filed_on: enrolled.add_days(22), confirmation: None }),
+                        ar11: Some(Filing { filed_on: enrolled.add_days(23), confirmation: None }),
+                    },
+                }),
+                Record::Departure(DeparturePlan {
+                    country: "x".into(),
+                    window: None,
+                    travel_documents: None,
+                    partner: None,
+                }),
+                Record::Service(ServiceEvent {
+                    date: enrolled.add_days(5),
+                    kind: ServiceKind::Reintegration,
+                    minutes: None,
+                }),
+                Record::Screening(Screening {
+                    kind: ScreeningKind::MentalHealth,
+                    date: enrolled.add_days(2),
+                    instrument: "x".into(),
+                    result: "x".into(),
+                    positive: true,
+                    referred: true,
+                }),
+                Record::Referral(Referral {
+                    kind: ServiceKind::MentalHealth,
+                    partner: "p".into(),
+                    date: enrolled.add_days(3),
+                    status: ReferralStatus::Accepted,
+                }),
+            ]);
+        }
+        vault.enroll_many(intakes.iter()).unwrap();
+        let policy = crate::Policy::default_policy().unwrap();
+        let everything: Vec<C> = C::all().collect();
+        let mut options = ReportOptions::default();
+        options.declined_offers.insert("x".into(), 3);
+        options.expenditure_usd.insert("x".into(), 1000);
+        let mut checked = 0;
+        for period in ["2025-12", "2026-03", "2026-06", "2026-09", "2026-10", "2026-12"] {
+            let period: Period = period.parse().unwrap();
+            for id in table_ids() {
+                let build = |reads: Option<Vec<C>>| {
+                    let mut b = Builder::new(period, &policy, options.clone()).only(id);
+                    let reads = reads.unwrap_or_else(|| b.reads());
+                    for_each_client(&vault, &reads, |c| {
+                        b.add(&c);
+                        Ok(())
+                    })
+                    .unwrap();
+                    let count = b.table_count();
+                    let raw = b.raw_cells();
+                    let (tables, _) = b.finish(&mut Fixed(5)).unwrap();
+                    (count, format!("{raw}\n{}", serde_json::to_string(&tables).unwrap()))
+                };
+                let (count, declared) = build(None);
+                if count == 0 {
+                    continue;
+                }
+                let (_, full) = build(Some(everything.clone()));
+                assert_eq!(declared, full, "table {id} of {period} reads a category it does not declare");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30, "{checked} tables checked");
+    }
 }
