@@ -31,8 +31,13 @@ fn policy_check_and_explain() {
     let bad = run(&["policy", "check", "tests/policies/bad/ice-beyond-floor.toml"]);
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
-    assert!(err.contains("ice-beyond-floor.toml:10: rule \"ice-attendance\""), "{err}");
+    // Every cell the rule widens, one line each, then the count.
+    assert_eq!(err.lines().count(), 4, "{err}");
+    assert!(err.lines().all(|l| l.starts_with("caseward: ")), "{err}");
+    assert!(err.contains(
+        "ice-beyond-floor.toml:10: rule \"ice-attendance\": grants reveal of obligation.reporting.attendance"
+    ));
+    assert!(err.ends_with("3 problem(s); the policy is not valid\n"), "{err}");
 
     let explain = run(&["policy", "explain", "policies/default.toml", "--json"]);
     assert_eq!(explain.status.code(), Some(0));
@@ -74,7 +79,8 @@ fn ice_notice_then_audit_verify_and_export() {
 
     let verify = run(&["audit", "verify", &vault]);
     assert_eq!(verify.status.code(), Some(0));
-    let head = text(&verify).split("head ").nth(1).unwrap().trim().to_owned();
+    let first = text(&verify).lines().next().unwrap().to_owned();
+    let head = first.split("head ").nth(1).unwrap().trim().to_owned();
     let export = run(&["audit", "export", &vault]);
     let lines: Vec<serde_json::Value> = text(&export).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.last().unwrap()["audience"], "ice");
@@ -125,4 +131,73 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         assert_eq!(help.status.code(), Some(0), "{sub:?}");
         assert!(text(&help).contains("Example: caseward"), "{sub:?} --help has no example");
     }
+}
+
+#[test]
+fn audit_verify_says_which_check_ran_and_the_keyed_one_catches_a_cut_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, a_number) = vault_with_clients(dir.path());
+    for _ in 0..3 {
+        assert_eq!(run(&["ice-notice", &vault, &a_number]).status.code(), Some(0));
+    }
+    let keyless = run(&["audit", "verify", &vault]);
+    assert_eq!(keyless.status.code(), Some(0));
+    assert!(text(&keyless).contains("check: keyless"), "{}", text(&keyless));
+    let keyed = run(&["audit", "verify", &vault, "--keyed", "--json"]);
+    assert_eq!(keyed.status.code(), Some(0), "{}", String::from_utf8_lossy(&keyed.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&keyed.stdout).unwrap();
+    assert_eq!((status["status"].as_str(), status["check"].as_str()), (Some("intact"), Some("keyed")));
+
+    // Cut the newest entry, as someone with the file and no key can.
+    rusqlite::Connection::open(&vault)
+        .unwrap()
+        .execute("DELETE FROM disclosure_log WHERE seq = (SELECT MAX(seq) FROM disclosure_log)", [])
+        .unwrap();
+    let keyless = run(&["audit", "verify", &vault]);
+    assert_eq!(keyless.status.code(), Some(0), "without a key or a witness, a cut tail cannot be seen");
+    assert!(text(&keyless).contains("a cut tail is caught only with --witness or --keyed"));
+    let keyed = run(&["audit", "verify", &vault, "--keyed"]);
+    assert_eq!(keyed.status.code(), Some(1), "{}{}", text(&keyed), String::from_utf8_lossy(&keyed.stderr));
+    assert!(text(&keyed).contains("BROKEN") && text(&keyed).contains("check: keyed"), "{}", text(&keyed));
+}
+
+#[test]
+fn policy_explain_for_one_audience_shows_the_code_ceiling_beside_each_cell() {
+    let md = run(&["policy", "explain", "policies/default.toml", "--audience", "ice"]);
+    assert_eq!(md.status.code(), Some(0), "{}", String::from_utf8_lossy(&md.stderr));
+    let page = text(&md);
+    assert!(page.starts_with("Audience `ice`"), "{page}");
+    assert!(page.contains("| `health.mental` | deny | default deny | deny |"), "{page}");
+    assert!(page.contains("| `obligation.address.of_record` | consent | ice-address-with-consent"), "{page}");
+    assert!(!page.contains("| caseworker |"), "only the ice column and its rules: {page}");
+    let json = run(&["policy", "explain", "policies/default.toml", "--audience", "partner:casa", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["audience"], "partner:casa");
+    let note = v["rows"].as_array().unwrap().iter().find(|r| r["category"] == "note.case").unwrap();
+    assert_eq!(note["ceiling"], "deny");
+    assert_eq!(
+        run(&["policy", "explain", "policies/default.toml", "--audience", "partner:ice"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn policy_check_json_lists_every_problem_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.toml");
+    std::fs::write(
+        &file,
+        "format = 1\nkind = \"base\"\nname = \"b\"\n\
+         [[rule]]\nid = \"a\"\naudience = \"ice\"\ntreatment = \"reveal\"\ncategories = [\"health.mental\"]\nwhy = \"x\"\n\
+         [[rule]]\nid = \"b\"\naudience = \"partner:ice\"\ntreatment = \"consent\"\ncategories = [\"contact.phone\"]\nwhy = \"x\"\n",
+    )
+    .unwrap();
+    let out = run(&["policy", "check", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().any(|p| p["rule"] == "a" && p["line"] == 8), "{problems:?}");
+    assert!(problems.iter().any(|p| p["rule"] == "b" && p["message"].as_str().unwrap().contains("enforcement")));
 }
