@@ -199,13 +199,28 @@ pub(crate) struct Gate {
     /// Each address record's move-in date, so the notice follows the facts' own dates and never
     /// the order they were typed in. A record whose date cannot be read is absent.
     pub(crate) moved_on: BTreeMap<RecordId, Date>,
+    /// A digest of each confidential address, so the same shelter entered again without the
+    /// flag is still recognised. In memory only, for one notice.
+    pub(crate) confidential_places: BTreeSet<[u8; 32]>,
 }
 
-/// Only the move-in date of an address history section; the address itself is never parsed
-/// by the gate.
+/// The move-in date and the address of an address history section.
 #[derive(serde::Deserialize)]
-struct MovedOn {
+struct Place {
     moved_on: Date,
+    address: PostalAddress,
+}
+
+/// A digest of an address that ignores case, spacing and punctuation, so "1 Shelter Row" and
+/// "1 shelter row." compare equal.
+fn place_digest(a: &PostalAddress) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("caseward v1 gate address comparison");
+    for part in a.lines.iter().chain([&a.city, &a.state, &a.zip]) {
+        let folded: String = part.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        h.update(folded.as_bytes());
+        h.update(&[0]);
+    }
+    *h.finalize().as_bytes()
 }
 
 impl Gate {
@@ -220,11 +235,16 @@ impl Gate {
                     g.vawa_grantee |= reader.parse::<bool>(row, Category::RegimeVawaGrantee)?.unwrap_or(false);
                 }
                 RecordKind::Address => {
-                    if reader.parse::<bool>(row, Category::SafetyLocationConfidential)?.unwrap_or(false) {
+                    let confidential =
+                        reader.parse::<bool>(row, Category::SafetyLocationConfidential)?.unwrap_or(false);
+                    if confidential {
                         g.confidential.insert(row.id);
                     }
-                    if let Some(m) = reader.parse::<MovedOn>(row, Category::ContactAddress)? {
-                        g.moved_on.insert(row.id, m.moved_on);
+                    if let Some(p) = reader.parse::<Place>(row, Category::ContactAddress)? {
+                        g.moved_on.insert(row.id, p.moved_on);
+                        if confidential {
+                            g.confidential_places.insert(place_digest(&p.address));
+                        }
                     }
                 }
                 _ => {}
@@ -237,14 +257,22 @@ impl Gate {
         [ICE_GATE[0], ICE_GATE[1], ICE_GATE[2], Category::ContactAddress]
     }
 
-    /// Whether the address record `id` may be named to ICE: it is not confidential, its move-in
-    /// date is known, and no confidential address has a move-in date on or after it (a later
-    /// move to a shelter must not be answered with the address the client left). By dates, so
-    /// a shelter entered before the history it follows is still honoured.
-    fn address_may_go_to_ice(&self, id: RecordId) -> bool {
-        let Some(moved) = self.moved_on.get(&id) else { return false };
+    /// Whether the address record `id`, holding `address` reported to ICE on `reported_on`, may
+    /// be named to ICE on `today`. It may not when:
+    /// - it is confidential, or the same place is recorded as confidential anywhere;
+    /// - its move-in date is unknown, later than the day it was reported, or after today (a
+    ///   mistyped date must not outrank a real shelter move);
+    /// - any confidential address was moved into on or after it (a later move to a shelter
+    ///   must not be answered with the address the client left).
+    ///
+    /// All by the facts' dates, so a shelter entered before the history it follows still counts.
+    fn address_may_go_to_ice(&self, id: RecordId, address: &PostalAddress, reported_on: Date, today: Date) -> bool {
+        let Some(&moved) = self.moved_on.get(&id) else { return false };
         !self.confidential.contains(&id)
-            && self.confidential.iter().all(|c| self.moved_on.get(c).is_some_and(|since| since < moved))
+            && !self.confidential_places.contains(&place_digest(address))
+            && moved <= reported_on
+            && moved <= today
+            && self.confidential.iter().all(|c| self.moved_on.get(c).is_some_and(|since| *since < moved))
     }
 }
 
@@ -484,7 +512,7 @@ pub(crate) fn build_ice_notice(
     if next_court_date.is_some() {
         disclosed.push(Category::ObligationCourtNext);
     }
-    let address = match address_of_record(of_record, gate) {
+    let address = match address_of_record(of_record, gate, today) {
         Some((ids, a)) => {
             disclosed.push(Category::ObligationAddressOfRecord);
             // Duplicates of the address of record give their filings only if they agree.
@@ -518,6 +546,7 @@ pub(crate) fn build_ice_notice(
 fn address_of_record(
     candidates: Vec<(RecordId, AddressOfRecordSection)>,
     gate: &Gate,
+    today: Date,
 ) -> Option<(Vec<RecordId>, AddressOfRecordSection)> {
     let key = |(id, a): &(RecordId, AddressOfRecordSection)| (a.reported_on, gate.moved_on.get(id).copied());
     let best = candidates.iter().map(key).max()?;
@@ -530,7 +559,9 @@ fn address_of_record(
         }
         ids.push(id);
     }
-    ids.iter().all(|id| gate.address_may_go_to_ice(*id)).then_some((ids, address))
+    ids.iter()
+        .all(|id| gate.address_may_go_to_ice(*id, &address.address, address.reported_on, today))
+        .then_some((ids, address))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,14 +693,16 @@ pub(crate) fn view_categories(
         .collect())
 }
 
-/// Removes from a section what belongs to another person. A household link stores the lead's
-/// A-number; only staff (caseworker, supervisor) see it. A partner the client consented to, and
-/// the client's own copy, get the household facts without another person's identifier.
+/// Removes from a section what identifies another person. A household link stores the lead's
+/// A-number and a household id (which programs often set to the lead's case number); only
+/// staff (caseworker, supervisor) see them. A partner the client consented to, and the client's
+/// own copy, get the household's size and minors without another person's identifier.
 fn project(audience: &Audience, category: Category, value: &mut serde_json::Value) {
     let staff = matches!(audience.class(), AudienceClass::Caseworker | AudienceClass::Supervisor);
     if category == Category::HouseholdComposition && !staff {
         if let Some(map) = value.as_object_mut() {
             map.remove("lead_a_number");
+            map.remove("household_id");
         }
     }
 }

@@ -52,6 +52,12 @@ pub enum InvalidIdentifier {
     /// Nine digits in the ITIN range without an `A` label: could be a tax id.
     #[error("it looks like an ITIN; write it with its A prefix if it is an A-number")]
     LooksLikeItin,
+    /// Grouped like a date (1990-01-02, 01/02/1990) without an `A` label.
+    #[error("it is grouped like a date; write it with its A prefix if it is an A-number")]
+    LooksLikeDate,
+    /// Grouped 3-4 like a phone number without an `A` label.
+    #[error("it is grouped like a phone number; write it with its A prefix if it is an A-number")]
+    LooksLikePhone,
     /// Grouped 3-2-4 like an SSN without an `A` label.
     #[error("it is grouped like an SSN (3-2-4); write it with its A prefix if it is an A-number")]
     LooksLikeSsn,
@@ -161,6 +167,11 @@ impl AlienNumber {
             if looks_like_ssn_grouping(rest) {
                 return Err(InvalidIdentifier::LooksLikeSsn);
             }
+            match groups(rest).as_slice() {
+                [4, 2, 2] | [1 | 2, 1 | 2, 4] => return Err(InvalidIdentifier::LooksLikeDate),
+                [3, 4] => return Err(InvalidIdentifier::LooksLikePhone),
+                _ => {}
+            }
             if digits.len() == 9 && looks_like_itin(&digits) {
                 return Err(InvalidIdentifier::LooksLikeItin);
             }
@@ -202,11 +213,14 @@ fn looks_like_itin(digits: &str) -> bool {
     digits.starts_with('9') && matches!(middle, 50..=65 | 70..=88 | 90..=92 | 94..=99)
 }
 
+/// The lengths of the digit groups between separators. Every separator counts: 123.45.6789
+/// and 123/45/6789 are the SSN shape as much as 123-45-6789.
+fn groups(rest: &str) -> Vec<usize> {
+    rest.split(['-', ' ', '.', '/', '\u{a0}']).filter(|g| !g.is_empty()).map(str::len).collect()
+}
+
 fn looks_like_ssn_grouping(rest: &str) -> bool {
-    // Every separator counts: 123.45.6789 and 123/45/6789 are the SSN shape as much as 123-45-6789.
-    let groups: Vec<usize> =
-        rest.split(['-', ' ', '.', '/', '\u{a0}']).filter(|g| !g.is_empty()).map(str::len).collect();
-    groups == [3, 2, 4]
+    groups(rest) == [3, 2, 4]
 }
 
 /// Strips an A-number label, written with spaces, hyphens, dots or nothing between its words

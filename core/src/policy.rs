@@ -136,11 +136,8 @@ impl PartnerId {
     }
 }
 
-/// Names that can never be a partner: immigration-enforcement and other law-enforcement
-/// agencies, by acronym and by the words of their names. Compared against each word of the id
-/// (split at `-`, `_`, `.` and digits), and against words made by running two of them together
-/// (`dhsice`), so `ice`, `ice-ero`, `dhs.ice`, `ice2` and `iceero` are all refused while
-/// `justice-center` or `hero-house` are not.
+/// Words that name an enforcement or immigration agency, or a contractor that monitors people
+/// for one (ISAP, GEO Group). No partner id may be built from them (see [`is_reserved_partner`]).
 pub const RESERVED_PARTNER_WORDS: &[&str] = &[
     "ice",
     "ero",
@@ -158,22 +155,66 @@ pub const RESERVED_PARTNER_WORDS: &[&str] = &[
     "dea",
     "atf",
     "usms",
+    "marshal",
+    "marshals",
     "police",
     "sheriff",
+    "nypd",
+    "lapd",
     "enforcement",
     "homeland",
     "customs",
     "patrol",
     "deportation",
+    "detention",
+    "jail",
+    "isap",
+    "geogroup",
 ];
 
-/// Whether `id` names an agency in [`RESERVED_PARTNER_WORDS`].
+/// Words that only qualify a name (`us`, `gov`, `hq` ...): `usice`, `icegov` and `dhs-hq` are
+/// still agencies. Alone, they reserve nothing.
+const QUALIFIER_WORDS: &[&str] =
+    &["us", "gov", "hq", "dept", "agency", "office", "field", "local", "federal", "state", "county", "city"];
+
+/// Whether `id` names an agency: some word of it (split at `-`, `_`, `.` and digits), or the
+/// whole id with its separators and digits dropped (`i-c-e`), is made only of
+/// [`RESERVED_PARTNER_WORDS`] and qualifiers, with at least one reserved word. So `ice`,
+/// `ice-ero`, `dhs.ice`, `i-c-e`, `usice`, `icegov` and `dhsiceero` are refused, and
+/// `justice-center`, `iceland-aid` and `servicios` are not. A list cannot name every agency;
+/// the code's ceiling, not this list, is what keeps enforcement at the floor.
 pub fn is_reserved_partner(id: &str) -> bool {
-    let reserved = |w: &str| RESERVED_PARTNER_WORDS.contains(&w);
-    let two = |w: &str| {
-        (1..w.len()).any(|i| matches!((w.get(..i), w.get(i..)), (Some(a), Some(b)) if reserved(a) && reserved(b)))
-    };
-    id.split(|c: char| !c.is_ascii_lowercase()).filter(|w| !w.is_empty()).any(|w| reserved(w) || two(w))
+    let collapsed: String = id.chars().filter(char::is_ascii_lowercase).collect();
+    id.split(|c: char| !c.is_ascii_lowercase())
+        .chain(std::iter::once(collapsed.as_str()))
+        .filter(|w| !w.is_empty())
+        .any(agency_word)
+}
+
+/// Whether `w` splits wholly into reserved words and qualifiers, with a reserved word among
+/// them (dynamic programming over prefixes: 0 = no split, 1 = qualifiers only, 2 = reserved).
+fn agency_word(w: &str) -> bool {
+    let n = w.len();
+    let mut best = vec![0u8; n + 1];
+    if let Some(first) = best.first_mut() {
+        *first = 1;
+    }
+    for end in 1..=n {
+        let mut here = 0u8;
+        for (list, mark) in [(RESERVED_PARTNER_WORDS, 2u8), (QUALIFIER_WORDS, 1u8)] {
+            for word in list {
+                let Some(start) = end.checked_sub(word.len()) else { continue };
+                let before = best.get(start).copied().unwrap_or(0);
+                if before > 0 && w.get(start..end) == Some(*word) {
+                    here = here.max(before.max(mark));
+                }
+            }
+        }
+        if let Some(slot) = best.get_mut(end) {
+            *slot = here;
+        }
+    }
+    best.get(n).copied() == Some(2)
 }
 
 impl TryFrom<String> for PartnerId {

@@ -1181,6 +1181,10 @@ impl Record {
             RecordKind::Departure => &[(C::DeparturePlan, None)],
             RecordKind::Screening | RecordKind::Referral | RecordKind::Note | RecordKind::Health => &[],
         };
+        // Nothing opened: no record, rather than one made of stand-ins alone.
+        if r.sections.is_empty() {
+            return Ok(None);
+        }
         for &(category, stand_in) in stand_ins {
             if r.sections.contains_key(&category) {
                 continue;
@@ -1191,9 +1195,6 @@ impl Record {
                 }
                 None => return Ok(None),
             }
-        }
-        if r.sections.is_empty() {
-            return Ok(None);
         }
         Self::read_sections(kind, &r).map(Some)
     }

@@ -86,6 +86,23 @@ fn a_shelter_entered_before_the_address_it_follows_still_keeps_that_address_from
 }
 
 #[test]
+fn a_shelter_entered_again_without_its_flag_or_outranked_by_a_mistyped_date_stays_from_ice() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = vault(&dir, "v.cwv");
+    // The same shelter twice: once flagged, once (later, reported to ICE) without the flag.
+    let flagged = address("1 Shelter Row", "2026-03-01", true, None);
+    let unflagged = address("1 shelter row.", "2026-03-10", false, Some("2026-03-11"));
+    let n = notice(&v, "A110000001", vec![flagged, unflagged]);
+    assert!(!contains(&n.to_ascii_lowercase(), b"shelter row"), "a known shelter went to ICE");
+    // A move-in date typed two centuries late (after the day it was reported, and after today)
+    // does not outrank the real move to a shelter.
+    let mistyped = address("8 Typo Street", "2205-01-05", false, Some("2025-01-10"));
+    let shelter = address("2 Safe Place", "2025-03-01", true, None);
+    let n = notice(&v, "A110000002", vec![mistyped, shelter]);
+    assert!(!contains(&n, b"Typo Street"));
+}
+
+#[test]
 fn two_records_for_one_day_give_the_same_notice_and_deadlines_in_either_order() {
     let dir = tempfile::tempdir().unwrap();
     let v = vault(&dir, "v.cwv");
@@ -218,6 +235,18 @@ fn enforcement_agencies_cannot_be_named_as_partners_by_any_door() {
         "ero",
         "ny-ice-office",
         "police",
+        "usice",
+        "i-c-e",
+        "i.c.e",
+        "icegov",
+        "icehq",
+        "dhsiceero",
+        "us-dhs",
+        "isap",
+        "geo-group",
+        "detention-center",
+        "county-jail",
+        "us-marshals",
     ] {
         assert!(PartnerId::new(name).is_err(), "{name}");
         assert!(format!("partner:{name}").parse::<Audience>().is_err(), "{name}");
@@ -227,7 +256,7 @@ fn enforcement_agencies_cannot_be_named_as_partners_by_any_door() {
         let errs = Policy::check_text(&text, "p.toml", &[]).unwrap_err();
         assert!(matches!(errs[0].problem, PolicyProblem::ReservedPartner(_)), "{name}: {errs:?}");
     }
-    for fine in ["casa", "justice-center", "hero-house", "iceland-aid", "servicios"] {
+    for fine in ["casa", "justice-center", "hero-house", "iceland-aid", "servicios", "rice-food-bank", "office-depot"] {
         assert!(PartnerId::new(fine).is_ok(), "{fine}");
     }
     let dir = tempfile::tempdir().unwrap();
@@ -294,6 +323,7 @@ fn a_household_members_consent_never_gives_a_partner_the_leads_a_number() {
     let r = v.partner_referral_on(c, &PartnerId::new("casa").unwrap(), d("2026-07-01")).unwrap();
     assert!(r.view().categories().contains(&Category::HouseholdComposition));
     assert!(!contains(r.to_json(), b"987654321"), "the lead's A-number went to a partner");
+    assert!(!contains(r.to_json(), b"H-17"), "the household id (often the lead's case number) went to a partner");
     assert!(!contains(v.client_copy(c).unwrap().to_json(), b"987654321"), "another person's A-number in a copy");
     assert!(contains(v.client_view(c, &Audience::Caseworker).unwrap().to_json(), b"A987654321"));
 }
@@ -326,6 +356,11 @@ fn a_numbers_in_every_written_shape_are_read_or_refused_with_the_right_reason() 
     ] {
         assert_eq!(AlienNumber::parse(ok).unwrap().as_str(), "A123456789", "{ok}");
     }
+    for date in ["1990-01-02", "01/02/1990", "1/12/1990", "1990.01.02"] {
+        assert_eq!(problem(date), "LooksLikeDate", "{date}");
+    }
+    assert_eq!(problem("555-1234"), "LooksLikePhone");
+    assert_eq!(AlienNumber::parse("A 555-1234").unwrap().as_str(), "A005551234", "labelled, it is an A-number");
     assert_eq!(problem("Case 123456789"), "UnknownLabel");
     assert_eq!(problem("A123456789 (old)"), "TrailingText");
     assert_eq!(problem("A12345678x"), "TrailingText");

@@ -245,8 +245,9 @@ fn consented(facts: &[Fact], recipient: &str) -> BTreeSet<Category> {
 }
 
 /// The oracle's address rule, from the facts: the address most recently reported to ICE (then
-/// the latest move-in), unless it or any address moved into on or after it is confidential, or
-/// two such addresses tie on both dates with different streets.
+/// the latest move-in), unless it or any address moved into on or after it is confidential, the
+/// same place is recorded as confidential anywhere, its move-in is after the day it was reported
+/// or after today, or two such addresses tie on both dates with different streets.
 fn oracle_address(facts: &[Fact]) -> Option<String> {
     let addresses: Vec<&AddressEpisode> = facts
         .iter()
@@ -262,7 +263,9 @@ fn oracle_address(facts: &[Fact]) -> Option<String> {
         return None;
     }
     let shelter_after = addresses.iter().any(|a| a.confidential && a.moved_on >= best.1);
-    (!shelter_after).then(|| top[0].address.lines[0].clone())
+    let known_shelter = addresses.iter().any(|a| a.confidential && a.address == top[0].address);
+    let impossible = best.1 > best.0 || best.1 > today();
+    (!shelter_after && !known_shelter && !impossible).then(|| top[0].address.lines[0].clone())
 }
 
 /// A view without its record ids, records sorted: the facts it shows, whatever their entry order.

@@ -781,8 +781,8 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
     match spec.id {
         "01a" if active_at_end => put("active", 1),
         "01b" if active_at_end => {
-            // A client leads a household unless every household link names another lead: any
-            // order of entry gives the same answer.
+            // A client leads a household unless some household link names another person as
+            // its lead: any order of entry gives the same answer.
             let lead = records().all(|r| !matches!(r, Record::Household(h) if h.lead_a_number.is_some()));
             if lead {
                 put("active households", 1);

@@ -757,6 +757,28 @@ impl Vault {
         })
     }
 
+    /// Removes the passphrase envelope (for a vault that should open only with a keystore key
+    /// or a recovery identity). The last envelope of a vault cannot be removed.
+    pub fn remove_passphrase(&self) -> Result<()> {
+        self.write(|tx, crypto| {
+            crypto.state.check_envelopes(tx)?;
+            let total: i64 = tx.query_row("SELECT count(*) FROM key_envelope", [], |r| r.get(0))?;
+            let n: i64 = tx.query_row(
+                "SELECT count(*) FROM key_envelope WHERE kind = ?1",
+                [EnvelopeKind::Passphrase.as_str()],
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                return Err(Error::not_found("no passphrase envelope"));
+            }
+            if total <= n {
+                return Err(Error::input("the last key envelope cannot be removed: the vault would never open again"));
+            }
+            tx.execute("DELETE FROM key_envelope WHERE kind = ?1", [EnvelopeKind::Passphrase.as_str()])?;
+            crypto.state.envelopes_changed(tx)
+        })
+    }
+
     /// Removes a recovery recipient. The last envelope of a vault cannot be removed.
     pub fn remove_recovery_recipient(&self, recipient: &RecoveryRecipient) -> Result<()> {
         self.remove_envelope(EnvelopeKind::Recovery, &recipient.to_string())
@@ -965,18 +987,7 @@ impl Vault {
 
     /// Records a consent (recipient `partner:<id>`, categories, start and expiry) and logs it.
     pub fn grant_consent(&self, client: ClientId, consent: &ConsentRecord) -> Result<RecordId> {
-        let recipient: Audience = consent.recipient.parse()?;
-        if !matches!(recipient, Audience::Partner(_)) {
-            return Err(Error::input(
-                "a stored consent names a partner (partner:<id>); ICE address consent is given per notice",
-            ));
-        }
-        if consent.categories.is_empty() {
-            return Err(Error::input("a consent names at least one category"));
-        }
-        if consent.expires_on < consent.signed_on {
-            return Err(Error::input("a consent cannot expire before it is signed"));
-        }
+        check_consent(consent)?;
         self.write_p(|tx, crypto, policy| {
             let ck = load_client_key(tx, crypto, client)?;
             let mut keys = ClientKeys::new(client, ck, crypto.alg);
@@ -1392,6 +1403,9 @@ fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, policy: PolicyHash, inta
                 record.kind().as_str()
             )));
         }
+        if let Record::Consent(c) = record {
+            check_consent(c)?;
+        }
         let id = insert_record(tx, crypto, &mut keys, record)?;
         if let Record::Consent(c) = record {
             // Consents given at intake are consent changes too: logged like grant_consent's.
@@ -1459,6 +1473,24 @@ fn insert_record(
     };
     crypto.state.record_changed(tx, keys.client, (id, kind, &month), None, &body)?;
     Ok(RecordId(id))
+}
+
+/// What a consent must be before it is stored, by `grant_consent` or at intake: for a partner
+/// (never an enforcement agency), naming at least one category, not expiring before it starts.
+fn check_consent(consent: &ConsentRecord) -> Result<()> {
+    let recipient: Audience = consent.recipient.parse()?;
+    if !matches!(recipient, Audience::Partner(_)) {
+        return Err(Error::input(
+            "a stored consent names a partner (partner:<id>); ICE address consent is given per notice",
+        ));
+    }
+    if consent.categories.is_empty() {
+        return Err(Error::input("a consent names at least one category"));
+    }
+    if consent.expires_on < consent.signed_on {
+        return Err(Error::input("a consent cannot expire before it is signed"));
+    }
+    Ok(())
 }
 
 fn sealed_rows(conn: &rusqlite::Connection, client: ClientId) -> Result<Vec<SealedRecord>> {
