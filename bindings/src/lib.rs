@@ -364,6 +364,55 @@ pub struct LogStatus {
     pub problem: Option<String>,
 }
 
+/// One key envelope: a way to open the vault.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct KeyEnvelope {
+    /// `passphrase`, `recovery` or `keystore`.
+    pub kind: String,
+    /// The recovery recipient (`age1...`) or the keystore key's public recipient; none for a
+    /// passphrase.
+    pub recipient: Option<String>,
+}
+
+/// A recovery key: an age X25519 identity the organisation keeps offline. A vault whose key
+/// envelopes list its recipient opens with it after the passphrase, or the phone holding the
+/// keystore key, is lost. An object, not a record, so printing it shows no secret.
+#[derive(uniffi::Object)]
+pub struct RecoveryKey {
+    identity: cw::RecoveryIdentity,
+}
+
+#[uniffi::export]
+impl RecoveryKey {
+    /// Generates a new recovery key.
+    #[uniffi::constructor]
+    pub fn generate() -> Arc<Self> {
+        Arc::new(Self { identity: cw::RecoveryIdentity::generate() })
+    }
+
+    /// The public recipient (`age1...`), for `add_recovery_recipient`.
+    pub fn recipient(&self) -> String {
+        self.identity.recipient().to_string()
+    }
+
+    /// The secret identity (`AGE-SECRET-KEY-1...`), to write once to offline storage.
+    pub fn expose_identity(&self) -> String {
+        self.identity.to_secret_string().as_str().to_owned()
+    }
+}
+
+impl std::fmt::Debug for RecoveryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryKey([redacted])")
+    }
+}
+
+/// A fresh random 32-byte key for a platform keystore entry (`create_with_key`).
+#[uniffi::export]
+pub fn generate_keystore_key() -> Result<Vec<u8>> {
+    Ok(cw::RawKey::generate()?.expose_bytes().to_vec())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Conversions to the core
 
@@ -456,6 +505,54 @@ impl Vault {
     #[uniffi::constructor]
     pub fn open_with_key(path: String, key: Vec<u8>) -> Result<Arc<Self>> {
         Ok(Arc::new(Self { inner: cw::Vault::open_with_key(path, &raw_key(key)?)? }))
+    }
+
+    /// Opens a vault with a recovery identity (`AGE-SECRET-KEY-1...`, or an age identity
+    /// file's contents): the way back in after the passphrase or the keystore key is lost.
+    #[uniffi::constructor]
+    pub fn open_with_recovery(path: String, identity: String) -> Result<Arc<Self>> {
+        let identity = cw::RecoveryIdentity::parse(&zeroize::Zeroizing::new(identity))?;
+        Ok(Arc::new(Self { inner: cw::Vault::open_with_identity(path, &identity)? }))
+    }
+
+    /// Adds a recovery recipient (`age1...`): its identity can then open the vault.
+    pub fn add_recovery_recipient(&self, recipient: String) -> Result<()> {
+        Ok(self.inner.add_recovery_recipient(&cw::RecoveryRecipient::parse(&recipient)?)?)
+    }
+
+    /// Removes a recovery recipient. The last way to open a vault cannot be removed.
+    pub fn remove_recovery_recipient(&self, recipient: String) -> Result<()> {
+        Ok(self.inner.remove_recovery_recipient(&cw::RecoveryRecipient::parse(&recipient)?)?)
+    }
+
+    /// Adds a passphrase (scrypt 2^16; at least 12 characters) to a vault that has none.
+    pub fn add_passphrase(&self, passphrase: String) -> Result<()> {
+        Ok(self.inner.add_passphrase(&cw::Passphrase::new(passphrase), cw::KdfParams::default())?)
+    }
+
+    /// Removes the passphrase, so only keystore keys and recovery identities open the vault.
+    pub fn remove_passphrase(&self) -> Result<()> {
+        Ok(self.inner.remove_passphrase()?)
+    }
+
+    /// Adds a raw 32-byte keystore key that can open the vault.
+    pub fn add_keystore_key(&self, key: Vec<u8>) -> Result<()> {
+        Ok(self.inner.add_keystore_key(&raw_key(key)?)?)
+    }
+
+    /// Removes a keystore key. The last way to open a vault cannot be removed.
+    pub fn remove_keystore_key(&self, key: Vec<u8>) -> Result<()> {
+        Ok(self.inner.remove_keystore_key(&raw_key(key)?)?)
+    }
+
+    /// The key envelopes that open this vault.
+    pub fn envelopes(&self) -> Result<Vec<KeyEnvelope>> {
+        Ok(self
+            .inner
+            .envelopes()?
+            .into_iter()
+            .map(|e| KeyEnvelope { kind: e.kind.to_string(), recipient: e.recipient })
+            .collect())
     }
 
     /// Enrolls a client; returns the client id.

@@ -53,6 +53,10 @@ enum Command {
         /// scrypt work factor log2(N), 15 to 20 (16: 64 MiB, about 0.2 s per open).
         #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
         kdf_log_n: u8,
+        /// A recovery recipient (age1...) that can also open the vault; repeat for several.
+        /// Make one with `caseward keygen` and keep the identity offline.
+        #[arg(long)]
+        recovery: Vec<String>,
     },
     /// Enrolls clients from a spreadsheet export (CSV). Every bad row is reported with its row
     /// number, column and reason; nothing is stored unless every row is valid. Columns:
@@ -223,6 +227,62 @@ enum ReportCommand {
 
 #[derive(Subcommand, Debug)]
 enum KeyCommand {
+    /// Lists the key envelopes that open a vault: the passphrase, recovery recipients and
+    /// keystore keys.
+    ///
+    /// Example: caseward key list provider.cwv --passphrase-file /run/secrets/vault-pass
+    List {
+        /// The vault.
+        vault: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Adds a recovery recipient (age1...): the organisation's offline identity can then open
+    /// the vault if the passphrase is lost. Make the identity with `caseward keygen`.
+    ///
+    /// Example: caseward key add-recovery provider.cwv --recipient age1...
+    AddRecovery {
+        /// The vault.
+        vault: PathBuf,
+        /// The recovery recipient (age1...).
+        #[arg(long)]
+        recipient: String,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Removes a recovery recipient. The last way to open a vault is never removed.
+    ///
+    /// Example: caseward key remove-recovery provider.cwv --recipient age1...
+    RemoveRecovery {
+        /// The vault.
+        vault: PathBuf,
+        /// The recovery recipient (age1...).
+        #[arg(long)]
+        recipient: String,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Opens a vault with a recovery identity and sets a new passphrase, rotating the root key
+    /// so the lost passphrase opens nothing even if its envelope is put back from a copy.
+    ///
+    /// Example: caseward key recover provider.cwv -i recovery.key --new-passphrase-file new-pass
+    Recover {
+        /// The vault.
+        vault: PathBuf,
+        /// The recovery identity file (AGE-SECRET-KEY-1...).
+        #[arg(short = 'i', long = "identity")]
+        identity: PathBuf,
+        /// Read the new passphrase from the first line of this file (else CASEWARD_PASSPHRASE,
+        /// else a prompt).
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+        /// scrypt work factor log2(N) of the new passphrase envelope, 15 to 20.
+        #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
+        kdf_log_n: u8,
+    },
     /// Rotates the vault's root key: every old key envelope is retired, so an old passphrase or
     /// an envelope put back from a copy of the file opens nothing. Recovery recipients and
     /// keystore keys are carried over; the passphrase is kept, or replaced with
@@ -320,7 +380,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { dir, clients } => demo::run(dir, clients),
-        Command::Init { vault, passphrase_file, kdf_log_n } => init(&vault, passphrase_file.as_deref(), kdf_log_n),
+        Command::Init { vault, passphrase_file, kdf_log_n, recovery } => {
+            init(&vault, passphrase_file.as_deref(), kdf_log_n, &recovery)
+        }
         Command::Policy(PolicyCommand::Check { policy, overlay, json }) => {
             return policy_check(&policy, &overlay, json);
         }
@@ -352,6 +414,24 @@ fn main() -> ExitCode {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).map_err(caseward::Error::from)
         }
         Command::Keygen { output } => report::keygen(&output),
+        Command::Key(KeyCommand::List { vault, passphrase_file }) => {
+            with_vault(&vault, passphrase_file.as_deref(), print_envelopes)
+        }
+        Command::Key(KeyCommand::AddRecovery { vault, recipient, passphrase_file }) => {
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                v.add_recovery_recipient(&caseward::RecoveryRecipient::parse(&recipient)?)?;
+                print_envelopes(v)
+            })
+        }
+        Command::Key(KeyCommand::RemoveRecovery { vault, recipient, passphrase_file }) => {
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                v.remove_recovery_recipient(&caseward::RecoveryRecipient::parse(&recipient)?)?;
+                print_envelopes(v)
+            })
+        }
+        Command::Key(KeyCommand::Recover { vault, identity, new_passphrase_file, kdf_log_n }) => {
+            key_recover(&vault, &identity, new_passphrase_file.as_deref(), kdf_log_n)
+        }
         Command::Key(KeyCommand::Rotate { vault, passphrase_file, new_passphrase_file, kdf_log_n }) => {
             key_rotate(&vault, passphrase_file.as_deref(), new_passphrase_file.as_deref(), kdf_log_n)
         }
@@ -405,14 +485,59 @@ fn finish(result: Result<(), caseward::Error>) -> ExitCode {
     }
 }
 
-fn init(vault: &std::path::Path, passphrase_file: Option<&std::path::Path>, log_n: u8) -> Result<(), caseward::Error> {
+fn init(vault: &Path, passphrase_file: Option<&Path>, log_n: u8, recovery: &[String]) -> Result<(), caseward::Error> {
     let kdf = caseward::KdfParams::new(log_n)?;
+    let recipients = recovery.iter().map(|r| caseward::RecoveryRecipient::parse(r)).collect::<Result<Vec<_>, _>>()?;
     let passphrase = secret::passphrase(passphrase_file, true)?;
+    passphrase.check_strength()?;
     let options = caseward::VaultOptions { kdf, ..Default::default() };
     let v = caseward::Vault::create_with_options(vault, &passphrase, options)?;
-    v.close()?;
+    for r in &recipients {
+        v.add_recovery_recipient(r)?;
+    }
     println!("created {} (scrypt log_n {log_n}, AES-256-GCM)", vault.display());
+    if recipients.is_empty() {
+        println!("no recovery recipient: if the passphrase is lost, so is the vault (caseward key add-recovery)");
+    }
+    print_envelopes(&v)?;
+    v.close()
+}
+
+fn with_vault(
+    vault: &Path,
+    passphrase_file: Option<&Path>,
+    f: impl FnOnce(&caseward::Vault) -> Result<(), caseward::Error>,
+) -> Result<(), caseward::Error> {
+    let passphrase = secret::passphrase(passphrase_file, false)?;
+    let v = caseward::Vault::open(vault, &passphrase)?;
+    f(&v)?;
+    v.close()
+}
+
+fn print_envelopes(v: &caseward::Vault) -> Result<(), caseward::Error> {
+    println!("opens with:");
+    for e in v.envelopes()? {
+        match e.recipient {
+            Some(r) => println!("  {} {r}", e.kind),
+            None => println!("  {}", e.kind),
+        }
+    }
     Ok(())
+}
+
+fn key_recover(vault: &Path, identity: &Path, new: Option<&Path>, log_n: u8) -> Result<(), caseward::Error> {
+    let kdf = caseward::KdfParams::new(log_n)?;
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(identity)
+            .map_err(|e| caseward::Error::InvalidInput(format!("cannot read the identity file: {}", e.kind())))?,
+    );
+    let identity = caseward::RecoveryIdentity::parse(&text)?;
+    let v = caseward::Vault::open_with_identity(vault, &identity)?;
+    let passphrase = secret::passphrase(new, true)?;
+    v.rotate_root_key(Some(&passphrase), kdf)?;
+    println!("{}: recovered; a new passphrase is set and the root key rotated.", vault.display());
+    print_envelopes(&v)?;
+    v.close()
 }
 
 fn key_rotate(vault: &Path, current: Option<&Path>, new: Option<&Path>, log_n: u8) -> Result<(), caseward::Error> {
@@ -424,13 +549,8 @@ fn key_rotate(vault: &Path, current: Option<&Path>, new: Option<&Path>, log_n: u
         None => passphrase,
     };
     v.rotate_root_key(Some(&kept), kdf)?;
-    println!("{}: root key rotated; every earlier key envelope is retired. Opens with:", vault.display());
-    for e in v.envelopes()? {
-        match e.recipient {
-            Some(r) => println!("  {} {r}", e.kind),
-            None => println!("  {}", e.kind),
-        }
-    }
+    println!("{}: root key rotated; every earlier key envelope is retired.", vault.display());
+    print_envelopes(&v)?;
     v.close()
 }
 

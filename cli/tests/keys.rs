@@ -67,3 +67,60 @@ fn key_rotate_without_a_new_passphrase_keeps_the_current_one() {
     let o = run(dir.path(), &["key", "rotate", "missing.cwv"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn init_with_a_recovery_recipient_then_recover_after_the_passphrase_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["keygen", "-o", "recovery.key"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let recipient = out(&o).lines().find(|l| l.starts_with("age1")).unwrap().trim().to_owned();
+
+    // A weak passphrase is refused before anything is written.
+    std::fs::write(dir.path().join("weak"), "x\n").unwrap();
+    let o = run(dir.path(), &["init", "w.cwv", "--passphrase-file", "weak", "--kdf-log-n", "15"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("at least 12 characters"), "{}", err(&o));
+    assert!(!dir.path().join("w.cwv").exists());
+
+    std::fs::write(dir.path().join("pass"), format!("{PASS}\n")).unwrap();
+    let o =
+        run(dir.path(), &["init", "p.cwv", "--passphrase-file", "pass", "--kdf-log-n", "15", "--recovery", &recipient]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains(&format!("  recovery {recipient}")), "{}", out(&o));
+    let client = {
+        let v = Vault::open(dir.path().join("p.cwv"), &Passphrase::new(PASS)).unwrap();
+        let c = v.enroll(&Synth::new(6).intake()).unwrap();
+        v.close().unwrap();
+        c
+    };
+
+    // The passphrase is lost: the recovery identity sets a new one.
+    let new_pass = "the passphrase chosen after recovery";
+    std::fs::write(dir.path().join("new-pass"), format!("{new_pass}\n")).unwrap();
+    let o = run(
+        dir.path(),
+        &["key", "recover", "p.cwv", "-i", "recovery.key", "--new-passphrase-file", "new-pass", "--kdf-log-n", "15"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v = Vault::open(dir.path().join("p.cwv"), &Passphrase::new(new_pass)).unwrap();
+    assert!(v.client_record(client).is_ok());
+    v.close().unwrap();
+    assert_eq!(
+        Vault::open(dir.path().join("p.cwv"), &Passphrase::new(PASS)).unwrap_err().kind(),
+        ErrorKind::WrongKey,
+        "the lost passphrase opens nothing"
+    );
+
+    // List, remove, and the last envelope is kept.
+    std::fs::write(dir.path().join("new-pass"), format!("{new_pass}\n")).unwrap();
+    let o = run(dir.path(), &["key", "list", "p.cwv", "--passphrase-file", "new-pass"]);
+    assert!(out(&o).contains("  passphrase") && out(&o).contains(&recipient), "{}", out(&o));
+    let o = run(
+        dir.path(),
+        &["key", "remove-recovery", "p.cwv", "--recipient", &recipient, "--passphrase-file", "new-pass"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(!out(&o).contains(&recipient));
+    let o = run(dir.path(), &["key", "recover", "p.cwv", "-i", "recovery.key", "--new-passphrase-file", "new-pass"]);
+    assert_eq!(o.status.code(), Some(2), "a removed recipient opens nothing");
+}

@@ -223,7 +223,32 @@ impl Passphrase {
     fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+
+    /// Whether this passphrase may protect a vault: at least [`MIN_PASSPHRASE_CHARS`] characters
+    /// and at least four different ones. Checked when a vault is created and whenever a
+    /// passphrase envelope is written (added, changed, kept through a root-key rotation), never
+    /// when opening, so an older vault still opens. The message never says anything about the
+    /// passphrase itself, not even its length.
+    pub fn check_strength(&self) -> Result<()> {
+        let text = self.expose();
+        let chars = text.chars().count();
+        let mut distinct: Vec<char> = text.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if chars < MIN_PASSPHRASE_CHARS || distinct.len() < 4 {
+            return Err(Error::input(format!(
+                "a vault passphrase needs at least {MIN_PASSPHRASE_CHARS} characters and four different ones: \
+                 anyone with a copy of the file can guess offline (a few unrelated words are easy to remember)"
+            )));
+        }
+        Ok(())
+    }
 }
+
+/// The fewest characters a new vault passphrase may have. Whoever copies the file can guess
+/// offline, one scrypt run per guess; twelve characters put a passphrase of random words or
+/// characters far out of reach (`SECURITY.md`, key hierarchy).
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 impl fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -450,6 +475,7 @@ pub(crate) fn wrap_for_passphrase(root: &RootKey, passphrase: &Passphrase, kdf: 
     if passphrase.expose().is_empty() {
         return Err(Error::input("the passphrase is empty"));
     }
+    passphrase.check_strength()?;
     let mut recipient = age::scrypt::Recipient::new(passphrase.0.clone());
     recipient.set_work_factor(kdf.log_n());
     let age_file = encrypt_root(root, &recipient)?;

@@ -267,3 +267,44 @@ def test_raw_key_vault(tmp_path):
     v = caseward.Vault.open_with_key(p, key)
     assert v.find_by_a_number("A201555012") == cid
     v.close()
+
+
+def test_a_keystore_vault_survives_the_lost_phone_through_its_recovery_key(tmp_path):
+    # The app: a random keystore key, plus the organisation's recovery recipient.
+    recovery = caseward.RecoveryKey.generate()
+    identity, recipient = recovery.expose_identity(), recovery.recipient()
+    assert identity.startswith("AGE-SECRET-KEY-1") and recipient.startswith("age1")
+    assert identity not in repr(recovery) and identity not in str(recovery)
+    key = caseward.generate_keystore_key()
+    assert len(key) == 32
+    p = str(tmp_path / "phone.cwv")
+    v = caseward.Vault.create_with_key(p, key)
+    cid = v.enroll(intake())
+    v.add_recovery_recipient(recipient)
+    kinds = sorted(e.kind for e in v.envelopes())
+    assert kinds == ["keystore", "recovery"]
+    # A weak passphrase is refused; a good one is added and can be removed again.
+    with pytest.raises(CasewardError.InvalidInput):
+        v.add_passphrase("x")
+    v.add_passphrase(PASS)
+    v.remove_passphrase()
+    v.close()
+
+    # The phone is lost: the office opens the vault with the recovery identity and moves it to
+    # a new phone's key, retiring the old one.
+    v = caseward.Vault.open_with_recovery(p, identity)
+    assert v.find_by_a_number("A201555012") == cid
+    new_key = caseward.generate_keystore_key()
+    v.add_keystore_key(new_key)
+    v.remove_keystore_key(key)
+    v.close()
+    with pytest.raises(CasewardError.WrongKey):
+        caseward.Vault.open_with_key(p, key)
+    v = caseward.Vault.open_with_key(p, new_key)
+    # The last way in is never removed.
+    v.remove_recovery_recipient(recipient)
+    with pytest.raises(CasewardError.InvalidInput):
+        v.remove_keystore_key(new_key)
+    v.close()
+    with pytest.raises(CasewardError.WrongKey):
+        caseward.Vault.open_with_recovery(p, identity)

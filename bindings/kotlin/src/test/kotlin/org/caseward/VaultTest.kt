@@ -254,4 +254,31 @@ class VaultTest {
         assertEquals("A012345678", normalizeANumber("a 12 345 678"))
         assertNotNull(assertFailsWith<CasewardException.WrongKey> { Vault.openWithKey(path, ByteArray(32)) })
     }
+
+    @Test
+    fun aKeystoreVaultSurvivesTheLostPhoneThroughItsRecoveryKey() {
+        val recovery = RecoveryKey.generate()
+        val identity = recovery.exposeIdentity()
+        assertFalse(identity in recovery.toString())
+        val key = generateKeystoreKey()
+        val path = tempVault()
+        val id = Vault.createWithKey(path, key).use { vault ->
+            vault.addRecoveryRecipient(recovery.recipient())
+            assertEquals(listOf("keystore", "recovery"), vault.envelopes().map { it.kind }.sorted())
+            assertFailsWith<CasewardException.InvalidInput> { vault.addPassphrase("x") }
+            vault.enroll(intake())
+        }
+        // The phone is lost: the recovery identity opens the vault and enrolls a new phone's key.
+        val newKey = generateKeystoreKey()
+        Vault.openWithRecovery(path, identity).use { vault ->
+            assertEquals(id, vault.findByANumber("A201555012"))
+            vault.addKeystoreKey(newKey)
+            vault.removeKeystoreKey(key)
+        }
+        assertFailsWith<CasewardException.WrongKey> { Vault.openWithKey(path, key) }
+        Vault.openWithKey(path, newKey).use { vault ->
+            vault.removeRecoveryRecipient(recovery.recipient())
+            assertFailsWith<CasewardException.InvalidInput> { vault.removeKeystoreKey(newKey) }
+        }
+    }
 }
