@@ -25,6 +25,14 @@ impl Canaries {
         Self { prefix: format!("QZX{client:05}"), next: 0, all: Vec::new() }
     }
 
+    /// A new canary in lowercase (for fields that only take lowercase, like a partner id).
+    pub fn fresh_lowercase(&mut self) -> String {
+        self.next += 1;
+        let c = format!("{}k{:03}w", self.prefix.to_lowercase(), self.next);
+        self.all.push(c.clone());
+        c
+    }
+
     /// A new canary.
     pub fn fresh(&mut self) -> String {
         self.next += 1;
@@ -125,7 +133,8 @@ pub fn canary_intake(client: u32) -> (Intake, Vec<String>) {
             status: ReferralStatus::Made,
         }),
         Record::Consent(ConsentRecord {
-            recipient: c.fresh(),
+            // A partner id is lowercase; the lowercase canary is searched for too.
+            recipient: format!("partner:{}", c.fresh_lowercase()),
             categories: vec![Category::LegalCase],
             purpose: c.fresh(),
             signed_on: d("2026-05-06"),

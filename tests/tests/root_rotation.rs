@@ -62,7 +62,8 @@ fn open_err(path: &Path, pass: &Passphrase) -> ErrorKind {
 fn a_passphrase_change_retires_the_old_passphrase_against_old_rows_put_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.cwv");
-    let (old_pass, new_pass) = (Passphrase::new("the passphrase a former worker knew"), Passphrase::new("the new one"));
+    let (old_pass, new_pass) =
+        (Passphrase::new("the passphrase a former worker knew"), Passphrase::new("the new one, chosen after"));
     let recovery = RecoveryIdentity::generate();
     let board = RecoveryIdentity::generate();
     let vault =
