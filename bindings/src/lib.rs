@@ -16,9 +16,11 @@ uniffi::setup_scaffolding!();
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/// Every failure, by kind. `reason` says what is wrong and never contains client data.
-/// (Not `message`: it would clash with Kotlin's `Exception.message`.)
+/// Every failure, by kind. It crosses as a flat error: the foreign exception's message
+/// (`str(e)` in Python, `e.message` in Kotlin) is exactly the text below, which says what is
+/// wrong and never contains client data.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
 pub enum CasewardError {
     /// The passphrase, key or identity does not open the vault.
     #[error("{reason}")]

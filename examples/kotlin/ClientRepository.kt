@@ -28,8 +28,8 @@ class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
     private inline fun <T> attempt(block: () -> T): Outcome<T> = try {
         Outcome.Ok(block())
     } catch (e: CasewardException) {
-        // The generated message is "reason=<text>"; the kind is the subclass.
-        Outcome.Failed(e.javaClass.simpleName, e.message.orEmpty().removePrefix("reason="))
+        // The message is the reason itself; the kind is the subclass.
+        Outcome.Failed(e.javaClass.simpleName, e.message.orEmpty())
     }
 
     fun enroll(aNumber: String, nameAsOnNta: String, site: String, enrolledOn: String): Outcome<String> = attempt {

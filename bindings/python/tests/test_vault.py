@@ -308,3 +308,17 @@ def test_a_keystore_vault_survives_the_lost_phone_through_its_recovery_key(tmp_p
     v.close()
     with pytest.raises(CasewardError.WrongKey):
         caseward.Vault.open_with_recovery(p, identity)
+
+
+def test_a_vault_is_a_context_manager_and_errors_read_as_plain_text(path):
+    with caseward.Vault.create(path, PASS) as v:
+        cid = v.enroll(intake())
+    with pytest.raises(CasewardError.InvalidInput) as e:
+        v.list_clients()  # closed on leaving the block
+    assert "closed" in str(e.value)
+    with pytest.raises(CasewardError.InvalidInput) as e:
+        caseward.normalize_a_number("IOE0912345678")
+    # The text is the reason itself, not a field dump.
+    assert str(e.value).startswith("invalid a_number: it looks like a USCIS receipt"), str(e.value)
+    with caseward.Vault.open(path, PASS) as v:
+        assert v.list_clients() == [cid]

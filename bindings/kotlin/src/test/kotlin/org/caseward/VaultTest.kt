@@ -113,7 +113,7 @@ class VaultTest {
         val vault = Vault.create(path, pass)
         val id = vault.enroll(intake())
         val invalid = assertFailsWith<CasewardException.InvalidInput> { vault.enroll(intake("IOE0912345678")) }
-        assertFalse("IOE0912345678" in invalid.reason)
+        assertFalse("IOE0912345678" in invalid.message!!)
         assertFailsWith<CasewardException.NotFound> { vault.clientCopy("00".repeat(16)) }
         assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
         assertFailsWith<CasewardException.Policy> {
@@ -123,7 +123,7 @@ class VaultTest {
         assertFailsWith<CasewardException.Budget> { vault.boardReport("2026-10", listOf(board), "laplace:2") }
         vault.closeVault()
         val closed = assertFailsWith<CasewardException.InvalidInput> { vault.findByANumber("A201555012") }
-        assertTrue("closed" in closed.reason)
+        assertTrue("closed" in closed.message!!)
         assertFailsWith<CasewardException.WrongKey> { Vault.open(path, "not the passphrase") }
         val notAVault = File(File(path).parentFile, "notes.txt").apply { writeText("not a database ".repeat(100)) }
         assertFailsWith<CasewardException.Storage> { Vault.open(notAVault.path, pass) }
@@ -140,7 +140,7 @@ class VaultTest {
         }
         Vault.open(path, pass).use { reopened ->
             val e = assertFailsWith<CasewardException.Integrity> { reopened.clientCopy(id) }
-            assertFalse("GARCIA" in e.reason)
+            assertFalse("GARCIA" in e.message!!)
         }
     }
 
@@ -198,7 +198,7 @@ class VaultTest {
                     for (k in 0 until 2_000) {
                         val i = (k + t) % 20 + 1
                         val bad = assertFailsWith<CasewardException.InvalidInput> { normalizeANumber("IOE09%08d".format(k)) }
-                        assertTrue("receipt" in bad.reason, bad.reason)
+                        assertTrue("receipt" in bad.message!!, bad.message!!)
                         assertEquals(ids[i - 1], vault.findByANumber("A4%08d".format(i)))
                         assertFailsWith<CasewardException.NotFound> { vault.clientCopy("%032x".format(k + 1)) }
                         assertNull(vault.findByANumber("A5%08d".format(i)))
@@ -230,7 +230,7 @@ class VaultTest {
         Vault.createWithKey(tempVault(), ByteArray(32) { 7 }).use { vault ->
             fun refuse(n: Int) = repeat(n) {
                 val e = assertFailsWith<CasewardException.Policy> { vault.installPolicy(policy, listOf()) }
-                assertTrue(id in e.reason)
+                assertTrue(id in e.message!!)
             }
             // Resident memory settles (allocator arenas, JIT) over the first ~30,000 calls, so
             // the leak check is the second window of 20,000.
