@@ -489,7 +489,6 @@ fn init(vault: &Path, passphrase_file: Option<&Path>, log_n: u8, recovery: &[Str
     let kdf = caseward::KdfParams::new(log_n)?;
     let recipients = recovery.iter().map(|r| caseward::RecoveryRecipient::parse(r)).collect::<Result<Vec<_>, _>>()?;
     let passphrase = secret::passphrase(passphrase_file, true)?;
-    passphrase.check_strength()?;
     let options = caseward::VaultOptions { kdf, ..Default::default() };
     let v = caseward::Vault::create_with_options(vault, &passphrase, options)?;
     for r in &recipients {

@@ -45,9 +45,14 @@ pub const ICE_FLOOR: [(Category, Treatment); 6] = [
     (Category::ObligationAddressFiling, Treatment::Consent),
 ];
 
-/// The categories that gate an ICE notice without appearing in it.
-const ICE_GATE: [Category; 3] =
-    [Category::LegalReliefProtected, Category::RegimeVawaGrantee, Category::SafetyLocationConfidential];
+/// The categories that gate an ICE notice without appearing in it (of `contact.address`, only
+/// each address's move-in date and a digest of the place are kept).
+const ICE_GATE: [Category; 4] = [
+    Category::LegalReliefProtected,
+    Category::RegimeVawaGrantee,
+    Category::SafetyLocationConfidential,
+    Category::ContactAddress,
+];
 
 /// The most the code allows `category` to disclose to `audience`: a policy can only narrow it.
 ///
@@ -254,7 +259,7 @@ impl Gate {
     }
 
     pub(crate) fn categories() -> [Category; 4] {
-        [ICE_GATE[0], ICE_GATE[1], ICE_GATE[2], Category::ContactAddress]
+        ICE_GATE
     }
 
     /// Whether the address record `id`, holding `address` reported to ICE on `reported_on`, may

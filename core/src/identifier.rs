@@ -164,10 +164,8 @@ impl AlienNumber {
             return Err(InvalidIdentifier::Placeholder);
         }
         if !labelled {
-            if looks_like_ssn_grouping(rest) {
-                return Err(InvalidIdentifier::LooksLikeSsn);
-            }
             match groups(rest).as_slice() {
+                [3, 2, 4] => return Err(InvalidIdentifier::LooksLikeSsn),
                 [4, 2, 2] | [1 | 2, 1 | 2, 4] => return Err(InvalidIdentifier::LooksLikeDate),
                 [3, 4] => return Err(InvalidIdentifier::LooksLikePhone),
                 _ => {}
@@ -217,10 +215,6 @@ fn looks_like_itin(digits: &str) -> bool {
 /// and 123/45/6789 are the SSN shape as much as 123-45-6789.
 fn groups(rest: &str) -> Vec<usize> {
     rest.split(['-', ' ', '.', '/', '\u{a0}']).filter(|g| !g.is_empty()).map(str::len).collect()
-}
-
-fn looks_like_ssn_grouping(rest: &str) -> bool {
-    groups(rest) == [3, 2, 4]
 }
 
 /// Strips an A-number label, written with spaces, hyphens, dots or nothing between its words

@@ -670,6 +670,16 @@ pub const MAX_RULES: usize = 4096;
 /// The most overlays a policy may stack on its base.
 pub const MAX_OVERLAYS: usize = 32;
 
+/// The first of a policy's problems, as the error of the calls that stop at one.
+fn first_problem(all: Vec<PolicyError>, file: &str) -> Error {
+    Error::Policy(all.into_iter().next().unwrap_or_else(|| PolicyError {
+        file: file.to_owned(),
+        line: 0,
+        rule: None,
+        problem: PolicyProblem::Syntax("the policy could not be validated".into()),
+    }))
+}
+
 /// Byte offsets of line starts, so a line number is a binary search rather than a rescan.
 struct Lines(Vec<usize>);
 
@@ -847,35 +857,13 @@ impl Policy {
 
     /// Loads a base policy and site overlays that may only tighten it.
     pub fn load_with_overlays<P: AsRef<Path>>(base: impl AsRef<Path>, overlays: &[P]) -> Result<Self> {
-        let read = |p: &Path| -> Result<(String, String)> {
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Error::Policy(PolicyError {
-                    file: name.clone(),
-                    line: 0,
-                    rule: None,
-                    problem: PolicyProblem::Syntax(format!("cannot read the file: {}", e.kind())),
-                })
-            })?;
-            Ok((text, name))
-        };
-        let (text, name) = read(base.as_ref())?;
-        let overlays = overlays.iter().map(|p| read(p.as_ref())).collect::<Result<Vec<_>>>()?;
-        let refs: Vec<(&str, &str)> = overlays.iter().map(|(t, n)| (t.as_str(), n.as_str())).collect();
-        Self::with_overlays_text(&text, &name, &refs)
+        let name = base.as_ref().display().to_string();
+        Self::check_files(base, overlays).map_err(|all| first_problem(all, &name))
     }
 
     /// Parses a base policy and overlays from text: `(text, file name)` for each overlay.
     pub fn with_overlays_text(base: &str, file: &str, overlays: &[(&str, &str)]) -> Result<Self> {
-        Self::check_text(base, file, overlays).map_err(|mut all| {
-            let first = if all.is_empty() { None } else { Some(all.swap_remove(0)) };
-            Error::Policy(first.unwrap_or_else(|| PolicyError {
-                file: file.to_owned(),
-                line: 0,
-                rule: None,
-                problem: PolicyProblem::Syntax("the policy could not be validated".into()),
-            }))
-        })
+        Self::check_text(base, file, overlays).map_err(|all| first_problem(all, file))
     }
 
     /// Validates a base and overlays and returns every problem found, not only the first (for
@@ -1058,20 +1046,7 @@ impl Policy {
                 cells: self.columns.iter().map(|col| effective(&self.cells, col, category)).collect(),
             })
             .collect();
-        let rules = self
-            .files
-            .iter()
-            .flat_map(|f| &f.rules)
-            .map(|r| RuleInfo {
-                id: r.id.clone(),
-                file: r.file.clone(),
-                line: r.line,
-                audience: r.column.to_string(),
-                treatment: r.treatment,
-                categories: r.categories.clone(),
-                why: r.why.clone(),
-            })
-            .collect();
+        let rules = self.files.iter().flat_map(|f| &f.rules).map(RuleInfo::from).collect();
         Explanation {
             policy: self.hash.to_string(),
             name: self.name().to_owned(),
@@ -1083,9 +1058,6 @@ impl Policy {
     }
 }
 
-/// A cell of the composed matrix. A `partner:<id>` column reads its own cell where one exists,
-/// and is never above the generic `partner` cell: an overlay that narrows `partner` therefore
-/// narrows every named partner too, whatever the named partner's own rules say.
 /// One audience's column of the composed matrix, for a reviewer auditing what that audience
 /// can get (`caseward policy explain --audience ice`).
 #[derive(Clone, Debug, Serialize)]
@@ -1126,19 +1098,8 @@ impl AudienceExplanation {
                 row.category, row.cell.treatment, row.cell.provenance, row.ceiling
             ));
         }
-        out.push_str("\nThe rules that decide these cells, and why:\n\n| rule | audience | treatment | categories | why |\n|---|---|---|---|---|\n");
-        for r in &self.rules {
-            out.push_str(&format!(
-                "| `{}` ({}:{}) | {} | {} | {} | {} |\n",
-                r.id,
-                r.file,
-                r.line,
-                r.audience,
-                r.treatment,
-                r.categories.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" "),
-                r.why
-            ));
-        }
+        out.push_str("\nThe rules that decide these cells, and why:\n\n");
+        rules_markdown(&self.rules, &mut out);
         out
     }
 }
@@ -1160,15 +1121,7 @@ impl Policy {
             .iter()
             .flat_map(|f| &f.rules)
             .filter(|r| r.column == own || r.column == generic)
-            .map(|r| RuleInfo {
-                id: r.id.clone(),
-                file: r.file.clone(),
-                line: r.line,
-                audience: r.column.to_string(),
-                treatment: r.treatment,
-                categories: r.categories.clone(),
-                why: r.why.clone(),
-            })
+            .map(RuleInfo::from)
             .collect();
         AudienceExplanation {
             policy: self.hash.to_string(),
@@ -1180,6 +1133,9 @@ impl Policy {
     }
 }
 
+/// A cell of the composed matrix. A `partner:<id>` column reads its own cell where one exists,
+/// and is never above the generic `partner` cell: an overlay that narrows `partner` therefore
+/// narrows every named partner too, whatever the named partner's own rules say.
 fn effective(cells: &BTreeMap<(Column, Category), Cell>, column: &Column, category: Category) -> Cell {
     let deny = || Cell { treatment: Treatment::Deny, provenance: Provenance::Default };
     if column.partner.is_none() {
@@ -1272,6 +1228,37 @@ pub struct RuleInfo {
     pub why: String,
 }
 
+impl From<&Rule> for RuleInfo {
+    fn from(r: &Rule) -> Self {
+        Self {
+            id: r.id.clone(),
+            file: r.file.clone(),
+            line: r.line,
+            audience: r.column.to_string(),
+            treatment: r.treatment,
+            categories: r.categories.clone(),
+            why: r.why.clone(),
+        }
+    }
+}
+
+/// The rules table both explanations end with: one row per rule, with its reason.
+fn rules_markdown(rules: &[RuleInfo], out: &mut String) {
+    out.push_str("| rule | audience | treatment | categories | why |\n|---|---|---|---|---|\n");
+    for r in rules {
+        out.push_str(&format!(
+            "| `{}` ({}:{}) | {} | {} | {} | {} |\n",
+            r.id,
+            r.file,
+            r.line,
+            r.audience,
+            r.treatment,
+            r.categories.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" "),
+            r.why
+        ));
+    }
+}
+
 /// One category's row.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExplainRow {
@@ -1306,19 +1293,7 @@ impl Explanation {
             out.push('\n');
         }
         out.push_str("\nA cell no rule covers is denied. The rules, and why:\n\n");
-        out.push_str("| rule | audience | treatment | categories | why |\n|---|---|---|---|---|\n");
-        for r in &self.rules {
-            out.push_str(&format!(
-                "| `{}` ({}:{}) | {} | {} | {} | {} |\n",
-                r.id,
-                r.file,
-                r.line,
-                r.audience,
-                r.treatment,
-                r.categories.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" "),
-                r.why
-            ));
-        }
+        rules_markdown(&self.rules, &mut out);
         out
     }
 }

@@ -760,28 +760,12 @@ impl Vault {
     /// Removes the passphrase envelope (for a vault that should open only with a keystore key
     /// or a recovery identity). The last envelope of a vault cannot be removed.
     pub fn remove_passphrase(&self) -> Result<()> {
-        self.write(|tx, crypto| {
-            crypto.state.check_envelopes(tx)?;
-            let total: i64 = tx.query_row("SELECT count(*) FROM key_envelope", [], |r| r.get(0))?;
-            let n: i64 = tx.query_row(
-                "SELECT count(*) FROM key_envelope WHERE kind = ?1",
-                [EnvelopeKind::Passphrase.as_str()],
-                |r| r.get(0),
-            )?;
-            if n == 0 {
-                return Err(Error::not_found("no passphrase envelope"));
-            }
-            if total <= n {
-                return Err(Error::input("the last key envelope cannot be removed: the vault would never open again"));
-            }
-            tx.execute("DELETE FROM key_envelope WHERE kind = ?1", [EnvelopeKind::Passphrase.as_str()])?;
-            crypto.state.envelopes_changed(tx)
-        })
+        self.remove_envelope(EnvelopeKind::Passphrase, None)
     }
 
     /// Removes a recovery recipient. The last envelope of a vault cannot be removed.
     pub fn remove_recovery_recipient(&self, recipient: &RecoveryRecipient) -> Result<()> {
-        self.remove_envelope(EnvelopeKind::Recovery, &recipient.to_string())
+        self.remove_envelope(EnvelopeKind::Recovery, Some(&recipient.to_string()))
     }
 
     /// Adds a raw keystore key that can open the vault.
@@ -795,23 +779,34 @@ impl Vault {
 
     /// Removes a keystore key. The last envelope of a vault cannot be removed.
     pub fn remove_keystore_key(&self, key: &RawKey) -> Result<()> {
-        self.remove_envelope(EnvelopeKind::Keystore, &keys::keystore_recipient(key)?)
+        self.remove_envelope(EnvelopeKind::Keystore, Some(&keys::keystore_recipient(key)?))
     }
 
-    fn remove_envelope(&self, kind: EnvelopeKind, recipient: &str) -> Result<()> {
+    /// Removes every envelope of `kind` for `recipient` (none for a passphrase), refusing when
+    /// that would leave the vault with no way to open.
+    fn remove_envelope(&self, kind: EnvelopeKind, recipient: Option<&str>) -> Result<()> {
         self.write(|tx, crypto| {
             crypto.state.check_envelopes(tx)?;
+            let last = || Error::input("the last key envelope cannot be removed: the vault would never open again");
             let total: i64 = tx.query_row("SELECT count(*) FROM key_envelope", [], |r| r.get(0))?;
             if total <= 1 {
-                return Err(Error::input("the last key envelope cannot be removed: the vault would never open again"));
+                return Err(last());
             }
-            let n = tx.execute(
-                "DELETE FROM key_envelope WHERE kind = ?1 AND recipient = ?2",
+            let matching: i64 = tx.query_row(
+                "SELECT count(*) FROM key_envelope WHERE kind = ?1 AND recipient IS ?2",
                 params![kind.as_str(), recipient],
+                |r| r.get(0),
             )?;
-            if n == 0 {
+            if matching == 0 {
                 return Err(Error::not_found("no such key envelope"));
             }
+            if total <= matching {
+                return Err(last());
+            }
+            tx.execute(
+                "DELETE FROM key_envelope WHERE kind = ?1 AND recipient IS ?2",
+                params![kind.as_str(), recipient],
+            )?;
             crypto.state.envelopes_changed(tx)
         })
     }
