@@ -13,11 +13,11 @@
 //!   deleted, relabelled, moved to another client, added, or replaced by an older version changes
 //!   the sum, and a write updates it by what it changed alone, so adding a record costs the same
 //!   for a client with ten records as for one with ten thousand.
-//! * **Buckets.** Clients are spread over 4,096 buckets by the first 12 bits of their random id;
+//! * **Buckets.** Clients are spread over 16,384 buckets by the first 14 bits of their random id;
 //!   a bucket's digest covers the (client id, MAC) pairs in it. Blind-index lookup rows are
 //!   bucketed the same way by their digest, so a lookup row swapped, added or deleted is caught,
 //!   and so is a whole client deleted with its rows.
-//! * **Chunks and root.** Bucket digests are stored 64 to a chunk row; the root holds the MAC of
+//! * **Chunks and root.** Bucket digests are stored 256 to a chunk row; the root holds the MAC of
 //!   each chunk, a digest of every `meta` value, the privacy ledger and the duplicate decisions,
 //!   and the disclosure log's head. The root is sealed under the vault metadata key, and a write
 //!   counter makes every root distinct.
@@ -43,16 +43,20 @@ use crate::keys::Secret32;
 use crate::record::ClientId;
 use crate::seal::{Aad, NonceSource, SealingKey};
 
-/// Buckets per set: the first 12 bits of a client id or a lookup digest choose the bucket.
-const BUCKET_BITS: u32 = 12;
+/// Buckets per set: the first 14 bits of a client id or a lookup digest choose the bucket.
+/// A read checks one whole bucket, so buckets stay small: about 6 clients each at 100,000
+/// clients. With 4,096 buckets, reading 25-row buckets was a quarter of a lookup's time there
+/// (BENCHMARKS.md, "Format 2").
+const BUCKET_BITS: u32 = 14;
 const BUCKETS: usize = 1 << BUCKET_BITS;
-/// Bucket digests per chunk row.
-const CHUNK: usize = 64;
+/// Bucket digests per chunk row (8 KiB), so the root keeps 64 chunk MACs per set.
+const CHUNK: usize = 256;
 const CHUNKS: usize = BUCKETS / CHUNK;
 const DIGEST: usize = 32;
 /// The nonce of a stored client MAC.
 const NONCE: usize = 16;
-const ROOT_VERSION: u8 = 1;
+/// Version 1 (4,096 buckets of 64 to a chunk) was only ever written by development builds.
+const ROOT_VERSION: u8 = 2;
 /// What a client whose MAC does not match is told; the vault then looks for the row to blame.
 pub(crate) const CLIENT_CHANGED: &str = "the client's records were added, removed, moved or changed";
 /// The meta row that holds the sealed root. It is not itself in the root's meta digests.
@@ -61,6 +65,9 @@ pub(crate) const ROOT_NAME: &str = "state";
 pub(crate) const ENVELOPES: &str = "envelopes";
 /// The meta row that holds the next record id (u64 BE).
 pub(crate) const NEXT_RECORD: &str = "next_record";
+
+/// A chunk row as checked: the digest the root gave for it, and its bytes.
+type CheckedChunk = ([u8; DIGEST], Vec<u8>);
 
 /// A bucket's rows: (key, value), in key order.
 type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -212,6 +219,17 @@ struct Session {
     /// The next record id, once this operation has read it (written back by `flush`).
     next_record: Option<i64>,
     next_record_dirty: bool,
+    /// The rows of the client last checked, as read for its MAC (see `State::checked_rows`).
+    rows: Option<ClientRows>,
+}
+
+/// A client's rows as one MAC check read and matched them: its wrapped key, and every record
+/// as (id, kind, sealed body), in id order.
+pub(crate) struct ClientRows {
+    pub(crate) client: ClientId,
+    pub(crate) kek_version: u32,
+    pub(crate) wrapped_key: Vec<u8>,
+    pub(crate) records: Vec<(i64, String, Vec<u8>)>,
 }
 
 /// The vault's authenticated state: its key, and what the current operation has checked.
@@ -221,6 +239,13 @@ struct Session {
 pub(crate) struct State {
     key: Secret32,
     session: RefCell<Session>,
+    /// The last root this handle opened or sealed, with its sealed bytes. A root read back
+    /// byte-identical is the same authentic root, so it is not opened and decoded again.
+    root_cache: RefCell<Option<(Vec<u8>, Root)>>,
+    /// Chunk rows already checked, by row: the digest they were checked against and their
+    /// bytes. A chunk read back byte-identical, against the same digest in the root, needs no
+    /// hashing again; any other chunk is checked in full. At most 128 rows of 2 KiB.
+    chunk_cache: RefCell<HashMap<usize, CheckedChunk>>,
 }
 
 impl std::fmt::Debug for State {
@@ -239,7 +264,12 @@ fn meta_root_aad(vault_id: &[u8; 16]) -> Aad<'_> {
 
 impl State {
     pub(crate) fn new(key: Secret32) -> Self {
-        Self { key, session: RefCell::new(Session::default()) }
+        Self {
+            key,
+            session: RefCell::new(Session::default()),
+            root_cache: RefCell::new(None),
+            chunk_cache: RefCell::new(HashMap::new()),
+        }
     }
 
     fn hasher(&self, domain: &str) -> blake3::Hasher {
@@ -352,10 +382,19 @@ impl State {
             .query_row([ROOT_NAME], |r| r.get(0))
             .optional()?
             .ok_or_else(|| corrupt("meta", ROOT_NAME, "the authenticated vault state is missing"))?;
-        let plain =
-            meta_key.open(&meta_root_aad(vault_id), &sealed).map_err(|e| Error::integrity("meta", ROOT_NAME, e))?;
-        let root =
-            Root::decode(&plain).ok_or_else(|| corrupt("meta", ROOT_NAME, "the vault state has the wrong layout"))?;
+        let cached = self.root_cache.borrow().as_ref().filter(|(bytes, _)| *bytes == sealed).map(|(_, r)| r.clone());
+        let root = match cached {
+            Some(root) => root,
+            None => {
+                let plain = meta_key
+                    .open(&meta_root_aad(vault_id), &sealed)
+                    .map_err(|e| Error::integrity("meta", ROOT_NAME, e))?;
+                let root = Root::decode(&plain)
+                    .ok_or_else(|| corrupt("meta", ROOT_NAME, "the vault state has the wrong layout"))?;
+                *self.root_cache.borrow_mut() = Some((sealed, root.clone()));
+                root
+            }
+        };
         *self.session.borrow_mut() = Session { root: Some(root), ..Session::default() };
         Ok(())
     }
@@ -389,16 +428,19 @@ impl State {
             .prepare_cached("SELECT body FROM state_chunk WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?;
-        let body: Vec<[u8; DIGEST]> = match stored {
-            None => vec![[0; DIGEST]; CHUNK],
-            Some(b) if b.len() == CHUNK * DIGEST => {
-                b.chunks_exact(DIGEST).map(|d| d.try_into().unwrap_or([0; DIGEST])).collect()
-            }
-            Some(_) => return Err(corrupt("state_chunk", row, "a chunk has the wrong length")),
-        };
+        let stored = stored.unwrap_or_else(|| vec![0; CHUNK * DIGEST]);
+        if stored.len() != CHUNK * DIGEST {
+            return Err(corrupt("state_chunk", row, "a chunk has the wrong length"));
+        }
+        let body: Vec<[u8; DIGEST]> =
+            stored.chunks_exact(DIGEST).map(|d| d.try_into().unwrap_or([0; DIGEST])).collect();
         let want = self.with_root(|r| r.chunks.get(row).copied())?.unwrap_or([0xff; DIGEST]);
-        if !bool::from(self.chunk_digest(row, &body).ct_eq(&want)) {
-            return Err(corrupt("state_chunk", row, "the chunk does not match the vault state"));
+        let seen = self.chunk_cache.borrow().get(&row).is_some_and(|(d, bytes)| *d == want && *bytes == stored);
+        if !seen {
+            if !bool::from(self.chunk_digest(row, &body).ct_eq(&want)) {
+                return Err(corrupt("state_chunk", row, "the chunk does not match the vault state"));
+            }
+            self.chunk_cache.borrow_mut().insert(row, (want, stored));
         }
         self.session.borrow_mut().chunks.insert(row, body.clone());
         Ok(body)
@@ -430,6 +472,11 @@ impl State {
     /// Reads a bucket and checks it against its chunk (once per session); returns its entries.
     fn bucket(&self, conn: &Connection, set: Set, bucket: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let entries = Self::bucket_entries(conn, set, bucket)?;
+        self.check_bucket(conn, set, bucket, entries)
+    }
+
+    /// Checks a bucket's entries, as just read, against its chunk (once per session).
+    fn check_bucket(&self, conn: &Connection, set: Set, bucket: usize, entries: Entries) -> Result<Entries> {
         let key = (set, bucket);
         {
             let s = self.session.borrow();
@@ -438,8 +485,11 @@ impl State {
             }
         }
         let row = set.chunk_row(bucket / CHUNK);
-        let chunk = self.chunk(conn, row)?;
-        let want = chunk.get(bucket % CHUNK).copied().unwrap_or([0xff; DIGEST]);
+        if !self.session.borrow().chunks.contains_key(&row) {
+            self.chunk(conn, row)?;
+        }
+        let want = self.session.borrow().chunks.get(&row).and_then(|c| c.get(bucket % CHUNK).copied());
+        let want = want.unwrap_or([0xff; DIGEST]);
         if !bool::from(self.bucket_digest(set, bucket, &entries).ct_eq(&want)) {
             return Err(corrupt(set.table(), format!("bucket {bucket}"), "rows were added, removed or changed"));
         }
@@ -452,23 +502,46 @@ impl State {
     // -----------------------------------------------------------------------------------------
     // Clients
 
-    /// Computes a client's MAC from its rows as stored; `None` if the client row is absent.
-    fn compute_client_mac(&self, conn: &Connection, client: ClientId) -> Result<Option<[u8; DIGEST]>> {
+    /// Computes a client's MAC from its rows as stored, and returns the rows it read; `None` if
+    /// the client row is absent.
+    fn compute_client_mac(&self, conn: &Connection, client: ClientId) -> Result<Option<([u8; DIGEST], ClientRows)>> {
         let row: Option<(u32, Vec<u8>, String)> = conn
             .prepare_cached("SELECT kek_version, wrapped_key, created_month FROM client WHERE id = ?1")?
             .query_row([client.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let Some((version, wrapped, month)) = row else { return Ok(None) };
         let mut mac = self.client_term(client, version, &wrapped, &month);
-        let mut stmt =
-            conn.prepare_cached("SELECT id, kind, created_month, body FROM record WHERE client_id = ?1 ORDER BY id")?;
+        // No ORDER BY: the sum is order-free, and with the (client, kind) index an ORDER BY id
+        // made SQLite re-prepare the statement on every bind (BENCHMARKS.md, "Format 2").
+        let mut stmt = conn.prepare_cached("SELECT id, kind, created_month, body FROM record WHERE client_id = ?1")?;
         let mut rows = stmt.query([client.as_bytes()])?;
+        let mut records = Vec::new();
         while let Some(r) = rows.next()? {
-            let body = r.get_ref(3)?.as_blob().map_err(|_| corrupt("record", "-", "a body is not a blob"))?;
-            let term = self.record_term(client, r.get(0)?, &r.get::<_, String>(1)?, &r.get::<_, String>(2)?, body);
-            add(&mut mac, &term);
+            let (id, kind): (i64, String) = (r.get(0)?, r.get(1)?);
+            let body = r.get_ref(3)?.as_blob().map_err(|_| corrupt("record", id, "a body is not a blob"))?;
+            add(&mut mac, &self.record_term(client, id, &kind, &r.get::<_, String>(2)?, body));
+            records.push((id, kind, body.to_vec()));
         }
-        Ok(Some(mac))
+        records.sort_by_key(|(id, _, _)| *id);
+        Ok(Some((mac, ClientRows { client, kek_version: version, wrapped_key: wrapped, records })))
+    }
+
+    /// The rows the last successful [`State::check_client`] of `client` read and matched, if
+    /// nothing has changed that client since: readers use these instead of reading the rows a
+    /// second time, which also means they decrypt exactly the rows the MAC covered.
+    pub(crate) fn checked_rows(&self, client: ClientId) -> Option<std::cell::Ref<'_, ClientRows>> {
+        let s = self.session.borrow();
+        std::cell::Ref::filter_map(s, |s| s.rows.as_ref().filter(|r| r.client == client)).ok()
+    }
+
+    /// [`State::checked_rows`], moved out: the next reader of the client reads its rows again.
+    pub(crate) fn take_checked_rows(&self, client: ClientId) -> Option<ClientRows> {
+        let mut s = self.session.borrow_mut();
+        if s.rows.as_ref().is_some_and(|r| r.client == client) {
+            s.rows.take()
+        } else {
+            None
+        }
     }
 
     /// Checks one client against the state: its bucket, and its MAC over its client row and
@@ -495,11 +568,13 @@ impl State {
             (None, None) => Ok(false),
             (Some(_), None) => Err(corrupt("client", client, "the client's row is missing")),
             (None, Some(_)) => Err(corrupt("client", client, "the client is not in the vault state")),
-            (Some(want), Some(got)) => {
+            (Some(want), Some((got, rows))) => {
                 if !bool::from(got.ct_eq(&want)) {
                     return Err(corrupt("client", client, CLIENT_CHANGED));
                 }
-                self.session.borrow_mut().checked_clients.insert(client);
+                let mut s = self.session.borrow_mut();
+                s.checked_clients.insert(client);
+                s.rows = Some(rows);
                 Ok(true)
             }
         }
@@ -530,6 +605,7 @@ impl State {
         let mut mac = self.listed_mac(conn, client)?.unwrap_or([0; DIGEST]);
         f(&mut mac);
         let mut s = self.session.borrow_mut();
+        s.rows = None;
         s.dirty_clients.insert(client, Some(mac));
         s.dirty_buckets.insert((Set::Clients, bucket_of(client.as_bytes())));
         Ok(())
@@ -582,6 +658,7 @@ impl State {
     pub(crate) fn client_erased(&self, conn: &Connection, client: ClientId) -> Result<()> {
         self.bucket(conn, Set::Clients, bucket_of(client.as_bytes()))?;
         let mut s = self.session.borrow_mut();
+        s.rows = None;
         s.dirty_clients.insert(client, None);
         s.dirty_buckets.insert((Set::Clients, bucket_of(client.as_bytes())));
         Ok(())
@@ -589,13 +666,32 @@ impl State {
 
     /// Every client the state lists, with every bucket checked: for full scans and listings.
     pub(crate) fn all_clients(&self, conn: &Connection) -> Result<BTreeMap<ClientId, [u8; DIGEST]>> {
+        // One pass over the whole table in key order, cut into buckets here: 16,384 range
+        // queries cost more than the rows they read.
         let mut out = BTreeMap::new();
-        for bucket in 0..BUCKETS {
-            for (k, v) in self.bucket(conn, Set::Clients, bucket)? {
+        let mut take = |bucket: usize, entries: Entries| -> Result<()> {
+            for (k, v) in self.check_bucket(conn, Set::Clients, bucket, entries)? {
                 let id = ClientId::from_slice(&k)
                     .ok_or_else(|| corrupt("client_state", "-", "a client id is not 16 bytes"))?;
                 out.insert(id, self.stored_sum(id, &v)?);
             }
+            Ok(())
+        };
+        let (mut bucket, mut entries) = (0usize, Entries::new());
+        let mut stmt = conn.prepare_cached("SELECT client_id, mac FROM client_state ORDER BY client_id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (k, v): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
+            // Every bucket before this row's is complete, the empty ones included.
+            while bucket < bucket_of(&k) {
+                take(bucket, std::mem::take(&mut entries))?;
+                bucket += 1;
+            }
+            entries.push((k, v));
+        }
+        while bucket < BUCKETS {
+            take(bucket, std::mem::take(&mut entries))?;
+            bucket += 1;
         }
         let stored: i64 = conn.query_row("SELECT count(*) FROM client", [], |r| r.get(0))?;
         if usize::try_from(stored).ok() != Some(out.len()) {
@@ -909,7 +1005,7 @@ impl State {
         let rebuild = std::mem::take(&mut self.session.borrow_mut().rebuild_clients);
         let mut macs: Vec<(ClientId, Option<[u8; DIGEST]>)> = clients.into_iter().collect();
         for client in rebuild {
-            macs.push((client, self.compute_client_mac(conn, client)?));
+            macs.push((client, self.compute_client_mac(conn, client)?.map(|(mac, _)| mac)));
         }
         let mut written: BTreeMap<ClientId, Option<Vec<u8>>> = BTreeMap::new();
         for (client, mac) in macs {
@@ -966,7 +1062,11 @@ impl State {
             .seal(nonces, &meta_root_aad(vault_id), &plain)
             .map_err(|e| Error::integrity("meta", ROOT_NAME, e))?;
         conn.prepare_cached("INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)")?
-            .execute(params![ROOT_NAME, sealed])?;
+            .execute(params![ROOT_NAME, &sealed])?;
+        // The root just sealed is authentic by construction; if the commit fails, the bytes on
+        // disk differ and the cache is simply not used.
+        let root = self.with_root(|r| r.clone())?;
+        *self.root_cache.borrow_mut() = Some((sealed, root));
         let mut s = self.session.borrow_mut();
         s.dirty_clients.clear();
         s.dirty_buckets.clear();
@@ -1044,13 +1144,14 @@ mod tests {
     fn buckets_cover_the_key_space_in_order() {
         assert_eq!(bucket_of(&[0, 0]), 0);
         assert_eq!(bucket_of(&[0xff, 0xff]), BUCKETS - 1);
-        assert_eq!(bucket_of(&[0x12, 0x34, 0x56]), 0x123);
-        let (lo, hi) = bucket_range(0x123);
-        assert_eq!(lo, vec![0x12, 0x30]);
-        assert_eq!(hi, Some(vec![0x12, 0x40]));
+        // 14 bits: 0x1234 >> 2.
+        assert_eq!(bucket_of(&[0x12, 0x34, 0x56]), 0x48d);
+        let (lo, hi) = bucket_range(0x48d);
+        assert_eq!(lo, vec![0x12, 0x34]);
+        assert_eq!(hi, Some(vec![0x12, 0x38]));
         assert_eq!(bucket_range(BUCKETS - 1).1, None);
         // A 16-byte id in the bucket sorts inside the range, as SQLite compares blobs.
-        let id = [0x12u8, 0x3f, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let id = [0x12u8, 0x37, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         assert!(lo.as_slice() <= &id[..] && &id[..] < hi.as_deref().unwrap_or(&[0xff; 17]));
     }
 
