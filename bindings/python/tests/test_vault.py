@@ -2,6 +2,7 @@
 produced by a real condition."""
 
 import concurrent.futures
+import json
 import os
 import sqlite3
 import subprocess
@@ -245,7 +246,8 @@ def test_a_write_waits_for_another_process_then_fails_as_storage(vault, path):
             other.stdin.close()
         assert other.wait(timeout=30) == 0
     # Once: the write that failed left nothing behind.
-    assert vault.client_view(cid, "caseworker").count("called about the hearing") == 1
+    notes = [json.loads(r.sections["note.case"])["text"] for r in vault.client_view(cid, "caseworker").records() if r.kind == "note"]
+    assert notes.count("called about the hearing") == 1
 
 
 def test_threads_share_one_vault(vault):

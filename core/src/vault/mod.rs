@@ -519,6 +519,34 @@ impl Vault {
         })
     }
 
+    /// Changes a client's enrollment in one transaction: read it, apply `change`, write it back.
+    /// For what an enrollment gains after intake (its exit, its randomization): a read in one
+    /// call and a write in another could lose a change another writer made in between.
+    pub fn update_enrollment(&self, client: ClientId, change: impl FnOnce(&mut crate::Enrollment)) -> Result<()> {
+        self.write(|tx, crypto| {
+            let ck = load_client_key(tx, crypto, client)?;
+            let mut keys = ClientKeys::new(client, ck, crypto.alg);
+            let (id, month, old_body): (i64, String, Vec<u8>) = tx
+                .query_row(
+                    "SELECT id, created_month, body FROM record WHERE client_id = ?1 AND kind = 'enrollment'",
+                    [client.as_bytes()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found(format!("the enrollment of client {client}")))?;
+            let Record::Enrollment(mut enrollment) =
+                open_record(&crypto.vault_id, &mut keys, id, RecordKind::Enrollment, old_body.clone())?
+            else {
+                return Err(Error::corrupt("record", id, "not an enrollment record"));
+            };
+            change(&mut enrollment);
+            let body =
+                seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, id, &Record::Enrollment(enrollment))?;
+            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, id])?;
+            crypto.state.record_changed(tx, client, (id, "enrollment", &month), Some(&old_body), &body)
+        })
+    }
+
     /// Every record of a client, decrypted, as the caseworker sees it.
     pub fn client_record(&self, client: ClientId) -> Result<ClientRecord> {
         self.read(|conn, crypto| {

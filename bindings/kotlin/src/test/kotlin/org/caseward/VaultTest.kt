@@ -162,7 +162,7 @@ class VaultTest {
                 val rows = jobs.flatMap { it.get() }
                 pool.shutdown()
                 assertEquals(300, rows.toSet().size)
-                val view = second.clientView(id, "caseworker")
+                val view = second.clientView(id, "caseworker").use { String(it.toJson()) }
                 for (h in 0..1) for (i in listOf(1, 75, 150)) assertTrue(view.contains("\"note $h-$i\""), "note $h-$i")
             }
         }
