@@ -8,6 +8,7 @@ of 20,000 calls).
 import os
 import tempfile
 import time
+from datetime import date
 
 import caseward
 
@@ -16,7 +17,7 @@ def main() -> None:
     path = os.path.join(tempfile.mkdtemp(), "bench.cwv")
     vault = caseward.Vault.create_with_key(path, bytes([1] * 32))
     for i in range(1, 1001):
-        vault.enroll(caseward.Intake(a_number=f"A3{i:08d}", name=caseward.Name(verbatim_dhs="TEST, PERSON"), site="site-a", enrolled_on="2026-08-01"))
+        vault.enroll(caseward.Intake(a_number=f"A3{i:08d}", name=caseward.Name(verbatim_dhs="TEST, PERSON"), site="site-a", enrolled_on=date(2026, 8, 1)))
     numbers = [f"A3{i:08d}" for i in range(1, 1001)]
     best = float("inf")
     for _ in range(5):

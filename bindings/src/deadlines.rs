@@ -3,6 +3,7 @@
 
 use caseward as cw;
 
+use crate::date::IsoDate;
 use crate::redact::redacted_debug;
 
 redacted_debug!(Deadline, Deadlines);
@@ -14,31 +15,52 @@ pub struct Deadline {
     pub duty: String,
     /// What to tell the client.
     pub description: String,
-    pub due: String,
-    pub met_on: Option<String>,
+    /// The last day to meet it.
+    pub due: IsoDate,
+    /// The day it was met (the filing's date), if it was.
+    pub met_on: Option<IsoDate>,
 }
 
 /// The client's obligations: duties of the latest move, and the next check-in and hearing.
 #[derive(Clone, uniffi::Record)]
 pub struct Deadlines {
-    pub moved_on: Option<String>,
+    /// The day of the latest move, if any.
+    pub moved_on: Option<IsoDate>,
+    /// The duties that move triggered.
     pub duties: Vec<Deadline>,
+    /// The open duty due first.
     pub earliest_open: Option<Deadline>,
-    pub next_check_in: Option<String>,
-    pub next_hearing: Option<String>,
+    /// The next ICE check-in.
+    pub next_check_in: Option<IsoDate>,
+    /// The next court hearing.
+    pub next_hearing: Option<IsoDate>,
 }
 
-pub(crate) fn deadline(d: &cw::Deadline) -> Deadline {
-    let duty = match d.duty {
-        cw::Duty::Eoir33 => "eoir33",
-        cw::Duty::IcePortal => "ice_portal",
-        cw::Duty::Ar11 => "ar11",
-        cw::Duty::OsupNotice => "osup_notice",
-    };
-    Deadline {
-        duty: duty.into(),
-        description: d.duty.describe().into(),
-        due: d.due.to_string(),
-        met_on: d.met_on.map(|m| m.to_string()),
+impl From<&cw::Deadlines> for Deadlines {
+    fn from(d: &cw::Deadlines) -> Self {
+        Self {
+            moved_on: d.moved_on.map(Into::into),
+            duties: d.duties.iter().map(Into::into).collect(),
+            earliest_open: d.earliest_open.as_ref().map(Into::into),
+            next_check_in: d.next_check_in.map(Into::into),
+            next_hearing: d.next_hearing.map(Into::into),
+        }
+    }
+}
+
+impl From<&cw::Deadline> for Deadline {
+    fn from(d: &cw::Deadline) -> Self {
+        let duty = match d.duty {
+            cw::Duty::Eoir33 => "eoir33",
+            cw::Duty::IcePortal => "ice_portal",
+            cw::Duty::Ar11 => "ar11",
+            cw::Duty::OsupNotice => "osup_notice",
+        };
+        Self {
+            duty: duty.into(),
+            description: d.duty.describe().into(),
+            due: d.due.into(),
+            met_on: d.met_on.map(Into::into),
+        }
     }
 }

@@ -3,13 +3,17 @@
 //!
 //! This crate holds no logic. Every call converts its arguments, forwards to [`caseward`], and
 //! converts the result; every failure crosses as one [`CasewardError`] whose text is the core
-//! error's, which never contains client data. Dates cross as
-//! `YYYY-MM-DD` text and client ids as 32 hexadecimal digits.
+//! error's, which never contains client data. Dates cross as native dates ([`IsoDate`]:
+//! `datetime.date` in Python, `java.time.LocalDate` in Kotlin) and client ids as 32
+//! hexadecimal digits. What the vault discloses (an ICE notice, a view, the client's copy, a
+//! partner referral) comes back as an object only the vault builds, whose `to_json()` is the
+//! logged output.
 
 uniffi::setup_scaffolding!();
 
 mod a_number;
 mod convert;
+mod date;
 mod deadlines;
 mod enums;
 mod error;
@@ -23,6 +27,7 @@ mod vault;
 mod view;
 
 pub use a_number::normalize_a_number;
+pub use date::{parse_date, IsoDate};
 pub use deadlines::{Deadline, Deadlines};
 pub use enums::{
     Arm, Attendance, DatePrecision, DateProvenance, ExitReason, HealthKind, HearingKind, HearingOutcome, Modality,

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use caseward as cw;
 
-use crate::convert::{client, date};
-use crate::deadlines::{deadline, Deadlines};
+use crate::convert::client;
+use crate::date::IsoDate;
+use crate::deadlines::Deadlines;
 use crate::enums::ExitReason;
 use crate::error::Result;
 use crate::keys::{raw_key, KeyEnvelope};
 use crate::log::LogStatus;
-use crate::notice::{IceNotice, NoticeCheckIn, NoticeCourtDate};
+use crate::notice::IceNotice;
 use crate::records::input::{
     intake, Address, CheckIn, Consent, Departure, Health, Hearing, Household, Intake, Legal, Randomization, Referral,
     Screening, Service,
@@ -129,27 +130,27 @@ impl Vault {
 
     /// Records an ICE check-in.
     pub fn record_check_in(&self, client_id: String, check_in: CheckIn) -> Result<i64> {
-        self.add(&client_id, &cw::Record::CheckIn(check_in.try_into()?))
+        self.add(&client_id, &cw::Record::CheckIn(check_in.into()))
     }
 
     /// Records a court hearing.
     pub fn record_hearing(&self, client_id: String, hearing: Hearing) -> Result<i64> {
-        self.add(&client_id, &cw::Record::Hearing(hearing.try_into()?))
+        self.add(&client_id, &cw::Record::Hearing(hearing.into()))
     }
 
     /// Records a service.
     pub fn record_service(&self, client_id: String, service: Service) -> Result<i64> {
-        self.add(&client_id, &cw::Record::Service(service.try_into()?))
+        self.add(&client_id, &cw::Record::Service(service.into()))
     }
 
     /// Records a screening.
     pub fn record_screening(&self, client_id: String, screening: Screening) -> Result<i64> {
-        self.add(&client_id, &cw::Record::Screening(screening.try_into()?))
+        self.add(&client_id, &cw::Record::Screening(screening.into()))
     }
 
     /// Records a referral.
     pub fn record_referral(&self, client_id: String, referral: Referral) -> Result<i64> {
-        self.add(&client_id, &cw::Record::Referral(referral.try_into()?))
+        self.add(&client_id, &cw::Record::Referral(referral.into()))
     }
 
     /// Records the client's immigration case (protected relief blocks every ICE notice).
@@ -159,7 +160,7 @@ impl Vault {
 
     /// Records a health record.
     pub fn record_health(&self, client_id: String, health: Health) -> Result<i64> {
-        self.add(&client_id, &cw::Record::Health(health.try_into()?))
+        self.add(&client_id, &cw::Record::Health(health.into()))
     }
 
     /// Records a departure plan.
@@ -175,21 +176,21 @@ impl Vault {
 
     /// Records the client's exit from the program in their enrollment (replacing an earlier
     /// exit).
-    pub fn record_exit(&self, client_id: String, date: String, reason: ExitReason) -> Result<()> {
-        let exit = cw::Exit { date: self::date(&date)?, reason: reason.into() };
+    pub fn record_exit(&self, client_id: String, date: IsoDate, reason: ExitReason) -> Result<()> {
+        let exit = cw::Exit { date: date.into(), reason: reason.into() };
         self.update_enrollment(&client_id, |e| e.exit = Some(exit))
     }
 
     /// Records the client's randomized-evaluation selection in their enrollment.
     pub fn record_randomization(&self, client_id: String, randomization: Randomization) -> Result<()> {
-        let randomization = randomization.try_into()?;
+        let randomization = randomization.into();
         self.update_enrollment(&client_id, |e| e.randomization = Some(randomization))
     }
 
     /// Replaces a check-in (to mark it attended or missed). `InvalidInput` when `record_id` is
     /// another kind of record.
     pub fn update_check_in(&self, client_id: String, record_id: i64, check_in: CheckIn) -> Result<()> {
-        self.update(&client_id, record_id, &cw::Record::CheckIn(check_in.try_into()?))
+        self.update(&client_id, record_id, &cw::Record::CheckIn(check_in.into()))
     }
 
     /// Replaces an address episode (a filing made, a move-out date). `InvalidInput` when
@@ -201,7 +202,7 @@ impl Vault {
     /// Replaces a hearing (its outcome). `InvalidInput` when `record_id` is another kind of
     /// record.
     pub fn update_hearing(&self, client_id: String, record_id: i64, hearing: Hearing) -> Result<()> {
-        self.update(&client_id, record_id, &cw::Record::Hearing(hearing.try_into()?))
+        self.update(&client_id, record_id, &cw::Record::Hearing(hearing.into()))
     }
 
     /// Every record of the client, decrypted, oldest first, as the caseworker sees it (staff
@@ -245,60 +246,36 @@ impl Vault {
 
     /// The client's own obligations and deadlines.
     pub fn deadlines(&self, client_id: String) -> Result<Deadlines> {
-        let d = self.inner.deadlines(client(&client_id)?)?;
-        Ok(Deadlines {
-            moved_on: d.moved_on.map(|m| m.to_string()),
-            duties: d.duties.iter().map(deadline).collect(),
-            earliest_open: d.earliest_open.as_ref().map(deadline),
-            next_check_in: d.next_check_in.map(|x| x.to_string()),
-            next_hearing: d.next_hearing.map(|x| x.to_string()),
-        })
+        Ok((&self.inner.deadlines(client(&client_id)?)?).into())
     }
 
     /// What may go to ICE: the floor and nothing more; logged. `address_consent`: the client
-    /// consented, for this notice, to sending the address of record.
-    pub fn ice_notice(&self, client_id: String, address_consent: bool) -> Result<IceNotice> {
+    /// consented, for this notice, to sending the address of record. Its `to_json()` is the
+    /// logged output.
+    pub fn ice_notice(&self, client_id: String, address_consent: bool) -> Result<Arc<IceNotice>> {
         let consent =
             if address_consent { cw::AddressConsent::GivenForThisNotice } else { cw::AddressConsent::Withheld };
-        let n = self.inner.ice_notice(client(&client_id)?, consent)?;
-        let (address_lines, direct) = match n.address() {
-            cw::IceAddress::OnRecord { address, .. } => {
-                let mut lines = address.lines.clone();
-                lines.push(format!("{}, {} {}", address.city, address.state, address.zip));
-                (lines, false)
-            }
-            _ => (Vec::new(), true),
-        };
-        Ok(IceNotice {
-            a_number: n.a_number().as_str().to_owned(),
-            name: n.name().to_owned(),
-            next_check_in: n.next_check_in().map(|c| NoticeCheckIn {
-                date: c.date.to_string(),
-                time: c.time.clone(),
-                office: c.office.clone(),
-                modality: c.modality.into(),
-            }),
-            next_court_date: n.next_court_date().map(|c| NoticeCourtDate {
-                date: c.date.to_string(),
-                time: c.time.clone(),
-                court: c.court.clone(),
-            }),
-            address_lines,
-            client_reports_address_directly: direct,
-            as_of: n.as_of().to_string(),
-            json: n.to_json().to_vec(),
-        })
+        Ok(Arc::new(IceNotice::new(&self.inner.ice_notice(client(&client_id)?, consent)?)))
     }
 
-    /// The client's own copy of their record (JSON bytes); logged.
-    pub fn client_copy(&self, client_id: String) -> Result<Vec<u8>> {
-        Ok(self.inner.client_copy(client(&client_id)?)?.to_json().to_vec())
+    /// The client's own copy of their record (right of access), as a `ClientView` for the
+    /// audience `client`; logged. Its `to_json()` is the logged output.
+    pub fn client_copy(&self, client_id: String) -> Result<Arc<ClientView>> {
+        // The core's `client_copy` is the client's own view as of today; built here with today
+        // named, so the view can say which day it is of (as `client_view`).
+        let today = cw::Date::today();
+        let view = self.inner.client_view_on(client(&client_id)?, &cw::Audience::Client, today)?;
+        Ok(Arc::new(ClientView::new(&view, today)))
     }
 
-    /// What a partner may receive under the client's active consent (JSON bytes); logged.
-    pub fn partner_referral(&self, client_id: String, partner: String) -> Result<Vec<u8>> {
+    /// What a partner may receive under the client's active consent, as a `ClientView` for the
+    /// audience `partner:<id>`; logged. `Denied` when no active consent names the partner. Its
+    /// `to_json()` is the logged output.
+    pub fn partner_referral(&self, client_id: String, partner: String) -> Result<Arc<ClientView>> {
         let partner = cw::PartnerId::new(&partner)?;
-        Ok(self.inner.partner_referral(client(&client_id)?, &partner)?.to_json().to_vec())
+        let today = cw::Date::today();
+        let referral = self.inner.partner_referral_on(client(&client_id)?, &partner, today)?;
+        Ok(Arc::new(ClientView::new(referral.view(), today)))
     }
 
     /// Sets the provider id the board knows this vault by.
@@ -316,7 +293,9 @@ impl Vault {
     /// `laplace:EPSILON` / `gaussian:RHO` per table, charged to the period's privacy budget
     /// (`Budget` when it would overspend). `inputs`: the site-level figures that are not in
     /// the records (capacity, declined offers, expenditure).
-    #[uniffi::method(default(method = None, inputs = None))]
+    // `default(x)` (the type's default) shows `= None` in Python's signature; `default(x = None)`
+    // showed a sentinel object. Two attributes: uniffi 0.31 parses a bare name only last in a list.
+    #[uniffi::method(default(method), default(inputs))]
     pub fn board_report(
         &self,
         period: String,
@@ -386,8 +365,8 @@ impl Vault {
         )?)
     }
 
-    /// Whether `output` is exactly the output log entry `seq` recorded (the `json` bytes of a
-    /// notice, view, copy or referral). The log keeps a keyed digest, so only the vault can
+    /// Whether `output` is exactly the output log entry `seq` recorded (the `to_json()` bytes
+    /// of a notice, view, copy or referral). The log keeps a keyed digest, so only the vault can
     /// confirm an output, and nobody can once the client is erased (`NotFound`).
     pub fn confirm_output(&self, seq: u64, output: Vec<u8>) -> Result<bool> {
         Ok(self.inner.confirm_output(seq, &output)?)

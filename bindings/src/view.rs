@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use caseward as cw;
 
+use crate::date::IsoDate;
 use crate::redact::redacted_debug;
 
 redacted_debug!(ViewRecord);
@@ -20,14 +21,15 @@ pub struct ViewRecord {
     pub sections: HashMap<String, String>,
 }
 
-/// A client's record as one audience may see it; the view was logged when it was built.
-/// Printing it shows the client id and audience only.
+/// A client's record as one audience may see it: a staff view (`client_view`), the client's own
+/// copy (`client_copy`) or a partner referral (`partner_referral`). It was logged when the vault
+/// built it, and only the vault builds one. Printing it shows the client id and audience only.
 #[derive(uniffi::Object)]
 #[uniffi::export(Debug, Display)]
 pub struct ClientView {
     client_id: String,
     audience: String,
-    as_of: String,
+    as_of: IsoDate,
     records: Vec<ViewRecord>,
     json: Vec<u8>,
 }
@@ -44,9 +46,9 @@ impl ClientView {
         self.audience.clone()
     }
 
-    /// The day consents were judged as of (`YYYY-MM-DD`).
-    pub fn as_of(&self) -> String {
-        self.as_of.clone()
+    /// The day consents were judged as of.
+    pub fn as_of(&self) -> IsoDate {
+        self.as_of
     }
 
     /// The visible records; a record with nothing visible is left out.
@@ -79,7 +81,7 @@ impl ClientView {
         Self {
             client_id: v.client().to_string(),
             audience: v.audience().to_owned(),
-            as_of: as_of.to_string(),
+            as_of: as_of.into(),
             records: v
                 .records()
                 .iter()

@@ -1,5 +1,6 @@
 package org.caseward.examples
 
+import java.time.LocalDate
 import org.caseward.CasewardException
 import org.caseward.CheckIn
 import org.caseward.Intake
@@ -10,7 +11,8 @@ import org.caseward.Vault
 /**
  * The shape an Android field app gives its data layer: one repository owning the vault, opened
  * with a raw key from the Android Keystore (here: any 32 bytes), closed with the app's lifecycle.
- * Methods return app-level results instead of leaking binding exceptions into the UI.
+ * Methods return app-level results instead of leaking binding exceptions into the UI. Dates are
+ * `java.time.LocalDate`, as a date picker gives them.
  */
 class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
     private val vault: Vault = try {
@@ -32,13 +34,13 @@ class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
         Outcome.Failed(e.javaClass.simpleName, e.message.orEmpty())
     }
 
-    fun enroll(aNumber: String, nameAsOnNta: String, site: String, enrolledOn: String): Outcome<String> = attempt {
+    fun enroll(aNumber: String, nameAsOnNta: String, site: String, enrolledOn: LocalDate): Outcome<String> = attempt {
         vault.enroll(Intake(aNumber = aNumber, name = Name(verbatimDhs = nameAsOnNta), site = site, enrolledOn = enrolledOn))
     }
 
     fun find(aNumber: String): Outcome<String?> = attempt { vault.findByANumber(aNumber) }
 
-    fun scheduleCheckIn(clientId: String, date: String, office: String): Outcome<Long> = attempt {
+    fun scheduleCheckIn(clientId: String, date: LocalDate, office: String): Outcome<Long> = attempt {
         vault.recordCheckIn(clientId, CheckIn(date = date, office = office, modality = Modality.IN_PERSON))
     }
 
@@ -55,9 +57,9 @@ class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
 fun main(args: Array<String>) {
     val path = args.firstOrNull() ?: kotlin.io.path.createTempDirectory("caseward").resolve("field.cwv").toString()
     ClientRepository(path, ByteArray(32) { 7 }).use { repo ->
-        val id = (repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", "2026-08-03") as ClientRepository.Outcome.Ok).value
-        repo.scheduleCheckIn(id, "2099-01-15", "Houston ERO")
+        val id = (repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", LocalDate.of(2026, 8, 3)) as ClientRepository.Outcome.Ok).value
+        repo.scheduleCheckIn(id, LocalDate.of(2099, 1, 15), "Houston ERO")
         println("enrolled $id; next: ${repo.nextDuties(id)}")
-        println("an invalid A-number: ${repo.enroll("IOE0912345678", "X", "site-houston", "2026-08-03")}")
+        println("an invalid A-number: ${repo.enroll("IOE0912345678", "X", "site-houston", LocalDate.of(2026, 8, 3))}")
     }
 }

@@ -4,9 +4,11 @@ intake job looks like.
 
     CASEWARD_PASSPHRASE=... python intake.py provider.cwv sample-intake.csv
 
-Columns: a_number, name_dhs, birth_year, site, enrolled_on, languages (;-separated).
+Columns: a_number, name_dhs, birth_year, site, enrolled_on (YYYY-MM-DD), languages (;-separated).
 A row that fails (an invalid A-number, a bad date) is reported by its row number and kind of
-error; the error text never contains the client's data, so it is safe to log.
+error; the error text never contains the client's data, so it is safe to log. Dates are
+``datetime.date``: a spreadsheet's text goes through ``caseward.parse_date``, which gives the
+same ``InvalidInput`` as any other bad field.
 """
 
 import csv
@@ -26,15 +28,15 @@ def enroll_file(vault: caseward.Vault, csv_path: str) -> tuple[int, list[str]]:
                     year=int(row["birth_year"]), month=None, day=None,
                     precision=caseward.DatePrecision.YEAR, provenance=caseward.DateProvenance.SELF_REPORT,
                 )
-            intake = caseward.Intake(
-                a_number=row["a_number"],
-                name=caseward.Name(verbatim_dhs=row["name_dhs"]),
-                birth_date=birth,
-                languages=[x for x in row.get("languages", "").split(";") if x],
-                site=row["site"],
-                enrolled_on=row["enrolled_on"],
-            )
             try:
+                intake = caseward.Intake(
+                    a_number=row["a_number"],
+                    name=caseward.Name(verbatim_dhs=row["name_dhs"]),
+                    birth_date=birth,
+                    languages=[x for x in row.get("languages", "").split(";") if x],
+                    site=row["site"],
+                    enrolled_on=caseward.parse_date(row["enrolled_on"]),
+                )
                 if vault.find_by_a_number(intake.a_number) is not None:
                     problems.append(f"row {row_number}: already enrolled")
                     continue

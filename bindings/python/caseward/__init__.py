@@ -2,7 +2,13 @@
 
 One object, :class:`Vault`, and plain records (:class:`Intake`, :class:`Address`,
 :class:`CheckIn`, :class:`Hearing`, :class:`Service`, :class:`Screening`, :class:`Referral`,
-:class:`Consent` ...). Dates are ``"YYYY-MM-DD"`` strings and client ids 32 hex digits.
+:class:`Consent` ...). Dates are ``datetime.date`` both ways (anything else, text included,
+raises ``TypeError``; :func:`parse_date` turns ``"YYYY-MM-DD"`` text into one, or raises
+``InvalidInput``) and client ids are 32 hex digits. What the vault discloses
+(:class:`IceNotice`, and :class:`ClientView` for a view, the client's copy or a partner
+referral) is an object only the vault builds: read it through its methods, and ``to_json()``
+is exactly the bytes the log confirms with ``confirm_output``. Printing one shows no client
+data.
 
 Every failure raises a subclass of :class:`CasewardError`, one per kind:
 ``WrongKey``, ``Integrity``, ``NotFound``, ``Denied``, ``InvalidInput``, ``Policy``,

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import date
 
 import pytest
 
@@ -28,7 +29,7 @@ def intake(a_number="A# 201-555-012", **extra):
         nationality=["Honduras"],
         languages=["es"],
         site="site-houston",
-        enrolled_on="2026-08-03",
+        enrolled_on=date(2026, 8, 3),
     )
     fields.update(extra)
     return caseward.Intake(**fields)
@@ -57,46 +58,51 @@ def test_whole_flow(vault, path):
     vault.record_address(
         cid,
         caseward.Address(
-            lines=["1200 Main St Apt 4"], city="Houston", state="TX", zip="77002", moved_on="2026-09-01",
-            reported_to_ice_on="2026-09-02", eoir33_filed_on="2026-09-03",
+            lines=["1200 Main St Apt 4"], city="Houston", state="TX", zip="77002", moved_on=date(2026, 9, 1),
+            reported_to_ice_on=date(2026, 9, 2), eoir33_filed_on=date(2026, 9, 3),
         ),
     )
-    vault.record_check_in(cid, caseward.CheckIn(date="2099-01-15", time="09:30", office="Houston ERO", modality=caseward.Modality.IN_PERSON))
-    vault.record_hearing(cid, caseward.Hearing(date="2099-02-01", court="Houston Immigration Court", kind=caseward.HearingKind.MASTER_CALENDAR))
-    vault.record_service(cid, caseward.Service(date="2026-08-05", kind=caseward.ServiceKind.LEGAL_ORIENTATION, minutes=60))
+    vault.record_check_in(cid, caseward.CheckIn(date=date(2099, 1, 15), time="09:30", office="Houston ERO", modality=caseward.Modality.IN_PERSON))
+    vault.record_hearing(cid, caseward.Hearing(date=date(2099, 2, 1), court="Houston Immigration Court", kind=caseward.HearingKind.MASTER_CALENDAR))
+    vault.record_service(cid, caseward.Service(date=date(2026, 8, 5), kind=caseward.ServiceKind.LEGAL_ORIENTATION, minutes=60))
     vault.record_screening(
-        cid, caseward.Screening(kind=caseward.ScreeningKind.MENTAL_HEALTH, date="2026-08-06", instrument="RHS-15", result="high", positive=True, referred=True)
+        cid, caseward.Screening(kind=caseward.ScreeningKind.MENTAL_HEALTH, date=date(2026, 8, 6), instrument="RHS-15", result="high", positive=True, referred=True)
     )
-    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner="casa-houston", date="2026-08-07", status=caseward.ReferralStatus.MADE))
+    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner="casa-houston", date=date(2026, 8, 7), status=caseward.ReferralStatus.MADE))
     vault.add_note(cid, "cw-7", "Discussed the next check-in.")
 
     # Consent, then what the partner may see: only the consented category.
     consent = vault.grant_consent(
         cid,
-        caseward.Consent(recipient="partner:casa-houston", categories=["referral.housing"], purpose="housing", signed_on="2026-08-07", expires_on="2099-08-07"),
+        caseward.Consent(recipient="partner:casa-houston", categories=["referral.housing"], purpose="housing", signed_on=date(2026, 8, 7), expires_on=date(2099, 8, 7)),
     )
-    shared = vault.partner_referral(cid, "casa-houston").decode()
+    shared = vault.partner_referral(cid, "casa-houston").to_json().decode()
     assert "casa-houston" in shared and "RHS-15" not in shared and "1200 Main" not in shared
 
     # The ICE notice: the floor only; the address only with consent for this notice.
     notice = vault.ice_notice(cid, False)
-    assert notice.a_number == "A201555012"
-    assert notice.name == "GARCIA LOPEZ, MARIA JOSE"
-    assert notice.client_reports_address_directly and notice.address_lines == []
-    assert notice.next_check_in.office == "Houston ERO"
-    assert notice.next_court_date.court == "Houston Immigration Court"
+    assert notice.a_number() == "A201555012"
+    assert notice.name() == "GARCIA LOPEZ, MARIA JOSE"
+    assert notice.client_reports_address_directly() and notice.address_lines() == []
+    assert notice.next_check_in().office == "Houston ERO"
+    assert notice.next_check_in().date == date(2099, 1, 15)
+    assert notice.next_court_date().court == "Houston Immigration Court"
     with_address = vault.ice_notice(cid, True)
-    assert with_address.address_lines[0] == "1200 Main St Apt 4"
-    assert b"RHS-15" not in with_address.json and b"Honduras" not in with_address.json
+    assert with_address.address_lines()[0] == "1200 Main St Apt 4"
+    assert b"RHS-15" not in with_address.to_json() and b"Honduras" not in with_address.to_json()
     # The log confirms exactly the bytes it recorded, and nothing else.
     seq = int(vault.verify_log().head.split(":")[1])
-    assert vault.confirm_output(seq, with_address.json)
-    assert not vault.confirm_output(seq, notice.json)
+    assert vault.confirm_output(seq, with_address.to_json())
+    assert not vault.confirm_output(seq, notice.to_json())
+    # Printing a notice shows none of it.
+    for text in (str(with_address), repr(with_address)):
+        assert "A201555012" not in text and "GARCIA" not in text and "1200 Main" not in text and "Houston" not in text
 
-    copy = vault.client_copy(cid).decode()
-    assert "RHS-15" in copy  # the client's own copy has their record
+    copy = vault.client_copy(cid)
+    assert "RHS-15" in copy.to_json().decode()  # the client's own copy has their record
+    assert vault.confirm_output(int(vault.verify_log().head.split(":")[1]), copy.to_json())
     deadlines = vault.deadlines(cid)
-    assert deadlines.moved_on == "2026-09-01"
+    assert deadlines.moved_on == date(2026, 9, 1)
     assert {d.duty for d in deadlines.duties} >= {"eoir33", "ar11", "ice_portal"}
     assert deadlines.earliest_open is not None
 
@@ -145,25 +151,25 @@ def test_canaries_never_reach_an_ice_notice(vault):
         caseward.Intake(
             a_number="A087-654-321",
             name=caseward.Name(verbatim_dhs="PIERRE LOUIS, JEAN", verbatim_self=c(), given=[c()], surnames=[c()], preferred=c(), aliases=[c()]),
-            nationality=[c()], languages=[c()], sex_gender=c(), phones=[c()], emails=[c()], site=c(), enrolled_on="2026-08-01",
+            nationality=[c()], languages=[c()], sex_gender=c(), phones=[c()], emails=[c()], site=c(), enrolled_on=date(2026, 8, 1),
         )
     )
-    vault.record_address(cid, caseward.Address(lines=[c()], city=c(), state=c(), zip=c(), moved_on="2026-08-02", confidential=False))
-    vault.record_check_in(cid, caseward.CheckIn(date="2099-03-01", office="Miami ERO", modality=caseward.Modality.APP, attendance=caseward.Attendance.MISSED))
-    vault.record_service(cid, caseward.Service(date="2026-08-03", kind=caseward.ServiceKind.FOOD))
-    vault.record_screening(cid, caseward.Screening(kind=caseward.ScreeningKind.TRAFFICKING, date="2026-08-03", instrument=c(), result=c(), positive=True, referred=True))
-    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner=c(), date="2026-08-03", status=caseward.ReferralStatus.MADE))
-    vault.record_health(cid, caseward.Health(kind=caseward.HealthKind.MENTAL, date="2026-08-04", summary=c()))
+    vault.record_address(cid, caseward.Address(lines=[c()], city=c(), state=c(), zip=c(), moved_on=date(2026, 8, 2), confidential=False))
+    vault.record_check_in(cid, caseward.CheckIn(date=date(2099, 3, 1), office="Miami ERO", modality=caseward.Modality.APP, attendance=caseward.Attendance.MISSED))
+    vault.record_service(cid, caseward.Service(date=date(2026, 8, 3), kind=caseward.ServiceKind.FOOD))
+    vault.record_screening(cid, caseward.Screening(kind=caseward.ScreeningKind.TRAFFICKING, date=date(2026, 8, 3), instrument=c(), result=c(), positive=True, referred=True))
+    vault.record_referral(cid, caseward.Referral(kind=caseward.ServiceKind.HOUSING, partner=c(), date=date(2026, 8, 3), status=caseward.ReferralStatus.MADE))
+    vault.record_health(cid, caseward.Health(kind=caseward.HealthKind.MENTAL, date=date(2026, 8, 4), summary=c()))
     vault.record_departure(cid, caseward.Departure(country=c(), window=c(), partner=c()))
     vault.record_legal(cid, caseward.Legal(court=c(), disposition=c(), represented=True, relief_sought=[c()]))
     vault.add_note(cid, c(), c())
     for consent in (False, True):
         notice = vault.ice_notice(cid, consent)
-        blob = notice.json + repr(vars(notice)).encode()
+        blob = notice.to_json() + (str(notice) + repr(notice)).encode()
         leaked = [x for x in canaries if x.encode() in blob]
         # The address is the client's own obligation: with consent it is the one allowed field.
         allowed = set()
-        if consent and not notice.client_reports_address_directly:
+        if consent and not notice.client_reports_address_directly():
             allowed = {x for x in canaries[14:18]}
         assert set(leaked) <= allowed, leaked
 

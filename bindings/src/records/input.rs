@@ -3,7 +3,7 @@
 
 use caseward as cw;
 
-use crate::convert::{date, opt_date};
+use crate::date::IsoDate;
 use crate::enums::{
     Arm, Attendance, DatePrecision, DateProvenance, ExitReason, HealthKind, HearingKind, HearingOutcome, Modality,
     ProtectedReliefKind, ReferralSource, ReferralStatus, Relationship, ReleaseBasis, ScreeningKind, ServiceKind,
@@ -31,19 +31,23 @@ redacted_debug!(
     Exit,
 );
 
+// Defaults: `#[uniffi(default)]` (the type's default) shows `= None` for an option in Python's
+// signatures (`default = None` showed a sentinel object); a list or map still shows uniffi's
+// sentinel in 0.31, which never puts a mutable `[]` or `{}` in a signature.
+
 /// A name: the DHS verbatim form (the only form an ICE notice carries) and the client's own.
 #[derive(Clone, uniffi::Record)]
 pub struct Name {
     pub verbatim_dhs: String,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub verbatim_self: Option<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub given: Vec<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub surnames: Vec<String>,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub preferred: Option<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub aliases: Vec<String>,
 }
 
@@ -63,45 +67,45 @@ pub struct Intake {
     /// The A-number in any written form; refused if invalid.
     pub a_number: String,
     pub name: Name,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub birth_date: Option<BirthDate>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub nationality: Vec<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub languages: Vec<String>,
     #[uniffi(default = false)]
     pub interpreter_needed: bool,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub sex_gender: Option<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub phones: Vec<String>,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub emails: Vec<String>,
     pub site: String,
-    /// `YYYY-MM-DD`.
-    pub enrolled_on: String,
-    #[uniffi(default = None)]
+    /// The day the client enrolled.
+    pub enrolled_on: IsoDate,
+    #[uniffi(default)]
     pub release_basis: Option<ReleaseBasis>,
     /// Served under a VAWA/FVPSA/VOCA grant: aggregates only, never an ICE notice.
     #[uniffi(default = false)]
     pub vawa_grantee: bool,
     /// The assigned caseworker's staff id.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub caseworker: Option<String>,
     /// Who referred the client to the program.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub referral_source: Option<ReferralSource>,
     /// Ethnicity, including Indigenous identity, as the client states it.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub ethnicity: Option<String>,
     /// ICE Subject ID from Form I-385.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub ice_subject_id: Option<String>,
     /// SSN or ITIN.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub tax_id: Option<String>,
     /// Passports, national or consular ids.
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub foreign_documents: Vec<ForeignDocument>,
 }
 
@@ -123,61 +127,61 @@ pub struct Address {
     pub city: String,
     pub state: String,
     pub zip: String,
-    pub moved_on: String,
+    pub moved_on: IsoDate,
     #[uniffi(default = false)]
     pub confidential: bool,
-    #[uniffi(default = None)]
-    pub reported_to_ice_on: Option<String>,
-    #[uniffi(default = None)]
-    pub ar11_filed_on: Option<String>,
-    #[uniffi(default = None)]
-    pub eoir33_filed_on: Option<String>,
-    #[uniffi(default = None)]
-    pub ice_portal_filed_on: Option<String>,
+    #[uniffi(default)]
+    pub reported_to_ice_on: Option<IsoDate>,
+    #[uniffi(default)]
+    pub ar11_filed_on: Option<IsoDate>,
+    #[uniffi(default)]
+    pub eoir33_filed_on: Option<IsoDate>,
+    #[uniffi(default)]
+    pub ice_portal_filed_on: Option<IsoDate>,
     /// The move-out date, once the client left this address.
-    #[uniffi(default = None)]
-    pub until: Option<String>,
+    #[uniffi(default)]
+    pub until: Option<IsoDate>,
     /// The AR-11 confirmation or receipt number (needs `ar11_filed_on`).
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub ar11_confirmation: Option<String>,
     /// The EOIR-33 confirmation (needs `eoir33_filed_on`).
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub eoir33_confirmation: Option<String>,
     /// The ICE portal confirmation (needs `ice_portal_filed_on`).
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub ice_portal_confirmation: Option<String>,
 }
 
 /// An ICE check-in.
 #[derive(Clone, uniffi::Record)]
 pub struct CheckIn {
-    pub date: String,
-    #[uniffi(default = None)]
+    pub date: IsoDate,
+    #[uniffi(default)]
     pub time: Option<String>,
     pub office: String,
     pub modality: Modality,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub attendance: Option<Attendance>,
 }
 
 /// A court hearing.
 #[derive(Clone, uniffi::Record)]
 pub struct Hearing {
-    pub date: String,
-    #[uniffi(default = None)]
+    pub date: IsoDate,
+    #[uniffi(default)]
     pub time: Option<String>,
     pub court: String,
     pub kind: HearingKind,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub outcome: Option<HearingOutcome>,
 }
 
 /// A service delivered.
 #[derive(Clone, uniffi::Record)]
 pub struct Service {
-    pub date: String,
+    pub date: IsoDate,
     pub kind: ServiceKind,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub minutes: Option<u32>,
 }
 
@@ -185,7 +189,7 @@ pub struct Service {
 #[derive(Clone, uniffi::Record)]
 pub struct Screening {
     pub kind: ScreeningKind,
-    pub date: String,
+    pub date: IsoDate,
     pub instrument: String,
     pub result: String,
     pub positive: bool,
@@ -197,28 +201,28 @@ pub struct Screening {
 pub struct Referral {
     pub kind: ServiceKind,
     pub partner: String,
-    pub date: String,
+    pub date: IsoDate,
     pub status: ReferralStatus,
 }
 
 /// The client's immigration case.
 #[derive(Clone, uniffi::Record)]
 pub struct Legal {
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub court: Option<String>,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub disposition: Option<String>,
     pub represented: bool,
-    #[uniffi(default = [])]
+    #[uniffi(default)]
     pub relief_sought: Vec<String>,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub protected_relief: Option<ProtectedReliefKind>,
     /// Since when an attorney represents the client.
-    #[uniffi(default = None)]
-    pub represented_since: Option<String>,
+    #[uniffi(default)]
+    pub represented_since: Option<IsoDate>,
     /// The protected relief's stage (`filed`, `prima facie`, `approved` ...); `filed` when
     /// `protected_relief` is given without one.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub protected_relief_stage: Option<String>,
 }
 
@@ -226,7 +230,7 @@ pub struct Legal {
 #[derive(Clone, uniffi::Record)]
 pub struct Health {
     pub kind: HealthKind,
-    pub date: String,
+    pub date: IsoDate,
     pub summary: String,
 }
 
@@ -234,12 +238,12 @@ pub struct Health {
 #[derive(Clone, uniffi::Record)]
 pub struct Departure {
     pub country: String,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub window: Option<String>,
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub partner: Option<String>,
     /// Travel-document status.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub travel_documents: Option<String>,
 }
 
@@ -250,8 +254,8 @@ pub struct Consent {
     /// Category names, as in the policy (`service.event`, `referral.housing` ...).
     pub categories: Vec<String>,
     pub purpose: String,
-    pub signed_on: String,
-    pub expires_on: String,
+    pub signed_on: IsoDate,
+    pub expires_on: IsoDate,
 }
 
 /// Membership of a family case. Two clients of one family share `household_id`; a member
@@ -262,13 +266,13 @@ pub struct Household {
     /// The provider's household id.
     pub household_id: String,
     /// The lead's A-number in any written form (refused if invalid); read back canonical.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub lead_a_number: Option<String>,
     /// Household size.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub size: Option<u8>,
     /// Number of minors.
-    #[uniffi(default = None)]
+    #[uniffi(default)]
     pub minors: Option<u8>,
     /// Relationship to the lead.
     pub relationship: Relationship,
@@ -284,14 +288,14 @@ pub struct Randomization {
     /// The arm.
     pub arm: Arm,
     /// When selected.
-    pub selected_on: String,
+    pub selected_on: IsoDate,
 }
 
 /// A program exit.
 #[derive(Clone, uniffi::Record)]
 pub struct Exit {
     /// Date of exit.
-    pub date: String,
+    pub date: IsoDate,
     /// Why.
     pub reason: ExitReason,
 }
@@ -327,7 +331,7 @@ pub(crate) fn intake(i: &Intake) -> Result<cw::Intake> {
     identity.foreign_documents = i.foreign_documents.iter().map(Into::into).collect();
     identity.phones = i.phones.clone();
     identity.emails = i.emails.clone();
-    let mut enrollment = cw::Enrollment::new(i.site.clone(), date(&i.enrolled_on)?);
+    let mut enrollment = cw::Enrollment::new(i.site.clone(), i.enrolled_on.into());
     enrollment.release_basis = i.release_basis.map(Into::into);
     enrollment.vawa_grantee = i.vawa_grantee;
     enrollment.caseworker = i.caseworker.clone();
@@ -335,9 +339,9 @@ pub(crate) fn intake(i: &Intake) -> Result<cw::Intake> {
     Ok(cw::Intake { identity, enrollment, records: Vec::new() })
 }
 
-fn filing(filed_on: &Option<String>, confirmation: &Option<String>, form: &str) -> Result<Option<cw::Filing>> {
-    match opt_date(filed_on)? {
-        Some(filed_on) => Ok(Some(cw::Filing { filed_on, confirmation: confirmation.clone() })),
+fn filing(filed_on: Option<IsoDate>, confirmation: Option<String>, form: &str) -> Result<Option<cw::Filing>> {
+    match filed_on {
+        Some(filed_on) => Ok(Some(cw::Filing { filed_on: filed_on.into(), confirmation })),
         None if confirmation.is_some() => Err(invalid(&format!("an {form} confirmation needs the date it was filed"))),
         None => Ok(None),
     }
@@ -355,71 +359,66 @@ impl TryFrom<Address> for cw::AddressEpisode {
     type Error = CasewardError;
     fn try_from(a: Address) -> Result<Self> {
         Ok(Self {
-            moved_on: date(&a.moved_on)?,
-            until: opt_date(&a.until)?,
+            moved_on: a.moved_on.into(),
+            until: a.until.map(Into::into),
             confidential: a.confidential,
-            reported_to_ice_on: opt_date(&a.reported_to_ice_on)?,
+            reported_to_ice_on: a.reported_to_ice_on.map(Into::into),
             filings: cw::Filings {
-                ar11: filing(&a.ar11_filed_on, &a.ar11_confirmation, "AR-11")?,
-                eoir33: filing(&a.eoir33_filed_on, &a.eoir33_confirmation, "EOIR-33")?,
-                ice_portal: filing(&a.ice_portal_filed_on, &a.ice_portal_confirmation, "ICE portal")?,
+                ar11: filing(a.ar11_filed_on, a.ar11_confirmation, "AR-11")?,
+                eoir33: filing(a.eoir33_filed_on, a.eoir33_confirmation, "EOIR-33")?,
+                ice_portal: filing(a.ice_portal_filed_on, a.ice_portal_confirmation, "ICE portal")?,
             },
             address: cw::PostalAddress { lines: a.lines, city: a.city, state: a.state, zip: a.zip },
         })
     }
 }
 
-impl TryFrom<CheckIn> for cw::CheckIn {
-    type Error = CasewardError;
-    fn try_from(c: CheckIn) -> Result<Self> {
-        Ok(Self {
-            date: date(&c.date)?,
+impl From<CheckIn> for cw::CheckIn {
+    fn from(c: CheckIn) -> Self {
+        Self {
+            date: c.date.into(),
             time: c.time,
             office: c.office,
             modality: c.modality.into(),
             attendance: c.attendance.map(Into::into),
-        })
+        }
     }
 }
 
-impl TryFrom<Hearing> for cw::Hearing {
-    type Error = CasewardError;
-    fn try_from(h: Hearing) -> Result<Self> {
-        Ok(Self {
-            date: date(&h.date)?,
+impl From<Hearing> for cw::Hearing {
+    fn from(h: Hearing) -> Self {
+        Self {
+            date: h.date.into(),
             time: h.time,
             court: h.court,
             kind: h.kind.into(),
             outcome: h.outcome.map(Into::into),
-        })
+        }
     }
 }
 
-impl TryFrom<Service> for cw::ServiceEvent {
-    type Error = CasewardError;
-    fn try_from(s: Service) -> Result<Self> {
-        Ok(Self { date: date(&s.date)?, kind: s.kind.into(), minutes: s.minutes })
+impl From<Service> for cw::ServiceEvent {
+    fn from(s: Service) -> Self {
+        Self { date: s.date.into(), kind: s.kind.into(), minutes: s.minutes }
     }
 }
 
-impl TryFrom<Screening> for cw::Screening {
-    type Error = CasewardError;
-    fn try_from(s: Screening) -> Result<Self> {
-        Ok(Self {
+impl From<Screening> for cw::Screening {
+    fn from(s: Screening) -> Self {
+        Self {
             kind: s.kind.into(),
-            date: date(&s.date)?,
+            date: s.date.into(),
             instrument: s.instrument,
             result: s.result,
             positive: s.positive,
             referred: s.referred,
-        })
+        }
     }
 }
 
-impl TryFrom<Referral> for cw::Referral {
-    type Error = CasewardError;
-    fn try_from(r: Referral) -> Result<Self> {
-        Ok(Self { kind: r.kind.into(), partner: r.partner, date: date(&r.date)?, status: r.status.into() })
+impl From<Referral> for cw::Referral {
+    fn from(r: Referral) -> Self {
+        Self { kind: r.kind.into(), partner: r.partner, date: r.date.into(), status: r.status.into() }
     }
 }
 
@@ -437,17 +436,16 @@ impl TryFrom<Legal> for cw::LegalStatus {
             court: l.court,
             disposition: l.disposition,
             represented: l.represented,
-            represented_since: opt_date(&l.represented_since)?,
+            represented_since: l.represented_since.map(Into::into),
             relief_sought: l.relief_sought,
             protected_relief,
         })
     }
 }
 
-impl TryFrom<Health> for cw::HealthRecord {
-    type Error = CasewardError;
-    fn try_from(h: Health) -> Result<Self> {
-        Ok(Self { kind: h.kind.into(), date: date(&h.date)?, summary: h.summary })
+impl From<Health> for cw::HealthRecord {
+    fn from(h: Health) -> Self {
+        Self { kind: h.kind.into(), date: h.date.into(), summary: h.summary }
     }
 }
 
@@ -470,15 +468,9 @@ impl TryFrom<Household> for cw::HouseholdLink {
     }
 }
 
-impl TryFrom<Randomization> for cw::Randomization {
-    type Error = CasewardError;
-    fn try_from(r: Randomization) -> Result<Self> {
-        Ok(Self {
-            selection_id: r.selection_id,
-            stratum: r.stratum,
-            arm: r.arm.into(),
-            selected_on: date(&r.selected_on)?,
-        })
+impl From<Randomization> for cw::Randomization {
+    fn from(r: Randomization) -> Self {
+        Self { selection_id: r.selection_id, stratum: r.stratum, arm: r.arm.into(), selected_on: r.selected_on.into() }
     }
 }
 
@@ -489,8 +481,8 @@ impl TryFrom<Consent> for cw::ConsentRecord {
             categories: c.categories.iter().map(|c| c.parse()).collect::<std::result::Result<Vec<_>, _>>()?,
             recipient: c.recipient,
             purpose: c.purpose,
-            signed_on: date(&c.signed_on)?,
-            expires_on: date(&c.expires_on)?,
+            signed_on: c.signed_on.into(),
+            expires_on: c.expires_on.into(),
             revoked_on: None,
         })
     }

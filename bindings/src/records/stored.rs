@@ -3,7 +3,7 @@
 
 use caseward as cw;
 
-use crate::convert::{opt_text, text};
+use crate::date::IsoDate;
 use crate::enums::{ReferralSource, ReleaseBasis};
 use crate::records::input::{
     Address, BirthDate, CheckIn, Departure, Exit, ForeignDocument, Health, Hearing, Household, Legal, Name,
@@ -52,7 +52,7 @@ pub struct EnrollmentRecord {
     /// Site id.
     pub site: String,
     /// Enrollment date.
-    pub enrolled_on: String,
+    pub enrolled_on: IsoDate,
     /// Assigned caseworker.
     pub caseworker: Option<String>,
     /// Referral source.
@@ -77,11 +77,11 @@ pub struct ConsentRecord {
     /// For what purpose.
     pub purpose: String,
     /// When signed.
-    pub signed_on: String,
+    pub signed_on: IsoDate,
     /// When it expires.
-    pub expires_on: String,
+    pub expires_on: IsoDate,
     /// When revoked, if it was.
-    pub revoked_on: Option<String>,
+    pub revoked_on: Option<IsoDate>,
 }
 
 /// A case note, read back.
@@ -90,7 +90,7 @@ pub struct Note {
     /// The author's staff id.
     pub author: String,
     /// When.
-    pub date: String,
+    pub date: IsoDate,
     /// Free text.
     pub text: String,
     /// A clinician's psychotherapy note (a category of its own).
@@ -99,6 +99,10 @@ pub struct Note {
 
 /// One stored record, by kind, as the caseworker sees it.
 #[derive(Clone, uniffi::Enum)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a value lowered across the FFI once per record read back; the identity is the one large variant"
+)]
 pub enum RecordValue {
     /// Identity.
     Identity { identity: IdentityRecord },
@@ -200,7 +204,7 @@ impl From<&cw::Enrollment> for EnrollmentRecord {
     fn from(e: &cw::Enrollment) -> Self {
         Self {
             site: e.site.clone(),
-            enrolled_on: text(e.enrolled_on),
+            enrolled_on: e.enrolled_on.into(),
             caseworker: e.caseworker.clone(),
             referral_source: e.referral_source.map(Into::into),
             release_basis: e.release_basis.map(Into::into),
@@ -208,9 +212,9 @@ impl From<&cw::Enrollment> for EnrollmentRecord {
                 selection_id: r.selection_id.clone(),
                 stratum: r.stratum.clone(),
                 arm: r.arm.into(),
-                selected_on: text(r.selected_on),
+                selected_on: r.selected_on.into(),
             }),
-            exit: e.exit.as_ref().map(|x| Exit { date: text(x.date), reason: x.reason.into() }),
+            exit: e.exit.as_ref().map(|x| Exit { date: x.date.into(), reason: x.reason.into() }),
             vawa_grantee: e.vawa_grantee,
         }
     }
@@ -231,20 +235,20 @@ impl From<&cw::HouseholdLink> for Household {
 impl From<&cw::AddressEpisode> for Address {
     fn from(a: &cw::AddressEpisode) -> Self {
         let f = &a.filings;
-        let filed = |x: &Option<cw::Filing>| x.as_ref().map(|x| text(x.filed_on));
+        let filed = |x: &Option<cw::Filing>| x.as_ref().map(|x| x.filed_on.into());
         let confirmation = |x: &Option<cw::Filing>| x.as_ref().and_then(|x| x.confirmation.clone());
         Self {
             lines: a.address.lines.clone(),
             city: a.address.city.clone(),
             state: a.address.state.clone(),
             zip: a.address.zip.clone(),
-            moved_on: text(a.moved_on),
+            moved_on: a.moved_on.into(),
             confidential: a.confidential,
-            reported_to_ice_on: opt_text(a.reported_to_ice_on),
+            reported_to_ice_on: a.reported_to_ice_on.map(Into::into),
             ar11_filed_on: filed(&f.ar11),
             eoir33_filed_on: filed(&f.eoir33),
             ice_portal_filed_on: filed(&f.ice_portal),
-            until: opt_text(a.until),
+            until: a.until.map(Into::into),
             ar11_confirmation: confirmation(&f.ar11),
             eoir33_confirmation: confirmation(&f.eoir33),
             ice_portal_confirmation: confirmation(&f.ice_portal),
@@ -255,7 +259,7 @@ impl From<&cw::AddressEpisode> for Address {
 impl From<&cw::CheckIn> for CheckIn {
     fn from(c: &cw::CheckIn) -> Self {
         Self {
-            date: text(c.date),
+            date: c.date.into(),
             time: c.time.clone(),
             office: c.office.clone(),
             modality: c.modality.into(),
@@ -267,7 +271,7 @@ impl From<&cw::CheckIn> for CheckIn {
 impl From<&cw::Hearing> for Hearing {
     fn from(h: &cw::Hearing) -> Self {
         Self {
-            date: text(h.date),
+            date: h.date.into(),
             time: h.time.clone(),
             court: h.court.clone(),
             kind: h.kind.into(),
@@ -278,7 +282,7 @@ impl From<&cw::Hearing> for Hearing {
 
 impl From<&cw::ServiceEvent> for Service {
     fn from(s: &cw::ServiceEvent) -> Self {
-        Self { date: text(s.date), kind: s.kind.into(), minutes: s.minutes }
+        Self { date: s.date.into(), kind: s.kind.into(), minutes: s.minutes }
     }
 }
 
@@ -286,7 +290,7 @@ impl From<&cw::Screening> for Screening {
     fn from(s: &cw::Screening) -> Self {
         Self {
             kind: s.kind.into(),
-            date: text(s.date),
+            date: s.date.into(),
             instrument: s.instrument.clone(),
             result: s.result.clone(),
             positive: s.positive,
@@ -297,7 +301,7 @@ impl From<&cw::Screening> for Screening {
 
 impl From<&cw::Referral> for Referral {
     fn from(r: &cw::Referral) -> Self {
-        Self { kind: r.kind.into(), partner: r.partner.clone(), date: text(r.date), status: r.status.into() }
+        Self { kind: r.kind.into(), partner: r.partner.clone(), date: r.date.into(), status: r.status.into() }
     }
 }
 
@@ -307,16 +311,16 @@ impl From<&cw::ConsentRecord> for ConsentRecord {
             recipient: c.recipient.clone(),
             categories: c.categories.iter().map(|c| c.as_str().to_owned()).collect(),
             purpose: c.purpose.clone(),
-            signed_on: text(c.signed_on),
-            expires_on: text(c.expires_on),
-            revoked_on: opt_text(c.revoked_on),
+            signed_on: c.signed_on.into(),
+            expires_on: c.expires_on.into(),
+            revoked_on: c.revoked_on.map(Into::into),
         }
     }
 }
 
 impl From<&cw::CaseNote> for Note {
     fn from(n: &cw::CaseNote) -> Self {
-        Self { author: n.author.clone(), date: text(n.date), text: n.text.clone(), psychotherapy: n.psychotherapy }
+        Self { author: n.author.clone(), date: n.date.into(), text: n.text.clone(), psychotherapy: n.psychotherapy }
     }
 }
 
@@ -328,7 +332,7 @@ impl From<&cw::LegalStatus> for Legal {
             represented: l.represented,
             relief_sought: l.relief_sought.clone(),
             protected_relief: l.protected_relief.as_ref().map(|p| p.kind.into()),
-            represented_since: opt_text(l.represented_since),
+            represented_since: l.represented_since.map(Into::into),
             protected_relief_stage: l.protected_relief.as_ref().map(|p| p.stage.clone()),
         }
     }
@@ -336,7 +340,7 @@ impl From<&cw::LegalStatus> for Legal {
 
 impl From<&cw::HealthRecord> for Health {
     fn from(h: &cw::HealthRecord) -> Self {
-        Self { kind: h.kind.into(), date: text(h.date), summary: h.summary.clone() }
+        Self { kind: h.kind.into(), date: h.date.into(), summary: h.summary.clone() }
     }
 }
 

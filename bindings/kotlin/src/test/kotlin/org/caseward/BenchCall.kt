@@ -1,6 +1,7 @@
 package org.caseward
 
 import java.nio.file.Files
+import java.time.LocalDate
 
 /**
  * The Kotlin side of the binding-overhead comparison: `findByANumber` on a 1,000-client vault,
@@ -11,7 +12,7 @@ fun main() {
     val path = Files.createTempDirectory("caseward").resolve("bench.cwv").toString()
     Vault.createWithKey(path, ByteArray(32) { 1 }).use { vault ->
         for (i in 1..1000) {
-            vault.enroll(Intake(aNumber = "A3%08d".format(i), name = Name(verbatimDhs = "TEST, PERSON"), site = "site-a", enrolledOn = "2026-08-01"))
+            vault.enroll(Intake(aNumber = "A3%08d".format(i), name = Name(verbatimDhs = "TEST, PERSON"), site = "site-a", enrolledOn = LocalDate.of(2026, 8, 1)))
         }
         val numbers = (1..1000).map { "A3%08d".format(it) }
         repeat(200_000) { vault.findByANumber(numbers[it % 1000]); normalizeANumber(numbers[it % 1000]) }

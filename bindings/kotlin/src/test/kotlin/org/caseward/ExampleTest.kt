@@ -1,6 +1,7 @@
 package org.caseward
 
 import java.nio.file.Files
+import java.time.LocalDate
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -14,11 +15,11 @@ class ExampleTest {
         val path = Files.createTempDirectory("caseward").resolve("field.cwv").toString()
         val key = ByteArray(32) { 3 }
         val id = ClientRepository(path, key).use { repo ->
-            val enrolled = assertIs<ClientRepository.Outcome.Ok<String>>(repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", "2026-08-03"))
-            assertIs<ClientRepository.Outcome.Ok<Long>>(repo.scheduleCheckIn(enrolled.value, "2099-01-15", "Houston ERO"))
+            val enrolled = assertIs<ClientRepository.Outcome.Ok<String>>(repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", LocalDate.of(2026, 8, 3)))
+            assertIs<ClientRepository.Outcome.Ok<Long>>(repo.scheduleCheckIn(enrolled.value, LocalDate.of(2099, 1, 15), "Houston ERO"))
             val duties = assertIs<ClientRepository.Outcome.Ok<List<String>>>(repo.nextDuties(enrolled.value)).value
             assertTrue(duties.first().startsWith("ICE check-in on 2099-01-15"))
-            val bad = assertIs<ClientRepository.Outcome.Failed>(repo.enroll("IOE0912345678", "X", "site-houston", "2026-08-03"))
+            val bad = assertIs<ClientRepository.Outcome.Failed>(repo.enroll("IOE0912345678", "X", "site-houston", LocalDate.of(2026, 8, 3)))
             assertEquals("InvalidInput", bad.kind)
             enrolled.value
         }

@@ -3,6 +3,7 @@ package org.caseward
 import java.io.File
 import java.nio.file.Files
 import java.sql.DriverManager
+import java.time.LocalDate
 import java.util.concurrent.Callable
 import java.util.concurrent.Executors
 import kotlin.test.assertEquals
@@ -28,7 +29,7 @@ class VaultTest {
         nationality = listOf("Honduras"),
         languages = listOf("es"),
         site = "site-houston",
-        enrolledOn = "2026-08-03",
+        enrolledOn = LocalDate.of(2026, 8, 3),
     )
 
     @Test
@@ -38,31 +39,42 @@ class VaultTest {
         val id = vault.enroll(intake())
         assertEquals(id, vault.findByANumber("USCIS# 201-555-012"))
         vault.recordAddress(id, Address(lines = listOf("1200 Main St Apt 4"), city = "Houston", state = "TX", zip = "77002",
-            movedOn = "2026-09-01", reportedToIceOn = "2026-09-02"))
-        vault.recordCheckIn(id, CheckIn(date = "2099-01-15", office = "Houston ERO", modality = Modality.IN_PERSON))
-        vault.recordHearing(id, Hearing(date = "2099-02-01", court = "Houston Immigration Court", kind = HearingKind.MASTER_CALENDAR))
-        vault.recordService(id, Service(date = "2026-08-05", kind = ServiceKind.LEGAL_ORIENTATION))
-        vault.recordScreening(id, Screening(ScreeningKind.MENTAL_HEALTH, "2026-08-06", "RHS-15", "high", true, true))
-        vault.recordReferral(id, Referral(ServiceKind.HOUSING, "casa-houston", "2026-08-07", ReferralStatus.MADE))
+            movedOn = LocalDate.of(2026, 9, 1), reportedToIceOn = LocalDate.of(2026, 9, 2)))
+        vault.recordCheckIn(id, CheckIn(date = LocalDate.of(2099, 1, 15), office = "Houston ERO", modality = Modality.IN_PERSON))
+        vault.recordHearing(id, Hearing(date = LocalDate.of(2099, 2, 1), court = "Houston Immigration Court", kind = HearingKind.MASTER_CALENDAR))
+        vault.recordService(id, Service(date = LocalDate.of(2026, 8, 5), kind = ServiceKind.LEGAL_ORIENTATION))
+        vault.recordScreening(id, Screening(ScreeningKind.MENTAL_HEALTH, LocalDate.of(2026, 8, 6), "RHS-15", "high", true, true))
+        vault.recordReferral(id, Referral(ServiceKind.HOUSING, "casa-houston", LocalDate.of(2026, 8, 7), ReferralStatus.MADE))
         vault.addNote(id, "cw-7", "Discussed the next check-in.")
-        val consent = vault.grantConsent(id, Consent("partner:casa-houston", listOf("referral.housing"), "housing", "2026-08-07", "2099-08-07"))
-        val shared = String(vault.partnerReferral(id, "casa-houston"))
+        val consent = vault.grantConsent(id, Consent("partner:casa-houston", listOf("referral.housing"), "housing", LocalDate.of(2026, 8, 7), LocalDate.of(2099, 8, 7)))
+        val shared = vault.partnerReferral(id, "casa-houston").use { String(it.toJson()) }
         assertTrue("casa-houston" in shared)
         assertFalse("RHS-15" in shared)
 
         val notice = vault.iceNotice(id, false)
-        assertEquals("A201555012", notice.aNumber)
-        assertTrue(notice.clientReportsAddressDirectly)
-        assertEquals("Houston ERO", notice.nextCheckIn?.office)
+        assertEquals("A201555012", notice.aNumber())
+        assertTrue(notice.clientReportsAddressDirectly())
+        assertEquals("Houston ERO", notice.nextCheckIn()?.office)
+        assertEquals(LocalDate.of(2099, 1, 15), notice.nextCheckIn()?.date)
         val withAddress = vault.iceNotice(id, true)
-        assertEquals("1200 Main St Apt 4", withAddress.addressLines.first())
+        assertEquals("1200 Main St Apt 4", withAddress.addressLines().first())
         // The log confirms exactly the bytes it recorded, and nothing else.
         val seq = vault.verifyLog().head!!.split(":")[1].toULong()
-        assertTrue(vault.confirmOutput(seq, withAddress.json))
-        assertFalse(vault.confirmOutput(seq, notice.json))
-        assertFalse("RHS-15" in String(notice.json))
-        assertTrue("RHS-15" in String(vault.clientCopy(id)))
-        assertEquals("2026-09-01", vault.deadlines(id).movedOn)
+        assertTrue(vault.confirmOutput(seq, withAddress.toJson()))
+        assertFalse(vault.confirmOutput(seq, notice.toJson()))
+        assertFalse("RHS-15" in String(notice.toJson()))
+        // Printing a notice shows none of it.
+        for (text in listOf(notice.toString(), withAddress.toString())) {
+            assertEquals("IceNotice { [redacted] }", text)
+        }
+        notice.close()
+        withAddress.close()
+        vault.clientCopy(id).use { copy ->
+            assertTrue("RHS-15" in String(copy.toJson()))
+            assertEquals("client", copy.audience())
+            assertTrue(vault.confirmOutput(vault.verifyLog().head!!.split(":")[1].toULong(), copy.toJson()))
+        }
+        assertEquals(LocalDate.of(2026, 9, 1), vault.deadlines(id).movedOn)
 
         vault.revokeConsent(id, consent)
         assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
@@ -93,17 +105,18 @@ class VaultTest {
             val id = vault.enroll(Intake(aNumber = "A087-654-321",
                 name = Name(verbatimDhs = "PIERRE LOUIS, JEAN", verbatimSelf = c.next(), given = listOf(c.next()), aliases = listOf(c.next())),
                 nationality = listOf(c.next()), languages = listOf(c.next()), sexGender = c.next(), phones = listOf(c.next()),
-                emails = listOf(c.next()), site = c.next(), enrolledOn = "2026-08-01"))
-            vault.recordCheckIn(id, CheckIn(date = "2099-03-01", office = "Miami ERO", modality = Modality.APP, attendance = Attendance.MISSED))
-            vault.recordScreening(id, Screening(ScreeningKind.TRAFFICKING, "2026-08-03", c.next(), c.next(), true, true))
-            vault.recordHealth(id, Health(HealthKind.MENTAL, "2026-08-04", c.next()))
+                emails = listOf(c.next()), site = c.next(), enrolledOn = LocalDate.of(2026, 8, 1)))
+            vault.recordCheckIn(id, CheckIn(date = LocalDate.of(2099, 3, 1), office = "Miami ERO", modality = Modality.APP, attendance = Attendance.MISSED))
+            vault.recordScreening(id, Screening(ScreeningKind.TRAFFICKING, LocalDate.of(2026, 8, 3), c.next(), c.next(), true, true))
+            vault.recordHealth(id, Health(HealthKind.MENTAL, LocalDate.of(2026, 8, 4), c.next()))
             vault.recordLegal(id, Legal(court = c.next(), disposition = c.next(), represented = true, reliefSought = listOf(c.next())))
             vault.recordDeparture(id, Departure(country = c.next(), window = c.next(), partner = c.next()))
             vault.addNote(id, c.next(), c.next())
-            val notice = vault.iceNotice(id, true)
-            val text = String(notice.json) + notice.toString()
-            assertEquals(emptyList(), canaries.filter { it in text })
-            assertEquals("Miami ERO", notice.nextCheckIn?.office)
+            vault.iceNotice(id, true).use { notice ->
+                val text = String(notice.toJson()) + notice.toString()
+                assertEquals(emptyList(), canaries.filter { it in text })
+                assertEquals("Miami ERO", notice.nextCheckIn()?.office)
+            }
         }
     }
 
