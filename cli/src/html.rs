@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use caseward::report::bundle::{Origin, SignedReport};
 use caseward::{Cell, Table};
 
-/// HTML-escapes text for element content and attribute values.
+/// HTML-escapes text for element content and attribute values; control characters become
+/// visible escapes first, as on the terminal (a page may be read as text too).
 fn esc(text: &str) -> String {
+    let text = crate::neutral::term(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -35,12 +37,12 @@ enum Bar {
 fn bar(cell: &Cell) -> Bar {
     match cell {
         Cell::Count(v) => Bar::Value(*v as f64),
-        Cell::Noisy { value, variance } => {
-            let h = 1.96 * variance.sqrt();
-            Bar::Interval(*value as f64, *value as f64 - h, *value as f64 + h)
+        Cell::Noisy { value, .. } => {
+            let (lo, hi) = cell.noisy_interval().unwrap_or((*value, *value));
+            Bar::Interval(*value as f64, lo as f64, hi as f64)
         }
-        Cell::Estimate { value, low, high, .. } => Bar::Interval(*value as f64, *low, *high),
-        Cell::Bound { low, high } => Bar::Hidden(Some((*low as f64, high.map_or(*low as f64, |h| h as f64)))),
+        Cell::Estimate { value, low, high, .. } => Bar::Interval(*value as f64, *low as f64, *high as f64),
+        Cell::Bound { low, high, .. } => Bar::Hidden(Some((*low as f64, high.map_or(*low as f64, |h| h as f64)))),
         Cell::Suppressed => Bar::Hidden(None),
     }
 }
@@ -157,17 +159,17 @@ fn cell_html(c: &Cell) -> String {
         Cell::Suppressed => {
             r#"<span class="sup" title="withheld: 1 to 10, or hidden to protect such a cell">&lt;11</span>"#.into()
         }
-        Cell::Noisy { value, variance } => {
-            format!(r#"<span class="noisy">{value} <small>±{:.1}</small></span>"#, 1.96 * variance.sqrt())
+        Cell::Noisy { value, variance, half_width } => {
+            let h = caseward::report::noisy_half_width(*variance, *half_width);
+            format!(r#"<span class="noisy">{value} <small>±{h}</small></span>"#)
         }
-        Cell::Estimate { value, low, high, .. } => {
-            format!(r#"<span class="noisy">{value} <small>[{low:.0}, {high:.0}]</small></span>"#)
-        }
-        Cell::Bound { low, high: Some(h) } => {
-            format!(r#"<span class="sup" title="a provider suppressed part of this cell">{low}..{h}</span>"#)
-        }
-        Cell::Bound { low, high: None } => {
-            format!(r#"<span class="sup" title="a provider suppressed part of this cell">&ge;{low}</span>"#)
+        Cell::Estimate { value, low, high, confidence, .. } => format!(
+            r#"<span class="noisy" title="holds with probability at least {confidence} %">{value} <small>[{low}, {high}] {confidence}&nbsp;%</small></span>"#
+        ),
+        Cell::Bound { low, high, confidence } => {
+            let range = high.map_or(format!("&ge;{low}"), |h| format!("{low}..{h}"));
+            let sure = confidence.map_or(String::new(), |c| format!(" <small>{c}&nbsp;%</small>"));
+            format!(r#"<span class="sup" title="a provider suppressed part of this cell">{range}{sure}</span>"#)
         }
     }
 }
@@ -231,7 +233,7 @@ pub fn page(title: &str, reports: &[SignedReport], tables: &[Table], notes: &[St
             esc(rep.log_head.as_deref().unwrap_or("-"))
         );
     }
-    h.push_str("</tbody></table><p>Cells marked <span class=\"sup\">&lt;11</span> are withheld: they hold 1 to 10 persons or events, or are hidden so that such a cell cannot be recovered from the totals. They are never estimated here. Noisy cells show their 95&nbsp;% interval.</p></section>");
+    h.push_str("</tbody></table><p>Cells marked <span class=\"sup\">&lt;11</span> are withheld: they hold 1 to 10 persons or events, or are hidden so that such a cell cannot be recovered from the totals. They are never estimated here. Noisy cells show their 95&nbsp;% interval; a merged total with noisy parts shows the sum of their intervals and the confidence that it holds (5&nbsp;% less per noisy part).</p></section>");
     for t in tables {
         let _ = write!(
             h,

@@ -1,7 +1,7 @@
 //! `caseward`: the command for board staff, security reviewers and administrators.
 //!
-//! Exit codes: 0 success; 1 a finding (for example a broken log); 2 bad usage or bad input
-//! (including a wrong passphrase or a file that is not a vault).
+//! Exit codes: 0 success; 1 a finding (for example a broken log, or a refused report bundle);
+//! 2 bad usage or bad input (including a wrong passphrase or a file that is not a vault).
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +14,7 @@ mod audiences;
 mod demo;
 mod html;
 mod import;
+mod neutral;
 mod report;
 mod secret;
 
@@ -179,6 +180,8 @@ enum ReportCommand {
         passphrase_file: Option<PathBuf>,
     },
     /// Decrypts a bundle with a board identity, verifies its signature, and prints its tables.
+    /// Exit 1 if the bundle is refused (altered, not for this identity, or signed by a key the
+    /// registry does not hold for its provider).
     ///
     /// Example: caseward report open irc-2026-09.age -i board.key --providers registry.toml --csv out/
     Open {
@@ -202,11 +205,19 @@ enum ReportCommand {
     },
     /// Opens several providers' bundles for one period and prints national tables.
     ///
+    /// Exit 1 if a bundle is refused: a bad signature, an unregistered signer, bundles of
+    /// different periods, the same bundle twice, or two bundles from one provider (one signing
+    /// key or one provider id) unless --replace-older.
+    ///
     /// Example: caseward report merge *.age -i board.key --providers registry.toml
     Merge {
         /// The bundles.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Of two bundles from one provider for the period, keep the newer (by the disclosure-log
+        /// sequence number each carries under its signature) and say which was replaced.
+        #[arg(long)]
+        replace_older: bool,
         /// The board's age identity file.
         #[arg(short = 'i', long = "identity")]
         identity: PathBuf,
@@ -459,18 +470,23 @@ fn main() -> ExitCode {
             expenditure: &expenditure,
             passphrase_file: passphrase_file.as_deref(),
         }),
-        Command::Report(ReportCommand::Open { file, identity, providers, csv, html, json }) => report::open(
-            &file,
-            &identity,
-            providers.as_deref(),
-            &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
-        ),
-        Command::Report(ReportCommand::Merge { files, identity, providers, csv, html, json }) => report::merge_files(
-            &files,
-            &identity,
-            providers.as_deref(),
-            &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
-        ),
+        Command::Report(ReportCommand::Open { file, identity, providers, csv, html, json }) => {
+            return report::exit(report::open(
+                &file,
+                &identity,
+                providers.as_deref(),
+                &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
+            ));
+        }
+        Command::Report(ReportCommand::Merge { files, identity, providers, replace_older, csv, html, json }) => {
+            return report::exit(report::merge_files(
+                &files,
+                &identity,
+                providers.as_deref(),
+                replace_older,
+                &report::Outputs { csv: csv.as_deref(), html: html.as_deref(), json },
+            ));
+        }
     };
     finish(result)
 }

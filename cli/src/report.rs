@@ -6,11 +6,41 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use caseward::report::bundle::{open_bundle, Origin, SignedReport};
-use caseward::report::merge::merge;
+use caseward::report::merge::{merge, one_per_provider, Input};
+use caseward::report::noise::NOISY_CONFIDENCE;
 use caseward::report::{Cell, Mechanism, Method, Period, Registry, ReportOptions, Table};
-use caseward::{Error, RecoveryIdentity, RecoveryRecipient, Vault};
+use caseward::{Date, Error, RecoveryIdentity, RecoveryRecipient, Vault};
 
+use crate::neutral::{csv_field, term};
 use crate::secret;
+
+/// Why `report open` or `report merge` stopped: a refused bundle is a finding (exit 1); anything
+/// else is bad usage or input (exit 2), as everywhere in `caseward`.
+#[derive(Debug)]
+pub enum Failure {
+    /// A bundle or a set of bundles was refused; the reason, on one line.
+    Refused(String),
+    /// Any other error.
+    Other(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Other(e)
+    }
+}
+
+/// The exit status and the one line on standard error that a failure gets.
+pub fn exit(result: Result<(), Failure>) -> std::process::ExitCode {
+    let (code, text) = match result {
+        Ok(()) => return std::process::ExitCode::SUCCESS,
+        Err(Failure::Refused(why)) => (1, why),
+        Err(Failure::Other(e)) => (2, e.to_string()),
+    };
+    // A reason may quote a provider's own text: one line, with no live control characters.
+    eprintln!("caseward: {}", term(&text));
+    std::process::ExitCode::from(code)
+}
 
 /// Writes a new board identity (an age X25519 identity file) and prints its recipient.
 pub fn keygen(out: &Path) -> Result<(), Error> {
@@ -51,7 +81,8 @@ pub fn provider(vault: &Path, id: Option<&str>, passphrase_file: Option<&Path>) 
         v.set_provider_id(id)?;
     }
     let id = v.provider_id()?.ok_or_else(|| Error::InvalidInput("no provider id yet: pass --id".into()))?;
-    println!("# add to the board's registry, under [providers]\n{id} = \"{}\"", v.signing_public_key()?);
+    // Valid TOML as it stands: the board appends it to its registry, or starts one with it.
+    println!("# caseward provider key: append to the board's registry file\n{id} = \"{}\"", v.signing_public_key()?);
     v.close()
 }
 
@@ -78,8 +109,9 @@ fn recipients(args: &[String]) -> Result<Vec<RecoveryRecipient>, Error> {
 fn site_numbers(args: &[String], what: &str) -> Result<BTreeMap<String, u64>, Error> {
     args.iter()
         .map(|a| {
+            // The number is last: a site label may itself hold '='.
             let (site, n) = a
-                .split_once('=')
+                .rsplit_once('=')
                 .ok_or_else(|| Error::InvalidInput(format!("--{what} takes SITE=NUMBER, not {a:?}")))?;
             let n = n
                 .trim()
@@ -106,6 +138,8 @@ pub struct BuildArgs<'a> {
 /// Builds, signs and encrypts a report.
 pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
     let period: Period = a.period.parse()?;
+    // Before the passphrase is asked for; the library refuses it again before signing.
+    period.ensure_ended(Date::today())?;
     let method = match a.method {
         "suppress" => Method::default(),
         other => Method::Noise { mechanism: Mechanism::parse(other)? },
@@ -141,32 +175,37 @@ fn identity(path: &Path) -> Result<RecoveryIdentity, Error> {
     RecoveryIdentity::parse(&text)
 }
 
-fn open_all(files: &[PathBuf], id: &Path, providers: Option<&Path>) -> Result<Vec<SignedReport>, Error> {
+fn open_all(files: &[PathBuf], id: &Path, providers: Option<&Path>) -> Result<Vec<Input>, Failure> {
     let identity = identity(id)?;
     let registry = providers.map(Registry::load).transpose()?;
     files
         .iter()
         .map(|f| {
             let bytes = std::fs::read(f).map_err(|e| Error::InvalidInput(format!("{}: {}", f.display(), e.kind())))?;
-            open_bundle(&bytes, &identity, registry.as_ref()).map_err(|e| match e {
-                Error::Bundle(p) => Error::InvalidInput(format!("{}: report bundle refused: {p}", f.display())),
-                other => other,
-            })
+            let bundle = open_bundle(&bytes, &identity, registry.as_ref()).map_err(|e| match e {
+                Error::Bundle(p) => Failure::Refused(format!("{}: report bundle refused: {p}", f.display())),
+                other => Failure::Other(other),
+            })?;
+            Ok(Input { name: f.display().to_string(), bundle })
         })
         .collect()
 }
 
 fn origin_line(r: &SignedReport) -> String {
+    let (provider, signer) = (term(&r.report.provider), term(&r.signer));
     match r.origin {
-        Origin::Registered => format!("signature verified: {} ({})", r.report.provider, r.signer),
+        Origin::Registered => format!("signature verified: {provider} ({signer})"),
         Origin::Unchecked => format!(
-            "WARNING: signature valid but NOT checked against a registry (pass --providers): claims to be {} ({})",
-            r.report.provider, r.signer
+            "WARNING: signature valid but NOT checked against a registry (pass --providers): claims to be {provider} ({signer})"
         ),
     }
 }
 
-/// Opens one bundle: verifies it and prints its tables (and writes CSV files).
+/// JSON for standard output, with the characters serde_json leaves raw escaped.
+fn print_json(v: &serde_json::Value) {
+    println!("{}", crate::neutral::json(&serde_json::to_string_pretty(v).unwrap_or_default()));
+}
+
 /// Where `report open` and `report merge` put their results besides the terminal.
 pub struct Outputs<'a> {
     pub csv: Option<&'a Path>,
@@ -174,16 +213,17 @@ pub struct Outputs<'a> {
     pub json: bool,
 }
 
-pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>) -> Result<(), Error> {
+/// Opens one bundle: verifies it and prints its tables (and writes CSV files).
+pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>) -> Result<(), Failure> {
     let (csv, html) = (out.csv, out.html);
-    let reports = open_all(&[file.to_path_buf()], id, providers)?;
+    let reports: Vec<SignedReport> =
+        open_all(&[file.to_path_buf()], id, providers)?.into_iter().map(|i| i.bundle).collect();
     if out.json {
         for r in &reports {
-            let v = serde_json::json!({
+            print_json(&serde_json::json!({
                 "signature": { "signer": r.signer, "checked_against_registry": r.origin == Origin::Registered },
                 "report": r.report,
-            });
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            }));
         }
         return Ok(());
     }
@@ -192,23 +232,27 @@ pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>)
         println!("{}", origin_line(r));
         println!(
             "provider {} · period {} · policy {} · method {}",
-            rep.provider,
+            term(&rep.provider),
             rep.period,
-            rep.policy,
+            term(&rep.policy),
             method_text(&rep.method)
         );
         if let Some(h) = &rep.log_head {
+            let h = term(h);
             println!("disclosure-log head {h} (check with: caseward audit verify VAULT --witness {h})");
         }
         if rep.rho_micros > 0 {
             println!("privacy budget spent: rho {:.6}", rep.rho_micros as f64 / 1e6);
         }
         for (site, slots) in &rep.capacity {
-            println!("capacity {site}: {slots} funded slots");
+            println!("capacity {}: {slots} funded slots", term(site));
+        }
+        if matches!(rep.method, Method::Noise { .. }) {
+            println!("noisy cells show value (±h): the true value lies within h with probability {NOISY_CONFIDENCE} %");
         }
         print_tables(&rep.tables);
         for o in &rep.omitted {
-            println!("left out: {o}");
+            println!("left out: {}", term(o));
         }
         if let Some(dir) = csv {
             write_csv(dir, &rep.tables)?;
@@ -228,37 +272,54 @@ fn write_html(path: &Path, page: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Merges several bundles into national tables.
-pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, out: &Outputs<'_>) -> Result<(), Error> {
+/// Merges several bundles into national tables: one period, one bundle per provider; with
+/// `replace_older`, a provider's newer bundle replaces its older one, and the output says so.
+pub fn merge_files(
+    files: &[PathBuf],
+    id: &Path,
+    providers: Option<&Path>,
+    replace_older: bool,
+    out: &Outputs<'_>,
+) -> Result<(), Failure> {
     let (csv, html) = (out.csv, out.html);
-    let reports = open_all(files, id, providers)?;
-    if !out.json {
-        for r in &reports {
-            println!("{}", origin_line(r));
-        }
-    }
-    let periods: std::collections::BTreeSet<String> = reports.iter().map(|r| r.report.period.to_string()).collect();
-    if periods.len() > 1 {
-        return Err(Error::InvalidInput(format!(
-            "the bundles cover different periods: {}",
-            periods.into_iter().collect::<Vec<_>>().join(", ")
-        )));
-    }
+    let selection = one_per_provider(open_all(files, id, providers)?, replace_older)
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let reports: Vec<SignedReport> = selection.kept.into_iter().map(|i| i.bundle).collect();
     let merged = merge(&reports);
     if out.json {
         let signers: Vec<_> = reports
             .iter()
             .map(|r| serde_json::json!({ "provider": r.report.provider, "signer": r.signer, "checked_against_registry": r.origin == Origin::Registered, "log_head": r.report.log_head, "policy": r.report.policy }))
             .collect();
-        let v = serde_json::json!({ "providers": signers, "tables": merged.tables, "not_merged": merged.skipped });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        let replaced: Vec<_> = selection
+            .replaced
+            .iter()
+            .map(|r| serde_json::json!({ "provider": r.provider, "older": r.older, "older_log_seq": r.older_seq, "newer": r.newer, "newer_log_seq": r.newer_seq }))
+            .collect();
+        print_json(
+            &serde_json::json!({ "providers": signers, "replaced": replaced, "tables": merged.tables, "not_merged": merged.skipped }),
+        );
         return Ok(());
     }
-    println!("merged {} providers: {}", merged.providers.len(), merged.providers.join(", "));
+    for r in &reports {
+        println!("{}", origin_line(r));
+    }
+    for r in &selection.replaced {
+        println!("replaced: {}", term(&r.to_string()));
+    }
+    let names: Vec<String> = merged.providers.iter().map(|p| term(p)).collect();
+    println!("merged {} providers: {}", names.len(), names.join(", "));
     println!("cells any provider suppressed show as a range lo..hi (or >=lo), never as a number");
+    if reports.iter().any(|r| matches!(r.report.method, Method::Noise { .. })) {
+        println!(
+            "noisy cells show value (±h), true within h with probability {NOISY_CONFIDENCE} %; a total with noisy parts \
+             sums their intervals and shows (NN%), the probability it holds: {} % less per noisy part",
+            100 - NOISY_CONFIDENCE
+        );
+    }
     print_tables(&merged.tables);
     for s in &merged.skipped {
-        println!("not merged: {s}");
+        println!("not merged: {}", term(s));
     }
     if let Some(dir) = csv {
         write_csv(dir, &merged.tables)?;
@@ -266,7 +327,8 @@ pub fn merge_files(files: &[PathBuf], id: &Path, providers: Option<&Path>, out: 
     if let Some(path) = html {
         let period = periods_label(&reports);
         let title = format!("National tables for {period} from {} providers", merged.providers.len());
-        let notes: Vec<String> = merged.skipped.iter().map(|s| format!("not merged: {s}")).collect();
+        let mut notes: Vec<String> = selection.replaced.iter().map(|r| format!("replaced: {r}")).collect();
+        notes.extend(merged.skipped.iter().map(|s| format!("not merged: {s}")));
         write_html(path, &crate::html::page(&title, &reports, &merged.tables, &notes))?;
     }
     Ok(())
@@ -295,6 +357,7 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
+/// The header row, labels as the provider wrote them (each output neutralises its own way).
 fn header(t: &Table) -> Vec<String> {
     let mut h: Vec<String> = std::iter::once(String::new()).chain(t.columns.iter().cloned()).collect();
     if t.row_totals {
@@ -319,15 +382,15 @@ fn print_tables(tables: &[Table]) {
         println!();
         println!(
             "[{}] {} · {} · {} · {}{}",
-            t.id,
-            t.title,
-            t.covers,
-            t.geography,
-            t.unit,
+            term(&t.id),
+            term(&t.title),
+            term(&t.covers),
+            term(&t.geography),
+            term(&t.unit),
             if t.withheld { " · WITHHELD: too few people to protect" } else { "" }
         );
-        let head = header(t);
-        let rows = body(t);
+        let head: Vec<String> = header(t).iter().map(|h| term(h)).collect();
+        let rows: Vec<Vec<String>> = body(t).iter().map(|r| r.iter().map(|c| term(c)).collect()).collect();
         let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
         for r in &rows {
             for (w, c) in widths.iter_mut().zip(r) {
@@ -344,19 +407,39 @@ fn print_tables(tables: &[Table]) {
     }
 }
 
+/// A file name from a provider's table id and period: letters, digits and `-` only, so no
+/// label can reach outside the folder or hide a file.
+fn file_part(label: &str) -> String {
+    let safe: String =
+        label.chars().take(40).map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    if safe.is_empty() {
+        "_".into()
+    } else {
+        safe
+    }
+}
+
 fn write_csv(dir: &Path, tables: &[Table]) -> Result<(), Error> {
     std::fs::create_dir_all(dir)?;
+    let mut used = std::collections::BTreeSet::new();
     for t in tables {
-        let path = dir.join(format!("{}_{}.csv", t.id, t.covers));
+        let stem = format!("{}_{}", file_part(&t.id), file_part(&t.covers));
+        // Two labels may fold to one name; never let one table overwrite another.
+        let name = (1..)
+            .map(|n| if n == 1 { format!("{stem}.csv") } else { format!("{stem}-{n}.csv") })
+            .find(|n| !used.contains(n))
+            .unwrap_or_default();
+        used.insert(name.clone());
+        let path = dir.join(name);
         let mut w = csv::Writer::from_path(&path)
             .map_err(|_| Error::InvalidInput(format!("cannot write {}", path.display())))?;
         let mut head = header(t);
         if let Some(first) = head.first_mut() {
-            *first = t.geography.clone();
+            first.clone_from(&t.geography);
         }
         let result = std::iter::once(head)
             .chain(body(t))
-            .try_for_each(|r| w.write_record(&r))
+            .try_for_each(|r| w.write_record(r.iter().map(|f| csv_field(f))))
             .and_then(|()| w.flush().map_err(csv::Error::from));
         result.map_err(|_| Error::InvalidInput(format!("cannot write {}", path.display())))?;
     }

@@ -63,20 +63,22 @@ fn a_board_receives_verifies_prints_and_merges_reports() {
     let unchecked = run(d, &["report", "open", "ny.age", "-i", "board.key"]);
     assert!(out(&unchecked).contains("NOT checked against a registry"), "{}", out(&unchecked));
 
-    // A signer missing from the registry, a flipped byte, a stranger's identity: exit 2, one line.
+    // A signer missing from the registry, a flipped byte, a stranger's identity: refused, exit 1,
+    // one line (every refusal path is in refusals.rs).
     let missing = run(d, &["report", "open", "hou.age", "-i", "board.key", "--providers", "only-ny.toml"]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.status.code(), Some(1));
     assert!(err(&missing).contains("\"bakerripley-houston\" is not in the registry"), "{}", err(&missing));
     let mut bytes = std::fs::read(d.join("ny.age")).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
     std::fs::write(d.join("flipped.age"), &bytes).unwrap();
     let flipped = run(d, &["report", "open", "flipped.age", "-i", "board.key", "--providers", "registry.toml"]);
-    assert_eq!(flipped.status.code(), Some(2));
+    assert_eq!(flipped.status.code(), Some(1));
     assert_eq!(err(&flipped).lines().count(), 1, "{}", err(&flipped));
     assert!(err(&flipped).contains("flipped.age: report bundle refused"), "{}", err(&flipped));
     assert_eq!(run(d, &["keygen", "-o", "stranger.key"]).status.code(), Some(0));
     let stranger = run(d, &["report", "open", "ny.age", "-i", "stranger.key"]);
+    assert_eq!(stranger.status.code(), Some(1));
     assert!(err(&stranger).contains("not a recipient"), "{}", err(&stranger));
 
     // Merge: national totals, suppressed contributions shown as ranges.

@@ -78,7 +78,7 @@ fn the_html_report_renders_a_chart_per_table_in_headless_chromium() {
     std::fs::write(d.join("registry.toml"), format!("[providers]\n{ny}\n{hou}\n")).unwrap();
     let mut all_indicators = BTreeSet::new();
     for (period, extra) in
-        [("2026-12", vec!["--declined", "site-nyc=14"]), ("2026-09", vec!["--expenditure", "site-nyc=1200000"])]
+        [("2025-12", vec!["--declined", "site-nyc=14"]), ("2026-09", vec!["--expenditure", "site-nyc=1200000"])]
     {
         for (vault, id) in [("ny.cwv", "ny"), ("hou.cwv", "hou")] {
             let mut args = vec!["report", "build", vault, "--period", period, "--to", &recipient];

@@ -209,6 +209,8 @@ impl Error {
             Self::Denied(_) => ErrorKind::Denied,
             Self::Policy(_) => ErrorKind::Policy,
             Self::Bundle(crate::report::bundle::BundleProblem::NotForThisIdentity) => ErrorKind::WrongKey,
+            // Asking too early is the caller's mistake, not a damaged bundle.
+            Self::Bundle(crate::report::bundle::BundleProblem::PeriodNotEnded { .. }) => ErrorKind::InvalidInput,
             Self::Bundle(_) => ErrorKind::Integrity,
             Self::Budget { .. } => ErrorKind::Budget,
             Self::Internal(_) => ErrorKind::Internal,

@@ -57,6 +57,17 @@ pub enum BundleProblem {
     /// The report was signed by a key other than the one registered for its provider.
     #[error("signed by a key that is not the registered key of provider {0:?}")]
     WrongSigner(String),
+    /// A report was asked for a month that has not ended yet (refused when building).
+    #[error(
+        "the report period {period} has not ended yet: its last day is {last_day}, so build it from {} (UTC)",
+        last_day.add_days(1)
+    )]
+    PeriodNotEnded {
+        /// The month asked for.
+        period: crate::report::Period,
+        /// Its last day: today or later.
+        last_day: crate::identifier::Date,
+    },
 }
 
 /// How far a bundle's origin was checked.
@@ -94,11 +105,13 @@ struct Signature {
     value: String,
 }
 
-/// The board's registry of provider signing keys, a TOML file:
+/// The board's registry of provider signing keys, a TOML file of `id = "ed25519:<hex>"` lines,
+/// with or without a `[providers]` header, so the line `caseward provider` prints can be
+/// appended as it is:
 ///
 /// ```toml
-/// [providers]
 /// irc-new-york = "ed25519:3f1c...64 hex digits"
+/// [providers]
 /// bakerripley-houston = "ed25519:9a0b..."
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,14 +121,39 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Parses a registry file's text.
+    /// Parses a registry file's text: provider lines at the top level, under `[providers]`, or
+    /// both. A provider listed twice is refused, even with the same key.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let reg: Self =
+        let table: toml::Table =
             toml::from_str(text).map_err(|e| Error::input(format!("provider registry: {}", e.message())))?;
-        for (id, key) in &reg.providers {
-            parse_public_key(key).map_err(|_| {
-                Error::input(format!("provider registry: the key of {id:?} is not ed25519:<64 hex digits>"))
-            })?;
+        let mut reg = Self::default();
+        let mut add = |id: String, key: toml::Value| -> Result<()> {
+            let key = key
+                .as_str()
+                .filter(|k| parse_public_key(k).is_ok())
+                .ok_or_else(|| {
+                    Error::input(format!("provider registry: the key of {id:?} is not \"ed25519:<64 hex digits>\""))
+                })?
+                .to_owned();
+            if reg.providers.insert(id.clone(), key).is_some() {
+                return Err(Error::input(format!("provider registry: {id:?} is listed twice")));
+            }
+            Ok(())
+        };
+        for (name, value) in table {
+            match value {
+                toml::Value::Table(section) if name == "providers" => {
+                    for (id, key) in section {
+                        add(id, key)?;
+                    }
+                }
+                toml::Value::Table(_) => {
+                    return Err(Error::input(format!(
+                        "provider registry: unknown table {name:?}; provider lines go at the top or under [providers]"
+                    )))
+                }
+                key => add(name, key)?,
+            }
         }
         Ok(reg)
     }
@@ -211,6 +249,9 @@ pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[Recov
     if recipients.is_empty() {
         return Err(Error::input("a report needs at least one board recipient"));
     }
+    // The last gate before a signature: whatever built the report, no month is signed before it
+    // ends.
+    report.period.ensure_ended(crate::identifier::Date::today())?;
     let value = serde_json::to_value(report).map_err(|_| Error::internal("the report could not be serialized"))?;
     let mut message = SIGNING_CONTEXT.to_vec();
     message.extend_from_slice(&canonical_json(&value));
@@ -290,11 +331,107 @@ fn check_report(report: &Report) -> Result<()> {
     for t in &report.tables {
         let width = t.columns.len() + usize::from(t.row_totals);
         if t.cells.len() != t.rows.len() + 1 || t.cells.iter().any(|r| r.len() != width) {
-            return Err(malformed(format!("table {} has the wrong shape", t.id)));
+            return Err(malformed(format!("table {:?} has the wrong shape", t.id)));
         }
         if t.cells.iter().flatten().any(|c| matches!(c, Cell::Bound { .. } | Cell::Estimate { .. })) {
-            return Err(malformed(format!("table {} carries merged cells", t.id)));
+            return Err(malformed(format!("table {:?} carries merged cells", t.id)));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+
+    use super::*;
+    use crate::identifier::Date;
+    use crate::report::{Method, Period, ReportOptions};
+    use crate::{RawKey, Vault};
+
+    const KEY: &str = "ed25519:3f1c0000000000000000000000000000000000000000000000000000000000aa";
+
+    #[test]
+    fn the_registry_takes_the_provider_line_with_or_without_its_header() {
+        let line = format!("# caseward provider\nirc-new-york = \"{KEY}\"\n");
+        let bare = Registry::from_toml(&line).unwrap();
+        assert_eq!(bare.providers["irc-new-york"], KEY);
+        let both = Registry::from_toml(&format!("{line}[providers]\nbakerripley-houston = \"{KEY}\"\n")).unwrap();
+        assert_eq!(both.providers.len(), 2);
+        assert_eq!(Registry::from_toml(&format!("[providers]\n{line}")).unwrap(), bare);
+        for bad in [
+            format!("{line}[providers]\nirc-new-york = \"{KEY}\"\n"),
+            "irc-new-york = \"ed25519:00\"\n".to_owned(),
+            "irc-new-york = 3\n".to_owned(),
+            format!("[elsewhere]\nirc-new-york = \"{KEY}\"\n"),
+        ] {
+            assert!(Registry::from_toml(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_month_is_reported_only_once_it_has_ended() {
+        let sept: Period = "2026-09".parse().unwrap();
+        assert_eq!(sept.last_day(), Date::from_ymd(2026, 9, 30).unwrap());
+        assert!(sept.ensure_ended(Date::from_ymd(2026, 10, 1).unwrap()).is_ok());
+        for today in [(2026, 9, 30), (2026, 9, 1), (2026, 8, 15)] {
+            let today = Date::from_ymd(today.0, today.1, today.2).unwrap();
+            let err = sept.ensure_ended(today).unwrap_err();
+            assert!(matches!(err, Error::Bundle(BundleProblem::PeriodNotEnded { period, .. }) if period == sept));
+        }
+        let feb: Period = "2028-02".parse().unwrap();
+        assert_eq!(feb.last_day(), Date::from_ymd(2028, 2, 29).unwrap());
+    }
+
+    #[test]
+    fn the_vault_refuses_a_report_for_this_month_and_records_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::create_with_key(dir.path().join("v.cwv"), &RawKey::generate().unwrap()).unwrap();
+        vault.set_provider_id("irc-new-york").unwrap();
+        let mut synth = crate::synth::Synth::new(3);
+        let intakes: Vec<_> = (0..30).map(|_| synth.intake()).collect();
+        vault.enroll_many(&intakes).unwrap();
+        let board = crate::RecoveryIdentity::generate();
+        let noisy = ReportOptions {
+            method: Method::Noise { mechanism: crate::report::Mechanism::Laplace { epsilon_num: 1, epsilon_den: 10 } },
+            ..ReportOptions::default()
+        };
+        let today = Date::today();
+        let this_month = Period::new(today.year(), today.month()).unwrap();
+        let log = vault.read_log().unwrap().len();
+        let err = vault.board_report(this_month, &noisy, &[board.recipient()]).unwrap_err();
+        assert!(
+            matches!(err, Error::Bundle(BundleProblem::PeriodNotEnded { period, last_day }) if period == this_month && last_day >= today),
+            "{err}"
+        );
+        assert!(err.to_string().contains("has not ended yet"), "{err}");
+        assert_eq!(vault.read_log().unwrap().len(), log, "nothing logged");
+        assert_eq!(vault.privacy_budget(this_month).unwrap().0, 0, "nothing charged");
+        assert!(vault.verify_log(None).unwrap().is_intact());
+        let last_month = Period::new(
+            today.add_days(-i64::from(today.day())).year(),
+            today.add_days(-i64::from(today.day())).month(),
+        )
+        .unwrap();
+        assert!(vault.board_report(last_month, &noisy, &[board.recipient()]).is_ok());
+        assert_eq!(vault.read_log().unwrap().len(), log + 1);
+    }
+
+    #[test]
+    fn a_vault_without_clients_sends_a_well_formed_report() {
+        // Site tables then have no rows, only their total row, which must still be full width.
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::create_with_key(dir.path().join("v.cwv"), &RawKey::generate().unwrap()).unwrap();
+        vault.set_provider_id("new-provider").unwrap();
+        let board = crate::RecoveryIdentity::generate();
+        for method in [
+            Method::default(),
+            Method::Noise { mechanism: crate::report::Mechanism::Laplace { epsilon_num: 1, epsilon_den: 10 } },
+        ] {
+            let options = ReportOptions { method, ..ReportOptions::default() };
+            let bundle = vault.board_report("2026-09".parse().unwrap(), &options, &[board.recipient()]).unwrap();
+            let opened = open_bundle(&bundle, &board, None).unwrap();
+            assert!(opened.report.tables.iter().any(|t| t.rows.is_empty()));
+        }
+    }
 }

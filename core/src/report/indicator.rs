@@ -22,7 +22,7 @@ use crate::record::{
     Arm, Attendance, ClientRecord, ExitReason, HealthKind, HearingOutcome, Record, ReferralStatus, ReleaseBasis,
     ScreeningKind,
 };
-use crate::report::noise::RandomBits;
+use crate::report::noise::{Mechanism, RandomBits};
 use crate::report::suppress::{protect, Grid};
 use crate::report::{Cell, Grain, Method, Period, ReportOptions, Span, Table};
 
@@ -654,44 +654,7 @@ impl Builder {
             }
             let row_totals = spec.unit == Unit::Persons && columns.len() > 1
                 || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
-            let cells = match self.options.method {
-                Method::Suppress { .. } => suppressed_cells(spec, &values, &persons, row_totals),
-                Method::Noise { mechanism } => {
-                    let (l1, l2sq) = sensitivity(spec, columns.len());
-                    let mut cells = Vec::with_capacity(rows.len() + 1);
-                    let mut col_sum = vec![(0i64, 0f64); columns.len() + usize::from(row_totals)];
-                    for row in &values {
-                        let mut out = Vec::with_capacity(columns.len() + 1);
-                        let (mut rs, mut rv) = (0i64, 0f64);
-                        for (ci, &v) in row.iter().enumerate() {
-                            let exact_input = spec.id == "06" && ci == 1;
-                            let (noisy, var) = if exact_input {
-                                (i64::try_from(v).unwrap_or(i64::MAX), 0.0)
-                            } else {
-                                let n = mechanism.sample(rng, l1, l2sq)?;
-                                (i64::try_from(v).unwrap_or(i64::MAX).saturating_add(n), mechanism.variance(l1, l2sq))
-                            };
-                            rs = rs.saturating_add(noisy);
-                            rv += var;
-                            if let Some(cs) = col_sum.get_mut(ci) {
-                                cs.0 = cs.0.saturating_add(noisy);
-                                cs.1 += var;
-                            }
-                            out.push(Cell::Noisy { value: noisy, variance: var });
-                        }
-                        if row_totals {
-                            out.push(Cell::Noisy { value: rs, variance: rv });
-                            if let Some(cs) = col_sum.last_mut() {
-                                cs.0 = cs.0.saturating_add(rs);
-                                cs.1 += rv;
-                            }
-                        }
-                        cells.push(out);
-                    }
-                    cells.push(col_sum.into_iter().map(|(value, variance)| Cell::Noisy { value, variance }).collect());
-                    cells
-                }
-            };
+            let cells = publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?;
             let withheld = cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed));
             tables.push(Table {
                 id: spec.id.to_owned(),
@@ -713,6 +676,122 @@ impl Builder {
         }
         Ok((tables, self.omitted))
     }
+}
+
+/// One table's cells as published: the report's disclosure control applied to its values.
+fn publish(
+    spec: &Spec,
+    values: &[Vec<u64>],
+    persons: &[Vec<u64>],
+    columns: usize,
+    row_totals: bool,
+    method: Method,
+    rng: &mut impl RandomBits,
+) -> Result<Vec<Vec<Cell>>> {
+    match method {
+        // No site yet: the total row alone, all zeros (the grid would take its width from rows).
+        Method::Suppress { .. } if values.is_empty() => {
+            Ok(vec![vec![Cell::Count(0); columns + usize::from(row_totals)]])
+        }
+        Method::Suppress { .. } => Ok(suppressed_cells(spec, values, persons, row_totals)),
+        Method::Noise { mechanism } => {
+            // Table 06's expenditure is the provider's own input, published as given.
+            let exact = (spec.id == "06").then_some(1);
+            noisy_cells(values, columns, row_totals, mechanism, sensitivity(spec, columns), exact, rng)
+        }
+    }
+}
+
+/// Noise on every interior cell; totals are sums of the noisy cells, so their noise is a sum
+/// of draws, and each cell states the interval that fits its number of draws.
+fn noisy_cells(
+    values: &[Vec<u64>],
+    columns: usize,
+    row_totals: bool,
+    mechanism: Mechanism,
+    (l1, l2sq): (u64, u64),
+    exact_column: Option<usize>,
+    rng: &mut impl RandomBits,
+) -> Result<Vec<Vec<Cell>>> {
+    let per_draw = mechanism.variance(l1, l2sq);
+    let mut widths: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut cell = |value: i64, draws: u64| {
+        let half_width = *widths.entry(draws).or_insert_with(|| mechanism.half_width(l1, l2sq, draws));
+        Cell::Noisy { value, variance: per_draw * draws as f64, half_width: Some(half_width) }
+    };
+    let mut cells = Vec::with_capacity(values.len() + 1);
+    // (value, draws) of each column's total, and of the grand total last.
+    let mut col_sum = vec![(0i64, 0u64); columns + usize::from(row_totals)];
+    for row in values {
+        let mut out = Vec::with_capacity(columns + 1);
+        let (mut row_sum, mut row_draws) = (0i64, 0u64);
+        for (ci, &v) in row.iter().enumerate() {
+            let exact = i64::try_from(v).unwrap_or(i64::MAX);
+            let (noisy, draws) = if exact_column == Some(ci) {
+                (exact, 0)
+            } else {
+                (exact.saturating_add(mechanism.sample(rng, l1, l2sq)?), 1)
+            };
+            row_sum = row_sum.saturating_add(noisy);
+            row_draws += draws;
+            if let Some(cs) = col_sum.get_mut(ci) {
+                cs.0 = cs.0.saturating_add(noisy);
+                cs.1 += draws;
+            }
+            out.push(cell(noisy, draws));
+        }
+        if row_totals {
+            out.push(cell(row_sum, row_draws));
+            if let Some(cs) = col_sum.last_mut() {
+                cs.0 = cs.0.saturating_add(row_sum);
+                cs.1 += row_draws;
+            }
+        }
+        cells.push(out);
+    }
+    cells.push(col_sum.into_iter().map(|(value, draws)| cell(value, draws)).collect());
+    Ok(cells)
+}
+
+/// A persons table of `values` (interior rows), published by `method` through the same code as
+/// a report's tables: whose columns partition the row (with a `Total` column) when
+/// `partition`, else overlap. For the merge's property tests.
+#[cfg(test)]
+pub(crate) fn publish_persons(
+    values: &[Vec<u64>],
+    partition: bool,
+    method: Method,
+    rng: &mut impl RandomBits,
+) -> Result<Table> {
+    let columns = values.first().map_or(0, Vec::len);
+    let spec = Spec {
+        id: "test",
+        indicator: 1,
+        title: "test",
+        unit: if partition { Unit::Persons } else { Unit::PersonsOverlapping },
+        unit_name: "persons",
+        grain: Grain::Month,
+        geo: Geo::Site,
+        cols: Cols::Fixed(&[]),
+        reads: &[],
+    };
+    // As `Builder::finish` decides it for persons tables.
+    let row_totals = partition && columns > 1;
+    let cells = publish(&spec, values, values, columns, row_totals, method, rng)?;
+    Ok(Table {
+        id: spec.id.to_owned(),
+        indicator: spec.indicator,
+        title: spec.title.to_owned(),
+        unit: spec.unit_name.to_owned(),
+        covers: "2026-09".to_owned(),
+        grain: spec.grain,
+        geography: "site".to_owned(),
+        rows: (0..values.len()).map(|r| format!("site-{r}")).collect(),
+        columns: (0..columns).map(|c| format!("column-{c}")).collect(),
+        row_totals,
+        withheld: cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed)),
+        cells,
+    })
 }
 
 /// L1 sensitivity and squared L2 sensitivity of a table: what one person can change.

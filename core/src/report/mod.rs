@@ -60,6 +60,23 @@ impl Period {
         self.month
     }
 
+    /// The last day of the month.
+    pub fn last_day(self) -> Date {
+        Span::of(Grain::Month, self).end
+    }
+
+    /// Refuses a month that has not ended by `today`: its last day is today or later (a month
+    /// ends when its last day does). A report for an unfinished month would count part of it,
+    /// and the report built once it ends would publish a second, overlapping table that could
+    /// be subtracted from the first.
+    pub fn ensure_ended(self, today: Date) -> Result<()> {
+        let last_day = self.last_day();
+        if last_day >= today {
+            return Err(Error::Bundle(bundle::BundleProblem::PeriodNotEnded { period: self, last_day }));
+        }
+        Ok(())
+    }
+
     /// The spans whose last month this is, one per grain (the tables this report carries).
     pub fn closing_spans(self) -> Vec<Span> {
         let mut out = vec![Span::of(Grain::Month, self)];
@@ -170,7 +187,7 @@ pub enum Cell {
     Count(u64),
     /// Withheld by suppression. Never carries a number.
     Suppressed,
-    /// A noisy value and the variance of its noise.
+    /// A noisy value, the variance of its noise, and the interval it states.
     Noisy {
         /// The value with noise added (may be negative).
         value: i64,
@@ -178,36 +195,85 @@ pub enum Cell {
         /// signed bytes never depend on how a JSON library prints floating point.
         #[serde(with = "fixed6")]
         variance: f64,
+        /// The stated interval is `value ± half_width`: it holds the true value with
+        /// probability at least [`noise::NOISY_CONFIDENCE`] percent, computed from the
+        /// mechanism's own distribution. Bundles made before caseward stated it lack it; readers
+        /// then use Chebyshev's bound on the variance ([`noise::chebyshev_half_width`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        half_width: Option<u64>,
     },
     /// Merged tables only: a cell some provider suppressed, known only to lie in a range.
     Bound {
-        /// The sum of what was published.
+        /// The sum of every provider's lowest possible value.
         low: u64,
-        /// The largest value consistent with every provider's published totals, if bounded.
+        /// The sum of every provider's highest possible value, if every one is bounded.
         high: Option<u64>,
+        /// `None` when the range is certain (every part exact or suppressed). Otherwise some
+        /// part is a noisy interval, and the range holds with at least this probability in
+        /// percent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confidence: Option<u8>,
     },
-    /// Merged tables only: a sum of noisy values, with its variance and a 95 % interval.
+    /// Merged tables only: a sum of noisy (and exact) values, with the interval that sums
+    /// every part's.
     Estimate {
         /// The summed value.
         value: i64,
         /// The summed variance.
         variance: f64,
-        /// Lower end of the 95 % interval.
-        low: f64,
-        /// Upper end of the 95 % interval.
-        high: f64,
+        /// Lower end of the interval (each part's clamped at 0: no count is negative).
+        low: u64,
+        /// Upper end of the interval.
+        high: u64,
+        /// The interval holds with at least this probability, in percent.
+        confidence: u8,
     },
+}
+
+impl Cell {
+    /// A noisy cell's stated interval `(low, high)`, before any clamping; `None` for other
+    /// cells.
+    pub fn noisy_interval(&self) -> Option<(i64, i64)> {
+        match self {
+            Self::Noisy { value, variance, half_width } => {
+                let h = i64::try_from(noisy_half_width(*variance, *half_width)).unwrap_or(i64::MAX);
+                Some((value.saturating_sub(h), value.saturating_add(h)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The half-width of a noisy cell's interval: the one it states, else Chebyshev's bound on its
+/// variance (which holds for any noise distribution, at the same confidence).
+pub fn noisy_half_width(variance: f64, stated: Option<u64>) -> u64 {
+    stated.unwrap_or_else(|| noise::chebyshev_half_width(variance))
 }
 
 impl fmt::Display for Cell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sure = |f: &mut fmt::Formatter<'_>, confidence: Option<u8>| match confidence {
+            Some(c) => write!(f, " ({c}%)"),
+            None => Ok(()),
+        };
         match self {
             Self::Count(v) => write!(f, "{v}"),
             Self::Suppressed => f.write_str("<11"),
-            Self::Noisy { value, variance } => write!(f, "{value} (±{:.1})", 1.96 * variance.sqrt()),
-            Self::Bound { low, high: Some(h) } => write!(f, "{low}..{h}"),
-            Self::Bound { low, high: None } => write!(f, ">={low}"),
-            Self::Estimate { value, low, high, .. } => write!(f, "{value} [{low:.0}, {high:.0}]"),
+            Self::Noisy { value, variance, half_width } => {
+                write!(f, "{value} (±{})", noisy_half_width(*variance, *half_width))
+            }
+            Self::Bound { low, high: Some(h), confidence } => {
+                write!(f, "{low}..{h}")?;
+                sure(f, *confidence)
+            }
+            Self::Bound { low, high: None, confidence } => {
+                write!(f, ">={low}")?;
+                sure(f, *confidence)
+            }
+            Self::Estimate { value, low, high, confidence, .. } => {
+                write!(f, "{value} [{low}, {high}]")?;
+                sure(f, Some(*confidence))
+            }
         }
     }
 }

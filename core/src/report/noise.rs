@@ -252,6 +252,38 @@ impl Mechanism {
         }
     }
 
+    /// The half-width `h` of the interval a cell states when its noise is the sum of `draws`
+    /// independent draws for a table with sensitivities `l1` and `l2sq`: the noise lies outside
+    /// `[-h, h]` with probability at most `100 - NOISY_CONFIDENCE` percent. The smallest of three
+    /// valid bounds: the exact tail of one draw, a Chernoff bound on a sum, and Chebyshev's. (A
+    /// reported figure, computed in floating point like the variance.)
+    pub fn half_width(self, l1: u64, l2sq: u64, draws: u64) -> u64 {
+        if draws == 0 {
+            return 0;
+        }
+        let (alpha, n) = (miss_probability(), draws as f64);
+        let chebyshev = chebyshev_half_width(n * self.variance(l1, l2sq));
+        let tail = match self {
+            Self::Laplace { epsilon_num, epsilon_den } => {
+                let b = l1 as f64 * f64::from(epsilon_den) / f64::from(epsilon_num);
+                if draws == 1 {
+                    laplace_exact_half_width(b, alpha)
+                } else {
+                    laplace_sum_half_width(b, n, alpha)
+                }
+            }
+            Self::Gaussian { rho_num, rho_den } => {
+                let sigma2 = l2sq as f64 * f64::from(rho_den) / (2.0 * f64::from(rho_num));
+                if draws == 1 {
+                    gaussian_exact_half_width(sigma2, alpha)
+                } else {
+                    gaussian_sum_half_width(sigma2, n, alpha)
+                }
+            }
+        };
+        tail.min(chebyshev)
+    }
+
     /// The variance of one cell's noise (a reported figure, computed in floating point, never
     /// sampled from it).
     pub fn variance(self, l1: u64, l2sq: u64) -> f64 {
@@ -264,6 +296,106 @@ impl Mechanism {
             }
         }
     }
+}
+
+/// The confidence, in percent, of the interval every noisy cell states.
+pub const NOISY_CONFIDENCE: u8 = 95;
+
+/// The probability that a stated interval misses the true value (at most).
+fn miss_probability() -> f64 {
+    f64::from(100 - NOISY_CONFIDENCE) / 100.0
+}
+
+/// The smallest whole `h` with `h + 1 >= t`: integer noise beyond `h` is at least `t` away.
+fn whole_below(t: f64) -> u64 {
+    if t.is_nan() {
+        return u64::MAX;
+    }
+    // `as` saturates; a tiny margin keeps a float rounding down from narrowing the interval.
+    ((t * (1.0 + 1e-12)).ceil() as u64).saturating_sub(1)
+}
+
+/// The half-width `h` outside which integer noise of this variance lies with probability at
+/// most 5 %, whatever its distribution: Chebyshev, P(|X| >= t) <= variance / t^2.
+pub fn chebyshev_half_width(variance: f64) -> u64 {
+    whole_below((variance.max(0.0) / miss_probability()).sqrt())
+}
+
+/// The smallest value `f` takes on `[lo, hi]`, found by golden-section search. Every value it
+/// returns is one `f` takes, so a bound built from it is valid even if `f` is not unimodal.
+fn minimum(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut a, mut b) = (hi - r * (hi - lo), lo + r * (hi - lo));
+    let (mut fa, mut fb) = (f(a), f(b));
+    let mut best = fa.min(fb);
+    for _ in 0..200 {
+        if fa <= fb {
+            hi = b;
+            (b, fb) = (a, fa);
+            a = hi - r * (hi - lo);
+            fa = f(a);
+        } else {
+            lo = a;
+            (a, fa) = (b, fb);
+            b = lo + r * (hi - lo);
+            fb = f(b);
+        }
+        best = best.min(fa).min(fb);
+    }
+    best
+}
+
+/// One discrete Laplace draw of scale `b`: P(|X| >= t) = 2 q^t / (1 + q), q = e^{-1/b}, exactly.
+fn laplace_exact_half_width(b: f64, alpha: f64) -> u64 {
+    let q = (-1.0 / b).exp();
+    let tail = |t: u64| (2.0f64).ln() - t as f64 / b - q.ln_1p();
+    let mut t = whole_below(b * (2.0 / (alpha * (1.0 + q))).ln()).saturating_add(1).max(1);
+    // Settle the float estimate on the exact integer boundary.
+    while tail(t) > alpha.ln() {
+        t += 1;
+    }
+    while t > 1 && tail(t - 1) <= alpha.ln() {
+        t -= 1;
+    }
+    t - 1
+}
+
+/// A sum of `n` discrete Laplace draws of scale `b`: Chernoff's bound with the exact moment
+/// generating function, K(l) = 2 ln(1 - q) - ln(1 - q e^l) - ln(1 - q e^-l) for 0 < l < 1/b.
+/// P(|S| >= t) <= 2 exp(n K(l) - l t) for every such l, which is alpha at
+/// t(l) = (n K(l) + ln(2 / alpha)) / l.
+fn laplace_sum_half_width(b: f64, n: f64, alpha: f64) -> u64 {
+    let ln_one_minus = |x: f64| (-(x.exp_m1())).ln(); // ln(1 - e^x), accurate for x near 0
+    let k = |l: f64| 2.0 * ln_one_minus(-1.0 / b) - ln_one_minus(l - 1.0 / b) - ln_one_minus(-l - 1.0 / b);
+    let t = |l: f64| (n * k(l) + (2.0 / alpha).ln()) / l;
+    let top = 1.0 / b;
+    whole_below(minimum(t, top * 1e-9, top * (1.0 - 1e-9)))
+}
+
+/// One discrete Gaussian draw with parameter `sigma2`: its tail summed exactly.
+fn gaussian_exact_half_width(sigma2: f64, alpha: f64) -> u64 {
+    // Beyond 40 sigma the weights are below e^-800: nothing a probability can notice.
+    let reach = (40.0 * sigma2.sqrt()).ceil() as u64 + 2;
+    let w = |x: u64| (-((x as f64) * (x as f64)) / (2.0 * sigma2)).exp();
+    let mut suffix = vec![0.0f64; usize::try_from(reach).unwrap_or(usize::MAX).saturating_add(2)];
+    for x in (1..=reach).rev() {
+        let i = usize::try_from(x).unwrap_or(usize::MAX);
+        let next = suffix.get(i + 1).copied().unwrap_or(0.0);
+        if let Some(slot) = suffix.get_mut(i) {
+            *slot = next + w(x);
+        }
+    }
+    let z = 1.0 + 2.0 * suffix.get(1).copied().unwrap_or(0.0);
+    let first = (1..=reach)
+        .find(|&t| 2.0 * suffix.get(usize::try_from(t).unwrap_or(usize::MAX)).copied().unwrap_or(0.0) / z <= alpha);
+    first.map_or(reach, |t| t - 1)
+}
+
+/// A sum of `n` discrete Gaussian draws with parameter `sigma2`: each is sigma2-subgaussian
+/// (its moment generating function is at most the continuous Gaussian's; Canonne, Kamath and
+/// Steinke 2020), so P(|S| >= t) <= 2 exp(-t^2 / (2 n sigma2)).
+fn gaussian_sum_half_width(sigma2: f64, n: f64, alpha: f64) -> u64 {
+    whole_below((2.0 * n * sigma2 * (2.0 / alpha).ln()).sqrt())
 }
 
 /// Variance of the discrete Laplace with scale `b`: 2 e^{-1/b} / (1 - e^{-1/b})^2.
@@ -324,6 +456,71 @@ mod tests {
     fn ledger_units() {
         assert_eq!(Mechanism::Laplace { epsilon_num: 1, epsilon_den: 1 }.rho_micros(), 500_000);
         assert_eq!(Mechanism::Gaussian { rho_num: 1, rho_den: 8 }.rho_micros(), 125_000);
+    }
+
+    #[test]
+    fn stated_half_widths_are_exact_for_one_draw_and_bounded_for_sums() {
+        let laplace = Mechanism::Laplace { epsilon_num: 1, epsilon_den: 1 };
+        let gaussian = Mechanism::Gaussian { rho_num: 1, rho_den: 2 };
+        // One draw, exactly: scale 1 leaves P(|X| >= 4) = 0.027 and P(|X| >= 3) = 0.073; sigma^2 = 1
+        // leaves P(|X| >= 3) = 0.009 and P(|X| >= 2) = 0.117.
+        assert_eq!(laplace.half_width(1, 1, 1), 3);
+        assert_eq!(gaussian.half_width(1, 1, 1), 2);
+        assert_eq!(laplace.half_width(1, 1, 0), 0, "no draw, no noise");
+        // Chebyshev: sqrt(1 / 0.05) = 4.47, so beyond 4 with probability at most 5 %.
+        assert_eq!(chebyshev_half_width(1.0), 4);
+        assert_eq!(chebyshev_half_width(0.0), 0);
+        for m in [laplace, gaussian] {
+            let mut last = m.half_width(1, 1, 1);
+            for n in [2u64, 5, 40, 400] {
+                let h = m.half_width(1, 1, n);
+                assert!(h >= last && h <= chebyshev_half_width(n as f64 * m.variance(1, 1)), "{m:?} {n}: {h}");
+                last = h;
+            }
+        }
+        // A participant-days table at a small epsilon: large scales stay cheap and finite.
+        let wide = Mechanism::Laplace { epsilon_num: 1, epsilon_den: 10 }.half_width(366, 366 * 366, 12);
+        assert!(wide > 3660 && wide < 200_000, "{wide}");
+    }
+
+    /// A seeded source for coverage checks.
+    struct Seeded(u64);
+
+    impl RandomBits for Seeded {
+        fn next_u64(&mut self) -> Result<u64> {
+            // splitmix64
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            Ok(z ^ (z >> 31))
+        }
+    }
+
+    #[test]
+    fn sums_of_draws_stay_inside_their_stated_interval_at_least_95_percent_of_the_time() {
+        let mut rng = Seeded(3);
+        for m in [
+            Mechanism::Laplace { epsilon_num: 1, epsilon_den: 2 },
+            Mechanism::Laplace { epsilon_num: 37, epsilon_den: 10 },
+            Mechanism::Gaussian { rho_num: 1, rho_den: 8 },
+            Mechanism::Gaussian { rho_num: 4, rho_den: 1 },
+        ] {
+            for n in [2u64, 3, 12] {
+                let h = i64::try_from(m.half_width(1, 1, n)).unwrap_or(i64::MAX);
+                let runs = 4000;
+                let mut held = 0;
+                for _ in 0..runs {
+                    let mut sum = 0i64;
+                    for _ in 0..n {
+                        sum += m.sample(&mut rng, 1, 1).unwrap_or(i64::MAX);
+                    }
+                    held += u32::from(sum.abs() <= h);
+                }
+                let rate = f64::from(held) / f64::from(runs);
+                assert!(rate >= 0.95, "{m:?}, {n} draws, ±{h}: held {rate}");
+            }
+        }
     }
 
     #[test]
