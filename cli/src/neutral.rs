@@ -13,11 +13,20 @@
 use std::fmt::Write as _;
 
 /// Whether a character must not reach a terminal as it is: C0, DEL and C1 controls, and the
-/// invisible characters that reorder or break lines (bidirectional embeddings, overrides and
-/// isolates, marks, line and paragraph separators).
+/// invisible characters that reorder or break lines or shift columns (bidirectional
+/// embeddings, overrides, isolates and marks, the Arabic letter mark, line and paragraph
+/// separators, zero-width spaces and joiners, the word joiner and the byte-order mark).
 fn is_hazard(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// The text with every hazardous character replaced by a visible escape. Newlines too: no
@@ -71,6 +80,8 @@ mod tests {
     fn terminal_text_shows_controls_as_escapes() {
         assert_eq!(term("site-nyc"), "site-nyc");
         assert_eq!(term("Zürich · 東京"), "Zürich · 東京");
+        // Invisible characters that flip a row's direction or shift its columns.
+        assert_eq!(term("a\u{61c}b\u{200b}c\u{2060}d\u{feff}"), "a\\u{61c}b\\u{200b}c\\u{2060}d\\u{feff}");
         assert_eq!(term("\u{1b}[2Jgone"), "\\x1b[2Jgone");
         assert_eq!(term("a\nb\r\t\u{7f}\u{9b}"), "a\\x0ab\\x0d\\x09\\x7f\\x9b");
         assert_eq!(term("abc\u{202e}fed"), "abc\\u{202e}fed");

@@ -286,15 +286,25 @@ const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
 impl Date {
-    /// A date from its parts.
+    /// A date from its parts; years 1 to 9999.
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Result<Self> {
         let m = time::Month::try_from(month).map_err(|_| bad_date())?;
-        time::Date::from_calendar_date(year, m, day).map(Self).map_err(|_| bad_date())
+        time::Date::from_calendar_date(year, m, day).map_err(|_| bad_date()).and_then(Self::in_range)
     }
 
-    /// Parses `YYYY-MM-DD`.
+    /// Parses `YYYY-MM-DD`; years 1 to 9999.
     pub fn parse(text: &str) -> Result<Self> {
-        time::Date::parse(text.trim(), ISO_DATE).map(Self).map_err(|_| bad_date())
+        time::Date::parse(text.trim(), ISO_DATE).map_err(|_| bad_date()).and_then(Self::in_range)
+    }
+
+    /// Years 1 to 9999 only: every date then has one `YYYY-MM-DD` spelling, and Python's and
+    /// Java's date types (what the bindings hand out) can hold it. Year 0 is no one's birthday.
+    fn in_range(d: time::Date) -> Result<Self> {
+        if (1..=9999).contains(&d.year()) {
+            Ok(Self(d))
+        } else {
+            Err(bad_date())
+        }
     }
 
     /// Today's date in UTC.

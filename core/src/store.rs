@@ -105,7 +105,7 @@ CREATE TABLE match_decision (
 ";
 
 /// Version 4 (format 2): the authenticated vault state. `client_state` holds each client's MAC
-/// over its rows; `state_chunk` holds bucket digests, 64 to a row. Neither holds personal data:
+/// over its rows; `state_chunk` holds bucket digests, 256 to a row (64 before root version 2). Neither holds personal data:
 /// random ids and keyed digests. The root that ties them together is sealed in `meta.state`.
 const SCHEMA_V4_STEP: &str = "
 CREATE TABLE client_state (

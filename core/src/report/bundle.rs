@@ -208,8 +208,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Lowercase hex only: one spelling per byte string, so two spellings of one key can never
+/// pass as two keys (`from_str_radix` alone takes uppercase digits and a leading `+`).
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
@@ -319,7 +321,8 @@ pub fn verify_document(plain: &[u8], registry: Option<&Registry>) -> Result<Sign
         .map_err(|_| Error::Bundle(BundleProblem::BadSignature))?;
     let report: Report = serde_json::from_value(doc.report).map_err(|_| malformed("the report does not parse"))?;
     check_report(&report)?;
-    Ok(SignedReport { report, signer: doc.signature.public_key, origin })
+    // The signer as the key's one canonical spelling, whatever the document wrote.
+    Ok(SignedReport { report, signer: format!("ed25519:{}", hex(&embedded)), origin })
 }
 
 /// Shape checks a signed report must pass before a board tool trusts its tables.
@@ -350,6 +353,18 @@ mod tests {
     use crate::{RawKey, Vault};
 
     const KEY: &str = "ed25519:3f1c0000000000000000000000000000000000000000000000000000000000aa";
+
+    /// One key, one spelling: otherwise a bundle re-spelling its key in uppercase would pass a
+    /// merge's "one bundle per signing key" check as a second provider.
+    #[test]
+    fn a_public_key_has_one_spelling() {
+        assert!(parse_public_key(KEY).is_ok());
+        assert!(parse_public_key(&KEY.to_uppercase().replace("ED25519", "ed25519")).is_err());
+        let plus = format!("ed25519:+f{}", &KEY["ed25519:".len() + 2..]);
+        assert!(parse_public_key(&plus).is_err());
+        assert_eq!(unhex("0aff"), Some(vec![0x0a, 0xff]));
+        assert_eq!(unhex("0AFF"), None);
+    }
 
     #[test]
     fn the_registry_takes_the_provider_line_with_or_without_its_header() {

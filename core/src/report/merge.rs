@@ -294,9 +294,19 @@ pub fn merge(reports: &[SignedReport]) -> Merged {
                 cells.push(t.cells.get(ri).cloned().unwrap_or_default());
             }
         }
+        // A provider that did not publish this table (no input for it, or its policy keeps it
+        // from the board) still has people in it: its part of the total is unknown, so the
+        // total is only a lower bound, and the output says whose part is missing.
+        let absent: Vec<&str> =
+            providers.iter().map(String::as_str).filter(|p| !parts.iter().any(|(q, _)| q == p)).collect();
+        if !absent.is_empty() {
+            skipped
+                .push(format!("{id} ({covers}): not published by {}; its total is a lower bound", absent.join(", ")));
+        }
         let total_row: Vec<Cell> = (0..width)
             .map(|c| {
-                let contributions: Vec<Part> = parts.iter().map(|(_, t)| part(t, t.rows.len(), c)).collect();
+                let mut contributions: Vec<Part> = parts.iter().map(|(_, t)| part(t, t.rows.len(), c)).collect();
+                contributions.extend(absent.iter().map(|_| Part::Hidden(None)));
                 combine(&contributions)
             })
             .collect();
@@ -668,6 +678,29 @@ mod tests {
         // Distinct bundles of one provider differ in content, as two builds do.
         bundle.report.policy = format!("blake3:{name}");
         Input { name: name.into(), bundle }
+    }
+
+    /// A provider that left a table out (no input for it, or its policy) is not silently left
+    /// out of the national total: the total becomes a lower bound and the output says whose
+    /// part is missing.
+    #[test]
+    fn a_table_one_provider_did_not_publish_has_an_open_total_and_a_note() {
+        let with = input("a.age", "irc-new-york", Some(1)).bundle;
+        let mut without = input("b.age", "bakerripley-houston", Some(1)).bundle;
+        without.report.tables.clear();
+        let merged = merge(&[with.clone(), without]);
+        let table = &merged.tables[0];
+        let total = table.cells.last().unwrap();
+        assert!(total.iter().all(|c| matches!(c, Cell::Bound { high: None, .. })), "{total:?}");
+        assert!(
+            merged.skipped.iter().any(|s| s.contains("not published by bakerripley-houston")),
+            "{:?}",
+            merged.skipped
+        );
+        // Both published: the total is the exact sum, and no note.
+        let both = merge(&[with, input("c.age", "bakerripley-houston", Some(1)).bundle]);
+        assert!(both.tables[0].cells.last().unwrap().iter().all(|c| matches!(c, Cell::Count(_))));
+        assert!(both.skipped.is_empty(), "{:?}", both.skipped);
     }
 
     #[test]

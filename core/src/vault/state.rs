@@ -244,7 +244,7 @@ pub(crate) struct State {
     root_cache: RefCell<Option<(Vec<u8>, Root)>>,
     /// Chunk rows already checked, by row: the digest they were checked against and their
     /// bytes. A chunk read back byte-identical, against the same digest in the root, needs no
-    /// hashing again; any other chunk is checked in full. At most 128 rows of 2 KiB.
+    /// hashing again; any other chunk is checked in full. At most 128 rows of 8 KiB.
     chunk_cache: RefCell<HashMap<usize, CheckedChunk>>,
 }
 
