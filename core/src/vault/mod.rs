@@ -513,9 +513,7 @@ impl Vault {
                 delete_lookups(tx, crypto, client)?;
                 insert_lookup(tx, crypto, client, &identity.a_number)?;
             }
-            let body = seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, id.0, record)?;
-            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, id.0])?;
-            crypto.state.record_changed(tx, client, (id.0, &kind, &month), Some(&old_body), &body)
+            rewrite_record(tx, crypto, &mut keys, (id.0, &kind, &month), &old_body, record)
         })
     }
 
@@ -540,10 +538,14 @@ impl Vault {
                 return Err(Error::corrupt("record", id, "not an enrollment record"));
             };
             change(&mut enrollment);
-            let body =
-                seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, id, &Record::Enrollment(enrollment))?;
-            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, id])?;
-            crypto.state.record_changed(tx, client, (id, "enrollment", &month), Some(&old_body), &body)
+            rewrite_record(
+                tx,
+                crypto,
+                &mut keys,
+                (id, "enrollment", &month),
+                &old_body,
+                &Record::Enrollment(enrollment),
+            )
         })
     }
 
@@ -1052,10 +1054,14 @@ impl Vault {
                 return Err(Error::input(format!("consent {consent} is already revoked")));
             }
             c.revoked_on = Some(Date::today());
-            let sealed =
-                seal_record(&crypto.vault_id, &mut crypto.nonces, &mut keys, consent.0, &Record::Consent(c.clone()))?;
-            tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![sealed, consent.0])?;
-            crypto.state.record_changed(tx, client, (consent.0, "consent", &month), Some(&old_body), &sealed)?;
+            rewrite_record(
+                tx,
+                crypto,
+                &mut keys,
+                (consent.0, "consent", &month),
+                &old_body,
+                &Record::Consent(c.clone()),
+            )?;
             let entry = Entry {
                 event: Event::ConsentRevoked,
                 audience: None,
@@ -1472,6 +1478,22 @@ fn insert_lookup(tx: &Transaction<'_>, crypto: &Crypto, client: ClientId, a: &Al
         return Err(Error::input("another client is enrolled with this A-number"));
     }
     Ok(())
+}
+
+/// Replaces a record's body with `record` sealed afresh, and folds the change into the
+/// client's MAC: `row` is the record's id, kind and month (never changed), `old_body` its body
+/// as read and checked in this transaction.
+fn rewrite_record(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    keys: &mut ClientKeys,
+    row: (i64, &str, &str),
+    old_body: &[u8],
+    record: &Record,
+) -> Result<()> {
+    let body = seal_record(&crypto.vault_id, &mut crypto.nonces, keys, row.0, record)?;
+    tx.execute("UPDATE record SET body = ?1 WHERE id = ?2", params![body, row.0])?;
+    crypto.state.record_changed(tx, keys.client, row, Some(old_body), &body)
 }
 
 fn insert_record(
