@@ -136,10 +136,15 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Prints the man page (roff), generated from these definitions.
+    /// Prints the man page (roff), generated from these definitions; with --dir, writes one
+    /// page per command and subcommand (caseward.1, caseward-report-build.1 ...) instead.
     ///
-    /// Example: caseward man > /usr/local/share/man/man1/caseward.1
-    Man,
+    /// Example: caseward man --dir /usr/local/share/man/man1 && man caseward-report-merge
+    Man {
+        /// Write every page into this folder (created if missing) and list them.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -420,10 +425,11 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "caseward", &mut std::io::stdout());
             Ok(())
         }
-        Command::Man => {
+        Command::Man { dir: None } => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()).map_err(caseward::Error::from)
         }
+        Command::Man { dir: Some(dir) } => man_pages(&dir),
         Command::Keygen { output } => report::keygen(&output),
         Command::Key(KeyCommand::List { vault, passphrase_file }) => {
             with_vault(&vault, passphrase_file.as_deref(), print_envelopes)
@@ -516,6 +522,21 @@ fn init(vault: &Path, passphrase_file: Option<&Path>, log_n: u8, recovery: &[Str
     }
     print_envelopes(&v)?;
     v.close()
+}
+
+/// One man page per command and subcommand, named the way `man` finds them
+/// (`caseward-report-build.1` for `caseward report build`).
+fn man_pages(dir: &std::path::Path) -> Result<(), caseward::Error> {
+    use clap::CommandFactory;
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(Cli::command(), dir)?;
+    let mut pages: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("caseward") && n.ends_with(".1"))
+        .collect();
+    pages.sort();
+    println!("wrote {} man pages to {}: {}", pages.len(), dir.display(), pages.join(", "));
+    Ok(())
 }
 
 fn with_vault(

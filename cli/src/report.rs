@@ -443,6 +443,107 @@ fn write_csv(dir: &Path, tables: &[Table]) -> Result<(), Error> {
             .and_then(|()| w.flush().map_err(csv::Error::from));
         result.map_err(|_| Error::InvalidInput(format!("cannot write {}", path.display())))?;
     }
-    println!("\nwrote {} CSV files to {}", tables.len(), dir.display());
+    write_cells_csv(&dir.join(CELLS_CSV), tables)?;
+    println!(
+        "\nwrote {} table CSV files and {CELLS_CSV} (one numeric row per cell) to {}",
+        tables.len(),
+        dir.display()
+    );
     Ok(())
+}
+
+/// The long, numeric form of every table, for R, pandas or a spreadsheet's pivot: the per-table
+/// files are for reading, this one for computing. Its name cannot clash with a table's file,
+/// which always has an `_` between id and period.
+const CELLS_CSV: &str = "cells.csv";
+
+/// The columns of [`CELLS_CSV`].
+const CELLS_HEADER: [&str; 12] =
+    ["table", "covers", "geography", "unit", "row", "column", "status", "value", "low", "high", "confidence", "title"];
+
+/// One cell as numbers: `status`, then `value`, `low` and `high` (integers, or empty where the
+/// cell states none) and the interval's `confidence` in percent (empty where the range is
+/// certain). `low` and `high` are what the cell itself states; counts are never negative, so a
+/// noisy interval's low end is clamped at 0 (its `value` is not).
+fn cell_numbers(c: &Cell) -> [String; 5] {
+    let n = |v: u64| v.to_string();
+    let none = String::new;
+    match c {
+        Cell::Count(v) => ["exact".into(), n(*v), n(*v), n(*v), none()],
+        Cell::Suppressed => ["suppressed".into(), none(), none(), none(), none()],
+        Cell::Noisy { value, .. } => {
+            let (low, high) = c.noisy_interval().unwrap_or((*value, *value));
+            let clamp = |x: i64| u64::try_from(x).unwrap_or(0);
+            [
+                "noisy".into(),
+                value.to_string(),
+                n(clamp(low)),
+                n(clamp(high)),
+                caseward::report::noise::NOISY_CONFIDENCE.to_string(),
+            ]
+        }
+        Cell::Bound { low, high, confidence } => [
+            "bound".into(),
+            none(),
+            n(*low),
+            high.map(n).unwrap_or_default(),
+            confidence.map(|c| c.to_string()).unwrap_or_default(),
+        ],
+        Cell::Estimate { value, low, high, confidence, .. } => {
+            ["estimate".into(), value.to_string(), n(*low), n(*high), confidence.to_string()]
+        }
+    }
+}
+
+fn write_cells_csv(path: &Path, tables: &[Table]) -> Result<(), Error> {
+    let cannot = |_| Error::InvalidInput(format!("cannot write {}", path.display()));
+    let mut w = csv::Writer::from_path(path).map_err(cannot)?;
+    w.write_record(CELLS_HEADER).map_err(cannot)?;
+    for t in tables {
+        let columns: Vec<String> = header(t).into_iter().skip(1).collect();
+        for (ri, row) in t.cells.iter().enumerate() {
+            let label = t.rows.get(ri).cloned().unwrap_or_else(|| "Total".into());
+            for (cell, column) in row.iter().zip(&columns) {
+                let [status, value, low, high, confidence] = cell_numbers(cell);
+                // Text a provider controls is neutralised; the numbers are ours, and a negative
+                // noisy value must stay a number (csv_field would quote its leading '-').
+                let text = |f: &str| csv_field(f);
+                let record = [
+                    text(&t.id),
+                    text(&t.covers),
+                    text(&t.geography),
+                    text(&t.unit),
+                    text(&label),
+                    text(column),
+                    status,
+                    value,
+                    low,
+                    high,
+                    confidence,
+                    text(&t.title),
+                ];
+                w.write_record(&record).map_err(cannot)?;
+            }
+        }
+    }
+    w.flush().map_err(|e| cannot(csv::Error::from(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_numbers_and_a_negative_noisy_value_stays_one() {
+        let row = |c: Cell| cell_numbers(&c).to_vec();
+        assert_eq!(row(Cell::Count(12)), ["exact", "12", "12", "12", ""]);
+        assert_eq!(row(Cell::Suppressed), ["suppressed", "", "", "", ""]);
+        // The value is as published (noise may take it below 0); the interval's low end is not.
+        let noisy = Cell::Noisy { value: -3, variance: 8.0, half_width: Some(5) };
+        assert_eq!(row(noisy), ["noisy", "-3", "0", "2", "95"]);
+        assert_eq!(row(Cell::Bound { low: 4, high: None, confidence: None }), ["bound", "", "4", "", ""]);
+        assert_eq!(row(Cell::Bound { low: 4, high: Some(9), confidence: Some(90) }), ["bound", "", "4", "9", "90"]);
+        let estimate = Cell::Estimate { value: 40, variance: 3.0, low: 30, high: 50, confidence: 90 };
+        assert_eq!(row(estimate), ["estimate", "40", "30", "50", "90"]);
+    }
 }

@@ -51,6 +51,24 @@ fn a_board_receives_verifies_prints_and_merges_reports() {
     let csv = std::fs::read_to_string(d.join("csv/01a_2026-09.csv")).unwrap();
     assert!(csv.starts_with("site,active"), "{csv}");
     assert!(std::fs::read_dir(d.join("csv")).unwrap().count() > 15);
+    // The same cells in one long file with numeric columns, for R and pandas: every cell of every
+    // table once, exact cells as value = low = high, withheld ones with no number at all.
+    let cells = std::fs::read_to_string(d.join("csv/cells.csv")).unwrap();
+    let mut lines = cells.lines();
+    assert_eq!(lines.next(), Some("table,covers,geography,unit,row,column,status,value,low,high,confidence,title"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let active = rows.iter().find(|r| r[0] == "01a" && r[4] == "Total" && r[5] == "active").expect("01a total");
+    assert_eq!(active[6], "exact", "{active:?}");
+    let n: u64 = active[7].parse().unwrap();
+    assert_eq!((active[8].parse::<u64>().unwrap(), active[9].parse::<u64>().unwrap()), (n, n));
+    assert!(csv.contains(&format!(",{n}")), "the wide file shows the same count: {csv}");
+    for r in rows.iter().filter(|r| r[6] == "suppressed") {
+        assert_eq!(r[7..10], ["", "", ""], "{r:?}");
+    }
+    assert!(rows.iter().any(|r| r[6] == "suppressed"), "the fixture has withheld cells");
+    for r in rows.iter().filter(|r| r[6] == "exact") {
+        r[7].parse::<u64>().unwrap_or_else(|_| panic!("not a number: {r:?}"));
+    }
 
     // The same as JSON for scripts.
     let json = run(d, &["report", "open", "ny.age", "-i", "board.key", "--providers", "registry.toml", "--json"]);
@@ -102,6 +120,16 @@ fn a_board_receives_verifies_prints_and_merges_reports() {
     assert!(text.contains("merged 2 providers: irc-new-york, bakerripley-houston"), "{text}");
     assert!(text.contains("irc-new-york / site-"), "{text}");
     assert!(d.join("national/09_2026-Q3.csv").exists());
+    // A merged total a provider withheld part of is a range with a numeric low end, never a value.
+    let national = std::fs::read_to_string(d.join("national/cells.csv")).unwrap();
+    let bounds: Vec<Vec<&str>> =
+        national.lines().map(|l| l.split(',').collect::<Vec<_>>()).filter(|r| r[6] == "bound").collect();
+    assert!(!bounds.is_empty(), "{national}");
+    for r in &bounds {
+        assert_eq!(r[7], "", "{r:?}");
+        r[8].parse::<u64>().unwrap();
+        assert!(r[9].is_empty() || r[9].parse::<u64>().unwrap() > r[8].parse::<u64>().unwrap(), "{r:?}");
+    }
     let merged_json =
         run(d, &["report", "merge", "ny.age", "hou.age", "-i", "board.key", "--providers", "registry.toml", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&merged_json.stdout).unwrap();

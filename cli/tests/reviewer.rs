@@ -131,6 +131,35 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         assert_eq!(help.status.code(), Some(0), "{sub:?}");
         assert!(text(&help).contains("Example: caseward"), "{sub:?} --help has no example");
     }
+    // A man page per subcommand, under the name `man` looks for, each with its example.
+    let dir = tempfile::tempdir().unwrap();
+    let pages = run(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(pages.status.code(), Some(0), "{}", text(&pages));
+    for sub in [
+        "demo",
+        "init",
+        "import",
+        "ice-notice",
+        "keygen",
+        "provider",
+        "policy-check",
+        "policy-explain",
+        "audit-verify",
+        "audit-export",
+        "report-build",
+        "report-open",
+        "report-merge",
+        "key-list",
+        "completions",
+        "man",
+    ] {
+        let name = format!("caseward-{sub}");
+        let page = std::fs::read_to_string(dir.path().join(format!("{name}.1")))
+            .unwrap_or_else(|e| panic!("no man page {name}.1: {e}"));
+        assert!(page.contains(&format!(".TH {name} 1")), "{name}.1 has no title");
+        assert!(page.contains("Example: caseward"), "{name}.1 has no example");
+    }
+    assert!(dir.path().join("caseward.1").exists());
 }
 
 #[test]
