@@ -237,7 +237,7 @@ pub fn page(title: &str, reports: &[SignedReport], tables: &[Table], notes: &[St
     for t in tables {
         let _ = write!(
             h,
-            r#"<section class="indicator" id="t{}"><h2>[{}] {}</h2><p class="meta">indicator {} · {} · {} · {}{}</p>"#,
+            r#"<section class="indicator" id="t{}"><h2>[{}] {}</h2><p class="meta">indicator {} · {} · {} · {}{}{}</p>"#,
             esc(&t.id),
             esc(&t.id),
             esc(&t.title),
@@ -245,6 +245,7 @@ pub fn page(title: &str, reports: &[SignedReport], tables: &[Table], notes: &[St
             esc(&t.covers),
             esc(&t.geography),
             esc(&t.unit),
+            esc(&crate::report::event_cap_text(t)),
             if t.withheld { " · withheld whole: too few people to protect cell by cell" } else { "" }
         );
         h.push_str(&chart(t));

@@ -381,12 +381,13 @@ fn print_tables(tables: &[Table]) {
     for t in tables {
         println!();
         println!(
-            "[{}] {} · {} · {} · {}{}",
+            "[{}] {} · {} · {} · {}{}{}",
             term(&t.id),
             term(&t.title),
             term(&t.covers),
             term(&t.geography),
             term(&t.unit),
+            event_cap_text(t),
             if t.withheld { " · WITHHELD: too few people to protect" } else { "" }
         );
         let head: Vec<String> = header(t).iter().map(|h| term(h)).collect();
@@ -405,6 +406,11 @@ fn print_tables(tables: &[Table]) {
             println!("{}", line(r));
         }
     }
+}
+
+/// The per-person bound a noisy events table states, in words.
+pub(crate) fn event_cap_text(t: &Table) -> String {
+    t.event_cap.map(|n| format!(" · at most {n} events per person per cell")).unwrap_or_default()
 }
 
 /// A file name from a provider's table id and period: letters, digits and `-` only, so no

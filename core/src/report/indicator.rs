@@ -46,6 +46,9 @@ enum Unit {
     PersonsOverlapping,
     /// Events (hearings, check-ins, services, moves): a person may add several.
     Events,
+    /// Table 07c: an `events` column (a person may add several) beside a `persons` column
+    /// (each person once).
+    EventsAndPersons,
     /// Participant-days.
     Days,
 }
@@ -233,7 +236,7 @@ fn specs() -> Vec<Spec> {
             "07c",
             7,
             "Mental-health services",
-            PersonsOverlapping,
+            EventsAndPersons,
             "events; persons",
             HalfYear,
             Site,
@@ -576,11 +579,12 @@ impl Builder {
             contribute(spec, span, client, &mut put);
         }
         for ((t, row, col), mut n) in mine {
-            if self.noise {
-                if let Some((spec, _)) = self.specs.get(t) {
-                    if spec.unit == Unit::Events {
-                        n = n.min(EVENT_CAP);
-                    }
+            if let Some((spec, _)) = self.specs.get(t) {
+                // A persons column counts a person once, however many events put them there
+                // (07b counted each service); an events column is capped only under noise, where
+                // the cap is the sensitivity. Suppression publishes exact counts.
+                if let Some(cap) = per_person_cap(spec, &col, self.noise) {
+                    n = n.min(cap);
                 }
             }
             let cell = self.cells.entry((t, row, col)).or_insert((0, 0));
@@ -672,6 +676,7 @@ impl Builder {
                 row_totals,
                 cells,
                 withheld,
+                event_cap: stated_event_cap(spec, self.options.method),
             });
         }
         Ok((tables, self.omitted))
@@ -791,7 +796,25 @@ pub(crate) fn publish_persons(
         row_totals,
         withheld: cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed)),
         cells,
+        event_cap: None,
     })
+}
+
+/// The most one person adds to one cell of a column: 1 in a persons column, [`EVENT_CAP`] in
+/// an events column when noise is used (the release states it), nothing otherwise.
+fn per_person_cap(spec: &Spec, column: &str, noise: bool) -> Option<u64> {
+    match spec.unit {
+        Unit::Persons | Unit::PersonsOverlapping => Some(1),
+        Unit::EventsAndPersons if column == "persons" => Some(1),
+        Unit::Events | Unit::EventsAndPersons => noise.then_some(EVENT_CAP),
+        Unit::Days => None,
+    }
+}
+
+/// The per-person bound on an events cell that a noisy release states with each table.
+fn stated_event_cap(spec: &Spec, method: Method) -> Option<u64> {
+    let events = matches!(spec.unit, Unit::Events | Unit::EventsAndPersons);
+    (events && matches!(method, Method::Noise { .. })).then_some(EVENT_CAP)
 }
 
 /// L1 sensitivity and squared L2 sensitivity of a table: what one person can change.
@@ -801,6 +824,7 @@ fn sensitivity(spec: &Spec, columns: usize) -> (u64, u64) {
         Unit::Persons => (1, 1),
         Unit::PersonsOverlapping => (m, m),
         Unit::Events => (EVENT_CAP * m, EVENT_CAP * EVENT_CAP * m),
+        Unit::EventsAndPersons => (EVENT_CAP + 1, EVENT_CAP * EVENT_CAP + 1),
         Unit::Days => {
             let days: u64 = match spec.grain {
                 Grain::Month => 31,

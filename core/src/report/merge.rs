@@ -324,6 +324,8 @@ pub fn merge(reports: &[SignedReport]) -> Merged {
             row_totals: first.row_totals,
             cells,
             withheld: parts.iter().all(|(_, t)| t.withheld),
+            // The largest any provider applied: each provider's cells hold under its own.
+            event_cap: parts.iter().filter_map(|(_, t)| t.event_cap).max(),
         });
     }
     Merged { providers, tables, skipped }

@@ -306,6 +306,10 @@ pub struct Table {
     pub cells: Vec<Vec<Cell>>,
     /// The whole table was withheld: it could not be protected cell by cell.
     pub withheld: bool,
+    /// Noisy releases of events tables: the most events one person adds to a cell. A person
+    /// with more counts this many, so the noise's scale covers everyone (the sensitivity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_cap: Option<u64>,
 }
 
 impl Table {

@@ -1,0 +1,132 @@
+//! What one person can do to a release, tested the way a statistician would: build the same
+//! tables from neighbouring populations (with and without one person) many times, and check
+//! that no test on the published cell tells them apart better than the stated epsilon allows
+//! (for every threshold t: P[x >= t | with] <= e^epsilon * P[x >= t | without]). Also: a persons
+//! table counts persons, not the events that put them there.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_precision_loss, reason = "tests")]
+
+use caseward::report::indicator::{Builder, EVENT_CAP};
+use caseward::report::noise::{Mechanism, RandomBits};
+use caseward::{
+    Cell, ClientRecord, Date, Method, Period, Policy, Record, ReportOptions, Result, ServiceEvent, ServiceKind, Table,
+    Vault,
+};
+use caseward_tests::test_key;
+
+struct Seeded(fastrand::Rng);
+
+impl RandomBits for Seeded {
+    fn next_u64(&mut self) -> Result<u64> {
+        Ok(self.0.u64(..))
+    }
+}
+
+fn day(m: u8, d: u8) -> Date {
+    Date::from_ymd(2026, m, d).unwrap()
+}
+
+/// `people` clients at `site-a`, enrolled in January 2026, each with `events` services of `kind`
+/// spread over the first half of 2026, read back the way the report reads them.
+fn population(vault: &Vault, people: usize, events: usize, kind: ServiceKind) -> Vec<ClientRecord> {
+    let mut synth = caseward::synth::Synth::new(people as u64 * 31 + events as u64);
+    (0..people)
+        .map(|_| {
+            let mut intake = synth.intake();
+            intake.enrollment.site = "site-a".into();
+            intake.enrollment.enrolled_on = day(1, 5);
+            intake.enrollment.exit = None;
+            intake.records.clear();
+            let id = vault.enroll(&intake).unwrap();
+            for e in 0..events {
+                let date = day(1 + (e % 6) as u8, 1 + (e / 6 % 28) as u8);
+                vault.add_record(id, &Record::Service(ServiceEvent { date, kind, minutes: None })).unwrap();
+            }
+            vault.client_record(id).unwrap()
+        })
+        .collect()
+}
+
+fn tables(period: &str, clients: &[ClientRecord], method: Method, rng: &mut Seeded) -> Vec<Table> {
+    let options = ReportOptions { method, ..ReportOptions::default() };
+    let mut builder = Builder::new(period.parse::<Period>().unwrap(), &Policy::default_policy().unwrap(), options);
+    for c in clients {
+        builder.add(c);
+    }
+    builder.finish(rng).unwrap().0
+}
+
+fn cell<'a>(tables: &'a [Table], id: &str, row: &str, column: &str) -> &'a Cell {
+    let t = tables.iter().find(|t| t.id == id).unwrap_or_else(|| panic!("no table {id}"));
+    let r = t.rows.iter().position(|x| x == row).unwrap_or(t.rows.len());
+    let c = t.columns.iter().position(|x| x == column).unwrap();
+    t.cell(r, c).unwrap()
+}
+
+#[test]
+fn a_persons_table_counts_each_person_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(5)).unwrap();
+    // 15 people with 18 food services each, 3 in each month from January to June.
+    let clients = population(&vault, 15, 18, ServiceKind::Food);
+    let t = tables("2026-06", &clients, Method::Suppress { k: 11 }, &mut Seeded(fastrand::Rng::with_seed(1)));
+    assert_eq!(cell(&t, "07a", "site-a", "food"), &Cell::Count(45), "07a counts events");
+    assert_eq!(cell(&t, "07b", "site-a", "food"), &Cell::Count(15), "07b counts persons, once each");
+    // Suppression publishes exact counts: no cap, and none stated.
+    assert!(t.iter().all(|t| t.event_cap.is_none()));
+}
+
+/// The one-person test over `runs` noisy builds: returns the largest observed
+/// `P[x >= t | with] - e^eps * P[x >= t | without]` over thresholds, less its sampling margin
+/// (so a value above 0 is a violation beyond chance), and the rates at the worst threshold.
+fn distinguish(without: &[i64], with: &[i64], epsilon: f64) -> (f64, f64, f64) {
+    let runs = without.len() as f64;
+    let lo = *without.iter().chain(with).min().unwrap();
+    let hi = *without.iter().chain(with).max().unwrap();
+    let mut worst = (f64::NEG_INFINITY, 0.0, 0.0);
+    for t in lo..=hi {
+        let p = without.iter().filter(|&&x| x >= t).count() as f64 / runs;
+        let q = with.iter().filter(|&&x| x >= t).count() as f64 / runs;
+        // Four standard errors of the difference: the test fails by chance about once in 10^4
+        // per threshold, and the thresholds are strongly correlated.
+        let margin = 4.0 * ((q * (1.0 - q) + epsilon.exp().powi(2) * p * (1.0 - p)) / runs).sqrt() + 1.0 / runs;
+        let excess = q - epsilon.exp() * p;
+        if excess - margin > worst.0 {
+            worst = (excess - margin, q, p);
+        }
+    }
+    worst
+}
+
+#[test]
+fn one_person_with_sixty_mental_health_events_stays_within_epsilon() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(6)).unwrap();
+    let base = population(&vault, 30, 2, ServiceKind::MentalHealth);
+    let heavy = population(&vault, 1, 60, ServiceKind::MentalHealth);
+    let neighbour: Vec<ClientRecord> = base.iter().chain(&heavy).cloned().collect();
+    let method = Method::Noise { mechanism: Mechanism::Laplace { epsilon_num: 1, epsilon_den: 4 } };
+    let mut rng = Seeded(fastrand::Rng::with_seed(7));
+    let runs = 5_000;
+    let mut sample = |clients: &[ClientRecord]| -> Vec<i64> {
+        (0..runs)
+            .map(|_| {
+                let t = tables("2026-06", clients, method, &mut rng);
+                let c07 = t.iter().find(|t| t.id == "07c").unwrap();
+                assert_eq!(c07.event_cap, Some(EVENT_CAP), "a noisy events table states its cap");
+                match cell(&t, "07c", "site-a", "events") {
+                    Cell::Noisy { value, .. } => *value,
+                    other => panic!("not noisy: {other:?}"),
+                }
+            })
+            .collect()
+    };
+    let (without, with) = (sample(&base), sample(&neighbour));
+    let (excess, tpr, fpr) = distinguish(&without, &with, 0.25);
+    println!(
+        "07c events, one person with 60 events, {runs} builds each: worst threshold TPR {tpr:.4} at FPR {fpr:.4}, \
+         excess over e^eps x FPR beyond sampling error {excess:.4} (<= 0 holds)"
+    );
+    assert!(excess <= 0.0, "TPR {tpr:.3} exceeds e^0.25 x FPR {fpr:.3} beyond sampling error");
+    // The test has power: the same samples against a claimed epsilon of 1/40 fail it.
+    assert!(distinguish(&without, &with, 0.025).0 > 0.0, "the test cannot tell a tenfold smaller epsilon");
+}
