@@ -130,3 +130,37 @@ fn one_person_with_sixty_mental_health_events_stays_within_epsilon() {
     // The test has power: the same samples against a claimed epsilon of 1/40 fail it.
     assert!(distinguish(&without, &with, 0.025).0 > 0.0, "the test cannot tell a tenfold smaller epsilon");
 }
+
+/// Column sets never depend on the data: two unlike populations, one with a nationality and a
+/// language outside the vocabulary held by two people, give every table the same columns, and
+/// no label names the rare value.
+#[test]
+fn every_table_has_the_same_columns_whatever_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(8)).unwrap();
+    let mut a = population(&vault, 40, 3, ServiceKind::Food);
+    let b = population(&vault, 12, 1, ServiceKind::LegalOrientation);
+    let mut rare = 0;
+    for c in a.iter_mut().take(2) {
+        for r in &mut c.records {
+            if let Record::Identity(i) = &mut r.record {
+                i.nationality = vec!["ER".into()];
+                i.languages = vec!["ti".into()];
+                rare += 1;
+            }
+        }
+    }
+    assert_eq!(rare, 2);
+    let method = Method::Noise { mechanism: Mechanism::Laplace { epsilon_num: 1, epsilon_den: 2 } };
+    for m in [Method::Suppress { k: 11 }, method] {
+        let mut rng = Seeded(fastrand::Rng::with_seed(3));
+        let (ta, tb) = (tables("2026-12", &a, m, &mut rng), tables("2026-12", &b, m, &mut rng));
+        assert_eq!(ta.len(), tb.len());
+        for (x, y) in ta.iter().zip(&tb) {
+            assert_eq!((&x.id, &x.columns), (&y.id, &y.columns), "columns of {} depend on the data", x.id);
+            assert!(!x.columns.iter().any(|c| c == "ER" || c == "ti"), "{} names a rare value", x.id);
+        }
+        let t20a = ta.iter().find(|t| t.id == "20a").unwrap();
+        assert_eq!(t20a.columns.last().map(String::as_str), Some("other"));
+    }
+}

@@ -69,12 +69,18 @@ fn attack(grid: &Grid) -> usize {
             assert!(lo <= v + 1e-6 && v <= hi + 1e-6, "the true value lies in its interval");
             if grid.is_sensitive(r, c) {
                 let need = grid.required_upper(r, c) as f64;
-                assert!(lo <= 1e-6, "cell ({r},{c}) = {v}: the attacker proves it is at least {lo}; {grid:?}");
+                let floor = grid.required_lower(r, c) as f64;
+                assert!(
+                    lo <= floor + 1e-6,
+                    "cell ({r},{c}) = {v}: the attacker proves it is at least {lo} > {floor}; {grid:?}"
+                );
                 assert!(
                     hi >= need - 1e-6,
                     "cell ({r},{c}) = {v}: the attacker proves it is at most {hi} < {need}; {grid:?}"
                 );
-                assert!(hi - lo >= K as f64 - 1e-6, "width below k");
+                if floor == 0.0 {
+                    assert!(hi - lo >= K as f64 - 1e-6, "width below k");
+                }
                 checked += 1;
             }
         }
@@ -111,6 +117,45 @@ fn no_suppressed_cell_is_pinned_in_random_tables_with_margins() {
     }
     assert!(checked > 500, "the attacker examined {checked} sensitive cells");
     assert!(withheld * 3 < tables, "{withheld} of {tables} tables withheld whole: suppression must stay useful");
+}
+
+/// Tables where some rows (or the whole table) put every person in one column: the group fact
+/// "everyone at this site screened negative" must not be provable from the published cells.
+#[test]
+fn no_row_is_proven_to_sit_wholly_in_one_column() {
+    let mut rng = fastrand::Rng::with_seed(0x0e1);
+    let (mut whole, mut withheld, mut tables) = (0, 0, 0);
+    for _ in 0..400 {
+        let (rows, cols) = (rng.usize(1..7), rng.usize(2..6));
+        let mut t = random_table(&mut rng, rows, cols);
+        for row in &mut t {
+            if rng.u8(..3) == 0 {
+                let keep = rng.usize(..cols);
+                let n = rng.u64(11..80);
+                row.iter_mut().enumerate().for_each(|(c, v)| *v = if c == keep { n } else { 0 });
+            }
+        }
+        let grid = Grid::counts(&t).no_whole_rows();
+        let sup = protect(&grid);
+        withheld += usize::from(sup.withheld);
+        // The attacker's own list of group facts, not the grid's: every row (and the total row)
+        // of 11 or more persons all in one column.
+        for r in 0..=grid.rows() {
+            let n = grid.value(r, grid.cols());
+            for c in (0..grid.cols()).filter(|&c| n >= K && grid.value(r, c) == n) {
+                assert!(sup.is_suppressed(r, c), "row {r} published as wholly in column {c}: {t:?}");
+                let (lo, _) = interval(&grid, &sup, r, c);
+                assert!(lo <= n as f64 - 1.0 + 1e-6, "row {r} is proven wholly in column {c} ({lo} of {n}): {t:?}");
+                whole += 1;
+            }
+        }
+        if grid.value(grid.rows(), grid.cols()) > 0 {
+            attack(&grid);
+        }
+        tables += 1;
+    }
+    println!("whole rows protected: {whole} in {tables} tables, {withheld} withheld whole");
+    assert!(whole > 100, "the attacker examined {whole} whole rows");
 }
 
 #[test]

@@ -56,7 +56,22 @@ enum Unit {
 #[derive(Clone, Copy)]
 enum Cols {
     Fixed(&'static [&'static str]),
-    TopN(usize),
+    /// A fixed public vocabulary, then `other` for every value outside it (and for none).
+    /// Never chosen from the data: a column labelled with a value only one to three people
+    /// hold would name them even with its count withheld.
+    Vocabulary(&'static [&'static str]),
+}
+
+/// Table 20a's columns: ISO 3166-1 alpha-2 codes, fixed in advance (`docs/indicators.md`).
+pub const NATIONALITIES: &[&str] = &["MX", "GT", "HN", "SV", "NI", "CU", "HT", "VE", "CO", "EC", "BR", "AF"];
+
+/// Table 20b's columns: ISO 639 codes, fixed in advance (`docs/indicators.md`).
+pub const LANGUAGES: &[&str] = &["es", "pt", "ht", "fr", "en", "ar", "prs", "ps", "quc", "mam"];
+
+/// The vocabulary entry a stored value falls under (codes compare without case or outer
+/// spaces), or `other`.
+fn in_vocabulary(vocabulary: &'static [&'static str], value: Option<&String>) -> &'static str {
+    value.and_then(|v| vocabulary.iter().find(|w| w.eq_ignore_ascii_case(v.trim()))).copied().unwrap_or("other")
 }
 
 struct Spec {
@@ -114,6 +129,10 @@ const REFERRALS: &[Category] = &[
 /// and households per site (01a, 01b), new enrollments and exits per site (the row totals of 10a
 /// and 04), and participant-days (monthly cells sum to the fiscal year's).
 const LOCKED: &[&str] = &["01a", "01b", "03", "05", "06"];
+
+/// Tables of sensitive categories and demographics whose columns partition a row: no published
+/// row may put all its persons in one column (a group fact about everyone at a site).
+const NO_WHOLE_ROWS: &[&str] = &["15", "16", "18", "20a", "20b", "20c", "20d", "20e"];
 
 /// Every table caseward can publish, in report order.
 fn specs() -> Vec<Spec> {
@@ -405,7 +424,7 @@ fn specs() -> Vec<Spec> {
             "persons",
             Year,
             Site,
-            Cols::TopN(5),
+            Cols::Vocabulary(NATIONALITIES),
             &[K::DemographicNationality],
         ),
         s(
@@ -416,7 +435,7 @@ fn specs() -> Vec<Spec> {
             "persons",
             Year,
             Site,
-            Cols::TopN(5),
+            Cols::Vocabulary(LANGUAGES),
             &[K::DemographicLanguage],
         ),
         s(
@@ -633,7 +652,7 @@ impl Builder {
                 .range((t, String::new(), String::new())..(t + 1, String::new(), String::new()))
                 .map(|((_, r, c), v)| (r, c, *v))
                 .collect();
-            let columns = columns_for(spec, &mine);
+            let columns = columns_for(spec);
             let col_index = |label: &str| columns.iter().position(|c| c == label).unwrap_or(columns.len() - 1);
             let mut values = vec![vec![0u64; columns.len()]; rows.len()];
             let mut persons = vec![vec![0u64; columns.len()]; rows.len()];
@@ -837,22 +856,11 @@ fn sensitivity(spec: &Spec, columns: usize) -> (u64, u64) {
     }
 }
 
-fn columns_for(spec: &Spec, cells: &[(&String, &String, (u64, u64))]) -> Vec<String> {
+/// A table's columns: always the same for a table, whatever the data (issue #15).
+fn columns_for(spec: &Spec) -> Vec<String> {
     match spec.cols {
         Cols::Fixed(cols) => cols.iter().map(|c| (*c).to_owned()).collect(),
-        Cols::TopN(n) => {
-            let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
-            for (_, c, (v, _)) in cells {
-                if c.as_str() != "other" {
-                    *totals.entry(c.as_str()).or_insert(0) += v;
-                }
-            }
-            let mut ranked: Vec<(&str, u64)> = totals.into_iter().collect();
-            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let mut cols: Vec<String> = ranked.into_iter().take(n).map(|(c, _)| c.to_owned()).collect();
-            cols.push("other".into());
-            cols
-        }
+        Cols::Vocabulary(words) => words.iter().map(|c| (*c).to_owned()).chain(["other".to_owned()]).collect(),
     }
 }
 
@@ -861,6 +869,7 @@ fn suppressed_cells(spec: &Spec, values: &[Vec<u64>], persons: &[Vec<u64>], row_
     let grid = if row_totals { grid } else { grid.without_row_totals() };
     // These tables' cells are other tables' totals (or sum to them across months).
     let grid = if LOCKED.contains(&spec.id) { grid.locked() } else { grid };
+    let grid = if NO_WHOLE_ROWS.contains(&spec.id) { grid.no_whole_rows() } else { grid };
     let sup = protect(&grid);
     let cols = grid.cols() + usize::from(row_totals);
     (0..=grid.rows())
@@ -1140,10 +1149,10 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             }
         }
         "20a" if active_in(span) => {
-            put(identity.and_then(|i| i.nationality.first()).map_or("other", |s| s.as_str()), 1);
+            put(in_vocabulary(NATIONALITIES, identity.and_then(|i| i.nationality.first())), 1);
         }
         "20b" if active_in(span) => {
-            put(identity.and_then(|i| i.languages.first()).map_or("other", |s| s.as_str()), 1);
+            put(in_vocabulary(LANGUAGES, identity.and_then(|i| i.languages.first())), 1);
         }
         "20c" if active_in(span) => {
             let band = identity.and_then(|i| i.dob).map_or(6, |d| match e.enrolled_on.year() - i32::from(d.year) {

@@ -12,7 +12,9 @@
 //! **Protection rule** (what the linear-programming attacker in `tests/tests/suppression.rs`
 //! checks): for every sensitive cell with value v, the set of values consistent with all
 //! published cells contains both 0 and at least [`Grid::required_upper`] (k = 11 for counts;
-//! max(k, 2v) for magnitudes such as participant-days).
+//! max(k, 2v) for magnitudes such as participant-days). In the tables of sensitive categories
+//! and demographics, a cell holding every person of its row (everyone at a site screened
+//! negative) is sensitive too, and its set reaches one below its value ([`Grid::no_whole_rows`]).
 //!
 //! Suppressing more cells only widens what a reader must consider, so rectangles chosen one
 //! sensitive cell at a time protect all of them together. Rectangles prefer cells already
@@ -41,6 +43,9 @@ pub struct Grid {
     value: Vec<u64>,
     sensitive: Vec<bool>,
     need: Vec<u64>,
+    /// How far below its value a sensitive cell's range must reach: all the way to 0 for a
+    /// small cell; 1 for a whole-row cell ([`Grid::no_whole_rows`]).
+    down: Vec<u64>,
 }
 
 impl Grid {
@@ -89,7 +94,8 @@ impl Grid {
                 )
             }
         };
-        Self { row_totals: true, locked: false, rows, cols, value, sensitive, need }
+        let down = value.clone();
+        Self { row_totals: true, locked: false, rows, cols, value, sensitive, need, down }
     }
 
     /// The same table published without its `Total` column, for columns that do not partition
@@ -101,6 +107,37 @@ impl Grid {
             let i = self.index(r, self.cols);
             if let Some(s) = self.sensitive.get_mut(i) {
                 *s = false;
+            }
+        }
+        self
+    }
+
+    /// Protects group facts: a row (or the total row) whose persons all fall in one column
+    /// would say that everyone at a site, or at the provider, screened negative, or shares
+    /// one nationality. Such a cell becomes sensitive, protected so that a reader cannot rule
+    /// out that at least one person of the row is elsewhere (its range reaches one below its
+    /// value). Rows of 1 to 10 persons are already small cells. For tables whose columns
+    /// partition a row.
+    pub fn no_whole_rows(mut self) -> Self {
+        if !self.row_totals {
+            return self;
+        }
+        for r in 0..=self.rows {
+            let total = self.value(r, self.cols);
+            if total < K {
+                continue;
+            }
+            for c in 0..self.cols {
+                if self.value(r, c) == total {
+                    let i = self.index(r, c);
+                    if let (Some(s), Some(n), Some(d)) =
+                        (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i))
+                    {
+                        *s = true;
+                        *n = total;
+                        *d = 1;
+                    }
+                }
             }
         }
         self
@@ -154,6 +191,14 @@ impl Grid {
     /// The value a sensitive cell must be able to reach, as far as a reader can tell.
     pub fn required_upper(&self, r: usize, c: usize) -> u64 {
         self.need.get(self.index(r, c)).copied().unwrap_or(K)
+    }
+
+    /// The value a sensitive cell must be able to fall to, as far as a reader can tell: 0 for
+    /// a small cell, one less than its value for a whole-row cell.
+    pub fn required_lower(&self, r: usize, c: usize) -> u64 {
+        let i = self.index(r, c);
+        let v = self.value(r, c);
+        v.saturating_sub(self.down.get(i).copied().unwrap_or(v))
     }
 }
 
@@ -218,6 +263,7 @@ fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usi
     let (rows, cols) = (grid.rows, grid.cols);
     let v = grid.value(r, c);
     let up_need = grid.required_upper(r, c).saturating_sub(v);
+    let down_need = v.saturating_sub(grid.required_lower(r, c));
     let suppressed = |rr: usize, cc: usize| sup.get(grid.index(rr, cc)).copied().unwrap_or(false);
     let mut best: Option<(Cost, Corners)> = None;
     let mut consider = |corners: &[((usize, usize), bool)]| {
@@ -227,7 +273,7 @@ fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usi
             let already = suppressed(rr, cc);
             // A cell moving with the sensitive one must be able to fall by v (so it can reach 0);
             // one moving against it must be able to fall by the headroom above v.
-            let room_needed = if same_sign { v } else { up_need };
+            let room_needed = if same_sign { down_need } else { up_need };
             if val < room_needed || (!already && !grid.may_complement(rr, cc)) {
                 return;
             }
