@@ -281,6 +281,20 @@ enum KeyCommand {
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
     },
+    /// Removes a keystore key lost with its device, by the recipient `key list` shows for it
+    /// (the key's bytes are gone with the phone, but its envelope would still open a copy).
+    ///
+    /// Example: caseward key remove-keystore provider.cwv --recipient age1...
+    RemoveKeystore {
+        /// The keystore key's recipient (age1...), as `key list` prints it.
+        #[arg(long)]
+        recipient: String,
+        /// The vault.
+        vault: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Opens a vault with a recovery identity and sets a new passphrase, rotating the root key
     /// so the lost passphrase opens nothing even if its envelope is put back from a copy.
     ///
@@ -443,6 +457,12 @@ fn main() -> ExitCode {
         Command::Key(KeyCommand::RemoveRecovery { vault, recipient, passphrase_file }) => {
             with_vault(&vault, passphrase_file.as_deref(), |v| {
                 v.remove_recovery_recipient(&caseward::RecoveryRecipient::parse(&recipient)?)?;
+                print_envelopes(v)
+            })
+        }
+        Command::Key(KeyCommand::RemoveKeystore { vault, recipient, passphrase_file }) => {
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                v.remove_keystore_recipient(&recipient)?;
                 print_envelopes(v)
             })
         }

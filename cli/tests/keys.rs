@@ -123,4 +123,21 @@ fn init_with_a_recovery_recipient_then_recover_after_the_passphrase_is_lost() {
     assert!(!out(&o).contains(&recipient));
     let o = run(dir.path(), &["key", "recover", "p.cwv", "-i", "recovery.key", "--new-passphrase-file", "new-pass"]);
     assert_eq!(o.status.code(), Some(2), "a removed recipient opens nothing");
+
+    // A phone's keystore key is lost: the office removes it by the recipient `key list` shows.
+    let phone = caseward::RawKey::generate().unwrap();
+    let v = Vault::open(dir.path().join("p.cwv"), &Passphrase::new(new_pass)).unwrap();
+    v.add_keystore_key(&phone).unwrap();
+    let lost = v.envelopes().unwrap().into_iter().find_map(|e| e.recipient).unwrap();
+    v.close().unwrap();
+    let o = run(dir.path(), &["key", "list", "p.cwv", "--passphrase-file", "new-pass"]);
+    assert!(out(&o).contains(&lost), "{}", out(&o));
+    let o =
+        run(dir.path(), &["key", "remove-keystore", "p.cwv", "--recipient", &lost, "--passphrase-file", "new-pass"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(!out(&o).contains(&lost), "{}", out(&o));
+    assert_eq!(Vault::open_with_key(dir.path().join("p.cwv"), &phone).unwrap_err().kind(), ErrorKind::WrongKey);
+    let o =
+        run(dir.path(), &["key", "remove-keystore", "p.cwv", "--recipient", "age1x", "--passphrase-file", "new-pass"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 }

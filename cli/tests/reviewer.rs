@@ -150,6 +150,7 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "report-open",
         "report-merge",
         "key-list",
+        "key-remove-keystore",
         "completions",
         "man",
     ] {

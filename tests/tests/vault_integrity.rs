@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use caseward::seal::{Aad, Algorithm, NonceSource, SealingKey};
-use caseward::{ErrorKind, KdfParams, Passphrase, RecoveryIdentity, Vault};
+use caseward::{EnvelopeKind, ErrorKind, KdfParams, Passphrase, RecoveryIdentity, Vault};
 use caseward_tests::{canary_intake, test_key};
 
 fn raw(path: &Path) -> rusqlite::Connection {
@@ -188,6 +188,18 @@ fn wrong_keys_rotation_passphrase_change_and_recovery() {
 
     // Removing: the recovery recipient goes; the last envelope never does.
     v.remove_recovery_recipient(&recovery.recipient()).unwrap();
+    // A keystore key lost with its phone goes by the recipient the envelopes list.
+    let lost = v.envelopes().unwrap().into_iter().find(|e| e.kind == EnvelopeKind::Keystore).unwrap();
+    let lost = lost.recipient.unwrap();
+    assert_eq!(v.remove_keystore_recipient("age1nonsense").unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        v.remove_keystore_recipient(&RecoveryIdentity::generate().recipient().to_string()).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    v.remove_keystore_recipient(&lost).unwrap();
+    assert!(v.envelopes().unwrap().iter().all(|e| e.kind != EnvelopeKind::Keystore));
+    assert_eq!(Vault::open_with_key(&path, &test_key(7)).unwrap_err().kind(), ErrorKind::WrongKey);
+    v.add_keystore_key(&test_key(7)).unwrap();
     v.remove_keystore_key(&test_key(7)).unwrap();
     let err = v.remove_keystore_key(&test_key(7)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "only the passphrase is left: {err}");

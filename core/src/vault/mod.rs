@@ -812,6 +812,16 @@ impl Vault {
         self.remove_envelope(EnvelopeKind::Keystore, Some(&keys::keystore_recipient(key)?))
     }
 
+    /// Removes a keystore key that is gone, by the public recipient `envelopes` lists for it
+    /// (`age1...`). A key lost with a phone cannot be given as bytes, yet its envelope would
+    /// still open any copy of the vault for whoever holds that phone's keystore. The last
+    /// envelope of a vault cannot be removed.
+    pub fn remove_keystore_recipient(&self, recipient: &str) -> Result<()> {
+        // The same parse as a recovery recipient: a typed error for text that is not one.
+        let recipient = RecoveryRecipient::parse(recipient)?.to_string();
+        self.remove_envelope(EnvelopeKind::Keystore, Some(&recipient))
+    }
+
     /// Removes every envelope of `kind` for `recipient` (none for a passphrase), refusing when
     /// that would leave the vault with no way to open.
     fn remove_envelope(&self, kind: EnvelopeKind, recipient: Option<&str>) -> Result<()> {
