@@ -149,6 +149,26 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum ReportCommand {
+    /// Shows, and with --set-* sets, the privacy budgets noisy reports spend: one per month and
+    /// one per calendar year, both in zCDP rho (a laplace:EPSILON table costs epsilon^2/2).
+    ///
+    /// Example: caseward report budget provider.cwv --period 2026-09 --set-year-rho 1.5
+    Budget {
+        /// The vault.
+        vault: PathBuf,
+        /// The month whose spending to show (YYYY-MM); its year too.
+        #[arg(long)]
+        period: String,
+        /// Set the budget of every month (rho, a decimal or a fraction such as 1/2).
+        #[arg(long)]
+        set_period_rho: Option<String>,
+        /// Set the budget of every calendar year (rho).
+        #[arg(long)]
+        set_year_rho: Option<String>,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Builds the report for a month, signs it with the provider's key, and encrypts it with
     /// age to the board's recipients. The report is logged in the vault.
     ///
@@ -168,7 +188,8 @@ enum ReportCommand {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
         /// suppress (default), laplace:EPSILON or gaussian:RHO (per table; charged to the
-        /// period's privacy budget).
+        /// period's and the year's privacy budgets, in zCDP rho: laplace costs epsilon^2/2 per
+        /// table).
         #[arg(long, default_value = "suppress")]
         method: String,
         /// Funded slots of a site, SITE=N (indicator 1).
@@ -474,6 +495,11 @@ fn main() -> ExitCode {
         }
         Command::Provider { vault, id, passphrase_file } => {
             report::provider(&vault, id.as_deref(), passphrase_file.as_deref())
+        }
+        Command::Report(ReportCommand::Budget { vault, period, set_period_rho, set_year_rho, passphrase_file }) => {
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                report::budget(v, &period, set_period_rho.as_deref(), set_year_rho.as_deref())
+            })
         }
         Command::Report(ReportCommand::Build {
             vault,

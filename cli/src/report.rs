@@ -408,6 +408,30 @@ fn print_tables(tables: &[Table]) {
     }
 }
 
+/// `caseward report budget`: shows (and sets) the month's and the year's privacy budgets.
+pub fn budget(v: &Vault, period: &str, set_period: Option<&str>, set_year: Option<&str>) -> Result<(), Error> {
+    let period: Period = period.parse()?;
+    // Rho in the form gaussian:RHO takes: a decimal or a fraction.
+    let micros = |text: &str| -> Result<u64, Error> { Ok(Mechanism::parse(&format!("gaussian:{text}"))?.rho_micros()) };
+    // Both parsed before either is set: a typo changes nothing.
+    let (set_period, set_year) = (set_period.map(micros).transpose()?, set_year.map(micros).transpose()?);
+    if set_period == Some(0) || set_year == Some(0) {
+        return Err(Error::InvalidInput("a privacy budget must be positive".into()));
+    }
+    if let Some(r) = set_period {
+        v.set_privacy_budget(r)?;
+    }
+    if let Some(r) = set_year {
+        v.set_yearly_privacy_budget(r)?;
+    }
+    let rho = |m: u64| format!("{}.{:06}", m / 1_000_000, m % 1_000_000);
+    let (spent, limit) = v.privacy_budget(period)?;
+    let (year_spent, year_limit) = v.yearly_privacy_budget(period)?;
+    println!("period {period}: spent rho {} of {}", rho(spent), rho(limit));
+    println!("year {}: spent rho {} of {}", period.year(), rho(year_spent), rho(year_limit));
+    Ok(())
+}
+
 /// The per-person bound a noisy events table states, in words.
 pub(crate) fn event_cap_text(t: &Table) -> String {
     t.event_cap.map(|n| format!(" · at most {n} events per person per cell")).unwrap_or_default()
@@ -480,13 +504,7 @@ fn cell_numbers(c: &Cell) -> [String; 5] {
         Cell::Noisy { value, .. } => {
             let (low, high) = c.noisy_interval().unwrap_or((*value, *value));
             let clamp = |x: i64| u64::try_from(x).unwrap_or(0);
-            [
-                "noisy".into(),
-                value.to_string(),
-                n(clamp(low)),
-                n(clamp(high)),
-                caseward::report::noise::NOISY_CONFIDENCE.to_string(),
-            ]
+            ["noisy".into(), value.to_string(), n(clamp(low)), n(clamp(high)), NOISY_CONFIDENCE.to_string()]
         }
         Cell::Bound { low, high, confidence } => [
             "bound".into(),

@@ -141,3 +141,28 @@ fn init_with_a_recovery_recipient_then_recover_after_the_passphrase_is_lost() {
         run(dir.path(), &["key", "remove-keystore", "p.cwv", "--recipient", "age1x", "--passphrase-file", "new-pass"]);
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
 }
+
+#[test]
+fn report_budget_shows_and_sets_the_months_and_the_years_rho() {
+    let dir = tempfile::tempdir().unwrap();
+    Vault::create(dir.path().join("p.cwv"), &Passphrase::new(PASS)).unwrap().close().unwrap();
+    std::fs::write(dir.path().join("pass"), format!("{PASS}\n")).unwrap();
+    let budget = |extra: &[&str]| {
+        let mut args = vec!["report", "budget", "p.cwv", "--period", "2026-09", "--passphrase-file", "pass"];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    let o = budget(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("period 2026-09: spent rho 0.000000 of 1.000000"), "{}", out(&o));
+    assert!(out(&o).contains("year 2026: spent rho 0.000000 of 2.000000"), "{}", out(&o));
+    let o = budget(&["--set-period-rho", "1/4", "--set-year-rho", "1.5"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("of 0.250000") && out(&o).contains("of 1.500000"), "{}", out(&o));
+    for bad in [["--set-year-rho", "0"], ["--set-period-rho", "x"]] {
+        let o = budget(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", out(&o));
+    }
+    let o = budget(&[]);
+    assert!(out(&o).contains("of 0.250000") && out(&o).contains("of 1.500000"), "nothing changed: {}", out(&o));
+}

@@ -151,6 +151,7 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "report-merge",
         "key-list",
         "key-remove-keystore",
+        "report-budget",
         "completions",
         "man",
     ] {

@@ -180,13 +180,21 @@ pub enum Error {
     /// A report bundle was refused.
     #[error("report bundle refused: {0}")]
     Bundle(crate::report::bundle::BundleProblem),
-    /// A noisy report would spend more of the period's privacy budget than is left.
-    #[error("privacy budget: the report for {period} needs rho {needed}, but only {left} of {limit} is left")]
+    /// A noisy report would spend more of the period's, or the year's, privacy budget than is
+    /// left. Budgets are zCDP rho; the error also states the cost in the unit the report asked
+    /// for.
+    #[error(
+        "privacy budget: the report for {period} needs rho {needed} ({cost}), but only {left} of {scope}'s {limit} is left"
+    )]
     Budget {
         /// The report period.
         period: String,
         /// What the report would spend (rho).
         needed: String,
+        /// How that cost arises, in the mechanism's own parameter.
+        cost: String,
+        /// The budget that would be overspent: `period 2026-09` or `year 2026`.
+        scope: String,
         /// What is left (rho).
         left: String,
         /// The period's budget (rho).

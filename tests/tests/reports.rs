@@ -197,10 +197,37 @@ fn the_ledger_refuses_an_overspending_noisy_report_and_records_nothing() {
     let err = vault.board_report(period, &greedy, &[board.recipient()]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Budget, "{err}");
     assert!(err.to_string().contains("2026-10"), "{err}");
+    // The error speaks the unit the report asked for, and the rho the ledger counts.
+    assert!(
+        err.to_string().contains("laplace epsilon 1/1 each")
+            && err.to_string().contains("rho = epsilon^2/2 = 0.500000"),
+        "{err}"
+    );
     assert_eq!(vault.privacy_budget(period).unwrap().0, spent, "nothing charged");
     assert_eq!(vault.read_log().unwrap().len(), log_before, "nothing logged");
     // Another period has its own budget.
     assert!(vault.board_report("2026-08".parse().unwrap(), &options, &[board.recipient()]).is_ok());
+
+    // And every period of a year shares the year's budget (rho 2 by default): with roomy
+    // monthly budgets, months of 2026 run out of the year's, while 2025 has its own.
+    vault.set_privacy_budget(10_000_000).unwrap();
+    let (year_spent, year_limit) = vault.yearly_privacy_budget(period).unwrap();
+    assert_eq!(year_limit, 2_000_000);
+    assert_eq!(year_spent, spent + vault.privacy_budget("2026-08".parse().unwrap()).unwrap().0);
+    let mut months = 0;
+    let err = loop {
+        let month: Period = format!("2026-{:02}", 1 + months).parse().unwrap();
+        match vault.board_report(month, &options, &[board.recipient()]) {
+            Ok(_) => months += 1,
+            Err(e) => break e,
+        }
+        assert!(months < 12, "the year's budget never ran out");
+    };
+    assert_eq!(err.kind(), ErrorKind::Budget, "{err}");
+    assert!(err.to_string().contains("year 2026"), "{err}");
+    let (year_spent, _) = vault.yearly_privacy_budget(period).unwrap();
+    assert!(year_spent <= 2_000_000, "{year_spent}");
+    assert!(vault.board_report("2025-11".parse().unwrap(), &options, &[board.recipient()]).is_ok());
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::pseudonym::{birth_dates_agree, DateAgreement, Domain, Epoch, NameToke
 use crate::record::{ClientId, ClientRecord, StoredRecord};
 use crate::report::bundle::{canonical_json, seal_bundle, SigningKey};
 use crate::report::indicator::Builder;
-use crate::report::noise::SystemBits;
+use crate::report::noise::{Mechanism, SystemBits};
 use crate::report::{Method, Period, Report, ReportOptions, REPORT_FORMAT};
 
 const META_PROVIDER: &str = "provider_id";
@@ -28,6 +28,12 @@ const META_BUDGET: &str = "privacy_budget";
 
 /// The zCDP budget per report period unless the provider sets another: rho = 1, in millionths.
 pub const DEFAULT_BUDGET_MICROS: u64 = 1_000_000;
+
+const META_YEAR_BUDGET: &str = "privacy_budget_year";
+/// The default zCDP budget of a calendar year, across all its report periods: rho = 2, in
+/// millionths. Without a yearly cap, monthly budgets compose without end: averaging 48 monthly
+/// releases of one count shrinks its noise sevenfold.
+pub const DEFAULT_YEAR_BUDGET_MICROS: u64 = 2_000_000;
 
 /// Why two client records were proposed as one person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,6 +137,36 @@ fn spent(conn: &rusqlite::Connection, crypto: &Crypto, period: Period) -> Result
 fn budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
     let v = crypto.state.meta_get(conn, META_BUDGET)?;
     Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_BUDGET_MICROS, u64::from_be_bytes))
+}
+
+/// What noisy reports have spent of the calendar year of `period`, over all its periods.
+fn spent_in_year(conn: &rusqlite::Connection, crypto: &Crypto, period: Period) -> Result<u64> {
+    crypto.state.check_ledger(conn)?;
+    let total: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE substr(period, 1, 5) = ?1",
+        [format!("{:04}-", period.year())],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+fn year_budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
+    let v = crypto.state.meta_get(conn, META_YEAR_BUDGET)?;
+    Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_YEAR_BUDGET_MICROS, u64::from_be_bytes))
+}
+
+/// What a noisy report costs, in the unit the user chose and in the ledger's rho.
+fn cost_text(mechanism: Mechanism, tables: u64) -> String {
+    match mechanism {
+        Mechanism::Laplace { epsilon_num, epsilon_den } => format!(
+            "{tables} tables at laplace epsilon {epsilon_num}/{epsilon_den} each; pure epsilon-DP counts as rho = \
+             epsilon^2/2 = {} per table",
+            rho_text(mechanism.rho_micros())
+        ),
+        Mechanism::Gaussian { rho_num, rho_den } => {
+            format!("{tables} tables at gaussian rho {rho_num}/{rho_den} each")
+        }
+    }
 }
 
 fn rho_text(micros: u64) -> String {
@@ -394,6 +430,22 @@ impl Vault {
         self.read(|conn, crypto| Ok((spent(conn, crypto, period)?, budget(conn, crypto)?)))
     }
 
+    /// Sets the zCDP budget (rho, in millionths) of a calendar year, across all its report
+    /// periods: every noisy report is charged to its period and to its year, and must fit
+    /// both. The default is rho = 2 ([`DEFAULT_YEAR_BUDGET_MICROS`]).
+    pub fn set_yearly_privacy_budget(&self, rho_micros: u64) -> Result<()> {
+        if rho_micros == 0 {
+            return Err(Error::input("a privacy budget must be positive"));
+        }
+        self.write(|tx, crypto| crypto.state.meta_put(tx, META_YEAR_BUDGET, &rho_micros.to_be_bytes()))
+    }
+
+    /// What noisy reports have spent in the calendar year of `period`, and the yearly budget, in
+    /// millionths of rho.
+    pub fn yearly_privacy_budget(&self, period: Period) -> Result<(u64, u64)> {
+        self.read(|conn, crypto| Ok((spent_in_year(conn, crypto, period)?, year_budget(conn, crypto)?)))
+    }
+
     /// Builds the board report for a month, signs it with the provider's key and encrypts it to
     /// the board's recipients: the bytes of an age file.
     ///
@@ -421,9 +473,9 @@ impl Vault {
             builder.add(&c);
             Ok(())
         })?;
-        let tables = builder.table_count() as u64;
+        let table_count = builder.table_count() as u64;
         let rho = match options.method {
-            Method::Noise { mechanism } => mechanism.rho_micros().saturating_mul(tables),
+            Method::Noise { mechanism } => mechanism.rho_micros().saturating_mul(table_count),
             Method::Suppress { .. } => 0,
         };
         let (tables, omitted) = builder.finish(&mut SystemBits::new())?;
@@ -440,15 +492,22 @@ impl Vault {
             omitted,
         };
         self.write_p(|tx, crypto, policy| {
-            if rho > 0 {
-                let (used, limit) = (spent(tx, crypto, period)?, budget(tx, crypto)?);
-                if used.saturating_add(rho) > limit {
-                    return Err(Error::Budget {
-                        period: period.to_string(),
-                        needed: rho_text(rho),
-                        left: rho_text(limit.saturating_sub(used)),
-                        limit: rho_text(limit),
-                    });
+            if let (true, Method::Noise { mechanism }) = (rho > 0, options.method) {
+                let scopes = [
+                    (format!("period {period}"), spent(tx, crypto, period)?, budget(tx, crypto)?),
+                    (format!("year {}", period.year()), spent_in_year(tx, crypto, period)?, year_budget(tx, crypto)?),
+                ];
+                for (scope, used, limit) in scopes {
+                    if used.saturating_add(rho) > limit {
+                        return Err(Error::Budget {
+                            period: period.to_string(),
+                            needed: rho_text(rho),
+                            cost: cost_text(mechanism, table_count),
+                            scope,
+                            left: rho_text(limit.saturating_sub(used)),
+                            limit: rho_text(limit),
+                        });
+                    }
                 }
                 crypto.state.touch_ledger(tx)?;
                 tx.execute(
