@@ -183,26 +183,30 @@ pub enum Error {
     /// A noisy report would spend more of the period's, or the year's, privacy budget than is
     /// left. Budgets are zCDP rho; the error also states the cost in the unit the report asked
     /// for.
-    #[error(
-        "privacy budget: the report for {period} needs rho {needed} ({cost}), but only {left} of {scope}'s {limit} is left"
-    )]
-    Budget {
-        /// The report period.
-        period: String,
-        /// What the report would spend (rho).
-        needed: String,
-        /// How that cost arises, in the mechanism's own parameter.
-        cost: String,
-        /// The budget that would be overspent: `period 2026-09` or `year 2026`.
-        scope: String,
-        /// What is left (rho).
-        left: String,
-        /// The period's budget (rho).
-        limit: String,
-    },
+    #[error("privacy budget: {0}")]
+    Budget(Box<Overspend>),
     /// A failure inside caseward that no input explains.
     #[error("internal error: {0}")]
     Internal(&'static str),
+}
+
+/// What a refused noisy report would have overspent (boxed in [`Error::Budget`], so every
+/// `Result` stays small).
+#[derive(Debug, thiserror::Error)]
+#[error("the report for {period} needs rho {needed} ({cost}), but only {left} of {scope}'s {limit} is left")]
+pub struct Overspend {
+    /// The report period.
+    pub period: String,
+    /// What the report would spend (rho).
+    pub needed: String,
+    /// How that cost arises, in the mechanism's own parameter.
+    pub cost: String,
+    /// The budget that would be overspent: `period 2026-09` or `year 2026`.
+    pub scope: String,
+    /// What is left of it (rho).
+    pub left: String,
+    /// That budget (rho).
+    pub limit: String,
 }
 
 impl Error {
@@ -220,7 +224,7 @@ impl Error {
             // Asking too early is the caller's mistake, not a damaged bundle.
             Self::Bundle(crate::report::bundle::BundleProblem::PeriodNotEnded { .. }) => ErrorKind::InvalidInput,
             Self::Bundle(_) => ErrorKind::Integrity,
-            Self::Budget { .. } => ErrorKind::Budget,
+            Self::Budget(_) => ErrorKind::Budget,
             Self::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -99,7 +99,7 @@ pub mod fuzzing {
 pub use audit::{LogHead, LogProblem, LogStatus};
 pub use category::{Category, ServiceKind};
 pub use deadline::{Deadline, Deadlines, Duty};
-pub use error::{Error, ErrorKind, Location, Result, StorageProblem};
+pub use error::{Error, ErrorKind, Location, Overspend, Result, StorageProblem};
 pub use firewall::{ClientCopy, ClientView, IceAddress, IceNotice, PartnerReferral};
 pub use identifier::{
     AlienNumber, BirthDate, Date, DatePrecision, DateProvenance, InvalidIdentifier, PersonName, Surname, SurnameRole,

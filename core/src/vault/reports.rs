@@ -10,7 +10,7 @@ use super::log::{self, Detail, Entry, Subject};
 use super::{aad, ensure_client, Crypto, Vault};
 use crate::audit::Event;
 use crate::category::Category as C;
-use crate::error::{Error, Result};
+use crate::error::{Error, Overspend, Result};
 use crate::identifier::{AlienNumber, BirthDate};
 use crate::keys::{RecoveryIdentity, RecoveryRecipient, Secret32};
 use crate::policy::AudienceClass;
@@ -499,14 +499,14 @@ impl Vault {
                 ];
                 for (scope, used, limit) in scopes {
                     if used.saturating_add(rho) > limit {
-                        return Err(Error::Budget {
+                        return Err(Error::Budget(Box::new(Overspend {
                             period: period.to_string(),
                             needed: rho_text(rho),
                             cost: cost_text(mechanism, table_count),
                             scope,
                             left: rho_text(limit.saturating_sub(used)),
                             limit: rho_text(limit),
-                        });
+                        })));
                     }
                 }
                 crypto.state.touch_ledger(tx)?;
