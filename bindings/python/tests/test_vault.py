@@ -298,13 +298,21 @@ def test_a_keystore_vault_survives_the_lost_phone_through_its_recovery_key(tmp_p
     v.remove_passphrase()
     v.close()
 
-    # The phone is lost: the office opens the vault with the recovery identity and moves it to
-    # a new phone's key, retiring the old one.
+    # The phone is lost, and its key's bytes with it: the office opens the vault with the
+    # recovery identity, moves it to a new phone's key, and removes the lost one by the
+    # recipient the envelopes list.
     v = caseward.Vault.open_with_recovery(p, identity)
     assert v.find_by_a_number("A201555012") == cid
+    lost = [e.recipient for e in v.envelopes() if e.kind == "keystore"]
+    assert len(lost) == 1 and lost[0] is not None
     new_key = caseward.generate_keystore_key()
     v.add_keystore_key(new_key)
-    v.remove_keystore_key(key)
+    v.remove_keystore_recipient(lost[0])
+    with pytest.raises(CasewardError.NotFound):
+        v.remove_keystore_recipient(lost[0])
+    with pytest.raises(CasewardError.InvalidInput):
+        v.remove_keystore_recipient("age1-not-a-recipient")
+    assert sorted(e.kind for e in v.envelopes()) == ["keystore", "recovery"]
     v.close()
     with pytest.raises(CasewardError.WrongKey):
         caseward.Vault.open_with_key(p, key)
@@ -330,3 +338,20 @@ def test_a_vault_is_a_context_manager_and_errors_read_as_plain_text(path):
     assert str(e.value).startswith("invalid a_number: it looks like a USCIS receipt"), str(e.value)
     with caseward.Vault.open(path, PASS) as v:
         assert v.list_clients() == [cid]
+
+
+def test_signatures_show_what_a_list_or_map_default_becomes():
+    import inspect
+
+    sig = inspect.signature(caseward.Intake.__init__)
+    assert "object at 0x" not in str(sig), sig
+    assert repr(sig.parameters["nationality"].default) == "[]", sig
+    inputs = inspect.signature(caseward.ReportInputs.__init__)
+    assert "object at 0x" not in str(inputs) and repr(inputs.parameters["capacity"].default) == "{}", inputs
+    # Only the signature's display changed: each record still gets its own empty list.
+    a = caseward.Intake(a_number="A201555012", name=caseward.Name(verbatim_dhs="X, Y"), site="s",
+                        enrolled_on=__import__("datetime").date(2026, 1, 2))
+    b = caseward.Intake(a_number="A201555013", name=caseward.Name(verbatim_dhs="X, Z"), site="s",
+                        enrolled_on=__import__("datetime").date(2026, 1, 2))
+    a.nationality.append("MX")
+    assert b.nationality == [] and a.nationality == ["MX"]
