@@ -98,6 +98,12 @@ impl Vault {
         Ok(self.inner.remove_keystore_key(&raw_key(key)?)?)
     }
 
+    /// Removes a lost keystore key by the recipient `envelopes()` lists for it (its bytes are
+    /// gone with the phone). The last way to open a vault cannot be removed.
+    pub fn remove_keystore_recipient(&self, recipient: String) -> Result<()> {
+        Ok(self.inner.remove_keystore_recipient(&recipient)?)
+    }
+
     /// The key envelopes that open this vault.
     pub fn envelopes(&self) -> Result<Vec<KeyEnvelope>> {
         Ok(self

@@ -1,25 +1,25 @@
 package org.caseward.examples
 
+import java.io.File
 import java.time.LocalDate
+import javax.crypto.KeyGenerator
 import org.caseward.CasewardException
 import org.caseward.CheckIn
 import org.caseward.Intake
+import org.caseward.KeystoreVaultKey
 import org.caseward.Modality
 import org.caseward.Name
 import org.caseward.Vault
 
 /**
- * The shape an Android field app gives its data layer: one repository owning the vault, opened
- * with a raw key from the Android Keystore (here: any 32 bytes), closed with the app's lifecycle.
- * Methods return app-level results instead of leaking binding exceptions into the UI. Dates are
- * `java.time.LocalDate`, as a date picker gives them.
+ * The shape an Android field app gives its data layer: one repository owning the vault, closed
+ * with the app's lifecycle. The vault's key is random and kept wrapped by a Keystore key beside
+ * the vault ([KeystoreVaultKey]; on Android its SecretKey comes from "AndroidKeyStore", see the
+ * README). Methods return app-level results instead of leaking binding exceptions into the UI.
+ * Dates are `java.time.LocalDate`, as a date picker gives them.
  */
-class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
-    private val vault: Vault = try {
-        Vault.openWithKey(path, keystoreKey)
-    } catch (e: CasewardException.NotFound) {
-        Vault.createWithKey(path, keystoreKey)
-    }
+class ClientRepository(path: String, vaultKey: KeystoreVaultKey) : AutoCloseable {
+    private val vault: Vault = if (vaultKey.exists()) vaultKey.openVault(path) else vaultKey.createVault(path)
 
     sealed interface Outcome<out T> {
         data class Ok<T>(val value: T) : Outcome<T>
@@ -56,7 +56,9 @@ class ClientRepository(path: String, keystoreKey: ByteArray) : AutoCloseable {
 
 fun main(args: Array<String>) {
     val path = args.firstOrNull() ?: kotlin.io.path.createTempDirectory("caseward").resolve("field.cwv").toString()
-    ClientRepository(path, ByteArray(32) { 7 }).use { repo ->
+    // On a JVM, an AES key in memory stands in for the device's Keystore key.
+    val keystoreKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+    ClientRepository(path, KeystoreVaultKey(File("$path.key"), keystoreKey)).use { repo ->
         val id = (repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", LocalDate.of(2026, 8, 3)) as ClientRepository.Outcome.Ok).value
         repo.scheduleCheckIn(id, LocalDate.of(2099, 1, 15), "Houston ERO")
         println("enrolled $id; next: ${repo.nextDuties(id)}")

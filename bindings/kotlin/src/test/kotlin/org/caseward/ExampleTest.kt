@@ -1,7 +1,9 @@
 package org.caseward
 
+import java.io.File
 import java.nio.file.Files
 import java.time.LocalDate
+import javax.crypto.KeyGenerator
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -13,7 +15,7 @@ class ExampleTest {
     @Test
     fun repositoryFlow() {
         val path = Files.createTempDirectory("caseward").resolve("field.cwv").toString()
-        val key = ByteArray(32) { 3 }
+        val key = KeystoreVaultKey(File("$path.key"), KeyGenerator.getInstance("AES").apply { init(256) }.generateKey())
         val id = ClientRepository(path, key).use { repo ->
             val enrolled = assertIs<ClientRepository.Outcome.Ok<String>>(repo.enroll("A-201-555-012", "GARCIA LOPEZ, MARIA JOSE", "site-houston", LocalDate.of(2026, 8, 3)))
             assertIs<ClientRepository.Outcome.Ok<Long>>(repo.scheduleCheckIn(enrolled.value, LocalDate.of(2099, 1, 15), "Houston ERO"))
@@ -23,7 +25,7 @@ class ExampleTest {
             assertEquals("InvalidInput", bad.kind)
             enrolled.value
         }
-        // Reopened with the same keystore key, the client is there.
+        // Reopened with the same Keystore key (the vault key unwrapped again), the client is there.
         ClientRepository(path, key).use { repo -> assertEquals(ClientRepository.Outcome.Ok(id), repo.find("201555012")) }
         org.caseward.examples.main(arrayOf(Files.createTempDirectory("caseward").resolve("demo.cwv").toString()))
     }

@@ -1,4 +1,4 @@
-package org.caseward
+package example.fieldapp
 
 import java.io.File
 import java.nio.file.Files
@@ -6,11 +6,18 @@ import java.time.LocalDate
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import org.caseward.*
 import org.junit.jupiter.api.Test
 
-/** A provider's day from an Android field app: a family linked, filings and check-ins marked, an exit; then read back. */
+/**
+ * A provider's day from a field app, through the packaged jar (org.caseward:caseward from the
+ * local repository, its native library inside it): a family's intake and household, a move and
+ * its filings, check-ins attended and missed, a hearing, an exit; a consent and a referral; an
+ * ICE notice; a passphrase forgotten and recovered; root-key rotations. Public API only.
+ */
 class ProviderDayTest {
     private val site = "site-houston"
 
@@ -197,6 +204,86 @@ class ProviderDayTest {
             assertTrue("\"capacity\":{}" in bare)
             assertTrue("06: needs the fiscal year's expenditure per site" in bare)
         }
+    }
+
+    @Test
+    fun aReferralIsSharedUnderConsentUntilTheConsentIsRevoked() {
+        Vault.createWithKey(tempVault(), generateKeystoreKey()).use { vault ->
+            val id = vault.enroll(Intake(aNumber = "A201555012", name = Name(verbatimDhs = "GARCIA LOPEZ, MARIA JOSE", preferred = "Majo"),
+                site = site, enrolledOn = LocalDate.of(2026, 8, 3)))
+            vault.recordScreening(id, Screening(ScreeningKind.MENTAL_HEALTH, LocalDate.of(2026, 8, 6), "RHS-15", "high", true, true))
+            val referral = Referral(ServiceKind.HOUSING, "casa-houston", LocalDate.of(2026, 8, 7), ReferralStatus.MADE)
+            val referralId = vault.recordReferral(id, referral)
+            // Nothing reaches the partner before the client signs.
+            assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
+            val consent = Consent("partner:casa-houston", listOf("referral.housing", "identifier.name"), "housing",
+                LocalDate.of(2026, 8, 7), LocalDate.of(2099, 8, 7))
+            val consentId = vault.grantConsent(id, consent)
+            vault.partnerReferral(id, "casa-houston").use { shared ->
+                val json = String(shared.toJson())
+                assertTrue("casa-houston" in json && "Majo" in json, json)
+                assertFalse("RHS-15" in json || "A201555012" in json, json)
+                assertTrue(vault.confirmOutput(vault.verifyLog().head!!.split(":")[1].toULong(), shared.toJson()))
+            }
+            // The client withdraws the consent: nothing more reaches the partner.
+            vault.revokeConsent(id, consentId)
+            assertFailsWith<CasewardException.Denied> { vault.partnerReferral(id, "casa-houston") }
+            val records = vault.clientRecord(id)
+            assertEquals(referral, records.ofKind<RecordValue.Referral>().toMap().getValue(referralId).referral)
+            val stored = records.ofKind<RecordValue.Consent>().single()
+            assertEquals(consentId, stored.first)
+            assertEquals(consent.categories, stored.second.consent.categories)
+            assertNotNull(stored.second.consent.revokedOn)
+        }
+    }
+
+    @Test
+    fun aForgottenPassphraseIsRecoveredAndTheRootKeyRotated() {
+        val path = tempVault()
+        val pass = "the office passphrase, 2026"
+        // At set-up, the office keeps a recovery key offline; the vault lists its recipient.
+        val office = RecoveryKey.generate()
+        val identity = office.exposeIdentity()
+        val id = Vault.create(path, pass).use { vault ->
+            vault.addRecoveryRecipient(office.recipient())
+            assertEquals(listOf("passphrase", "recovery"), vault.envelopes().map { it.kind }.sorted())
+            vault.enroll(Intake(aNumber = "A201555012", name = Name(verbatimDhs = "GARCIA LOPEZ, MARIA JOSE"), site = site,
+                enrolledOn = LocalDate.of(2026, 8, 3)))
+        }
+        // Months later nobody remembers the passphrase.
+        assertFailsWith<CasewardException.WrongKey> { Vault.open(path, "the office passphrase, 2025") }
+        // The recovery identity opens it; a root-key rotation sets a new passphrase and retires
+        // every old envelope, so the old passphrase opens nothing even if someone knew it.
+        Vault.openWithRecovery(path, identity).use { vault ->
+            assertEquals(id, vault.findByANumber("A# 201-555-012"))
+            val kek = vault.rotateKeys()
+            vault.rotateRootKey("a new passphrase, written down")
+            assertTrue(vault.rotateKeys() > kek)
+            assertTrue(vault.verifyLog().intact)
+        }
+        assertFailsWith<CasewardException.WrongKey> { Vault.open(path, pass) }
+        Vault.open(path, "a new passphrase, written down").use { vault ->
+            assertEquals(id, vault.findByANumber("A201555012"))
+            assertEquals(listOf("passphrase", "recovery"), vault.envelopes().map { it.kind }.sorted())
+        }
+        // The recovery recipient carried over the rotation.
+        Vault.openWithRecovery(path, identity).use { assertEquals(id, it.findByANumber("A201555012")) }
+        assertFailsWith<CasewardException.WrongKey> { Vault.openWithRecovery(path, RecoveryKey.generate().exposeIdentity()) }
+    }
+
+    @Test
+    fun aKeystoreVaultRotatesItsRootKeyAndKeepsItsKey() {
+        val path = tempVault()
+        val key = generateKeystoreKey()
+        val id = Vault.createWithKey(path, key).use { vault ->
+            val id = vault.enroll(Intake(aNumber = "A201555012", name = Name(verbatimDhs = "GARCIA LOPEZ, MARIA JOSE"), site = site,
+                enrolledOn = LocalDate.of(2026, 8, 3)))
+            // A keystore vault has no passphrase to keep: null.
+            vault.rotateRootKey(null)
+            assertEquals(id, vault.findByANumber("A201555012"))
+            id
+        }
+        Vault.openWithKey(path, key).use { assertEquals(id, it.findByANumber("A201555012")) }
     }
 
     /** Decrypts a bundle with the stock age tool, as a board member would. */
