@@ -27,6 +27,7 @@ changes the template still builds, with the stock glue, and needs no hand work t
 the speed-up waits for this script to be reviewed against the new template (ARCHITECTURE.md,
 departure 30). `bindings/build.sh` with CASEWARD_KOTLIN_GLUE=stock skips the patch on purpose.
 """
+import os
 import sys
 
 MARK = "// caseward: one reusable call status per thread (bindings/kotlin/reuse_call_status.py)"
@@ -55,8 +56,11 @@ def main(path: str) -> None:
         print(f"reuse_call_status.py: WARNING: Kotlin glue left as uniffi generated it (safe, about "
               f"twice the per-call cost): {why}", file=sys.stderr)
         return
-    with open(path, "w", encoding="utf-8") as f:
+    # Whole or not at all: a crash mid-write leaves uniffi's file, never a truncated one.
+    tmp = path + ".patching"
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
+    os.replace(tmp, path)
 
 
 def patched(text: str) -> str:

@@ -302,8 +302,9 @@ enum KeyCommand {
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
     },
-    /// Removes a keystore key lost with its device, by the recipient `key list` shows for it
-    /// (the key's bytes are gone with the phone, but its envelope would still open a copy).
+    /// Removes a keystore key lost with its device, by the recipient `key list` shows for it,
+    /// then rotates the root key. The lost phone holds a copy of the vault that its keystore
+    /// key opens, and with it the old root key: only a new root keeps later copies from it.
     ///
     /// Example: caseward key remove-keystore provider.cwv --recipient age1...
     RemoveKeystore {
@@ -312,9 +313,12 @@ enum KeyCommand {
         recipient: String,
         /// The vault.
         vault: PathBuf,
-        /// Read the passphrase from the first line of this file.
+        /// Read the passphrase from the first line of this file (kept after the rotation).
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
+        /// scrypt work factor (log2 N) for the re-wrapped passphrase envelope.
+        #[arg(long, default_value_t = caseward::KdfParams::DEFAULT_LOG_N)]
+        kdf_log_n: u8,
     },
     /// Opens a vault with a recovery identity and sets a new passphrase, rotating the root key
     /// so the lost passphrase opens nothing even if its envelope is put back from a copy.
@@ -481,11 +485,8 @@ fn main() -> ExitCode {
                 print_envelopes(v)
             })
         }
-        Command::Key(KeyCommand::RemoveKeystore { vault, recipient, passphrase_file }) => {
-            with_vault(&vault, passphrase_file.as_deref(), |v| {
-                v.remove_keystore_recipient(&recipient)?;
-                print_envelopes(v)
-            })
+        Command::Key(KeyCommand::RemoveKeystore { vault, recipient, passphrase_file, kdf_log_n }) => {
+            key_remove_keystore(&vault, &recipient, passphrase_file.as_deref(), kdf_log_n)
         }
         Command::Key(KeyCommand::Recover { vault, identity, new_passphrase_file, kdf_log_n }) => {
             key_recover(&vault, &identity, new_passphrase_file.as_deref(), kdf_log_n)
@@ -618,6 +619,23 @@ fn key_recover(vault: &Path, identity: &Path, new: Option<&Path>, log_n: u8) -> 
     let passphrase = secret::passphrase(new, true)?;
     v.rotate_root_key(Some(&passphrase), kdf)?;
     println!("{}: recovered; a new passphrase is set and the root key rotated.", vault.display());
+    print_envelopes(&v)?;
+    v.close()
+}
+
+fn key_remove_keystore(
+    vault: &Path,
+    recipient: &str,
+    current: Option<&Path>,
+    log_n: u8,
+) -> Result<(), caseward::Error> {
+    let kdf = caseward::KdfParams::new(log_n)?;
+    let passphrase = secret::passphrase(current, false)?;
+    let v = caseward::Vault::open(vault, &passphrase)?;
+    // Remove first: a rotation re-makes the keystore envelopes it finds, the lost one included.
+    v.remove_keystore_recipient(recipient)?;
+    v.rotate_root_key(Some(&passphrase), kdf)?;
+    println!("{}: keystore key {recipient} removed and the root key rotated.", vault.display());
     print_envelopes(&v)?;
     v.close()
 }

@@ -816,6 +816,10 @@ impl Vault {
     /// (`age1...`). A key lost with a phone cannot be given as bytes, yet its envelope would
     /// still open any copy of the vault for whoever holds that phone's keystore. The last
     /// envelope of a vault cannot be removed.
+    ///
+    /// Then call [`Vault::rotate_root_key`] (in that order: a rotation re-makes every keystore
+    /// envelope it finds). The lost phone holds its own copy of the vault, which its key still
+    /// opens, and with it the old root key; only a new root key keeps later copies from it.
     pub fn remove_keystore_recipient(&self, recipient: &str) -> Result<()> {
         // The same parse as a recovery recipient: a typed error for text that is not one.
         let recipient = RecoveryRecipient::parse(recipient)?.to_string();

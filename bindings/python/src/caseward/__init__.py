@@ -73,15 +73,16 @@ def _show_defaults() -> None:
             continue
         try:
             sig = inspect.signature(init)
-        except (TypeError, ValueError):
+        except Exception:  # a display nicety must never stop the import
             continue
         if not any(p.default is sentinel for p in sig.parameters.values()):
             continue
         params = []
         for p in sig.parameters.values():
             if p.default is sentinel:
-                kind = str(p.annotation)
-                p = p.replace(default=_Shown("{}" if "dict" in kind.lower() else "[]"))
+                kind = str(p.annotation).strip("'\"").lower()
+                is_map = kind.startswith(("dict[", "typing.dict[", "mapping["))
+                p = p.replace(default=_Shown("{}" if is_map else "[]"))
             params.append(p)
         init.__signature__ = sig.replace(parameters=params)
 

@@ -1,7 +1,13 @@
 package org.caseward
 
 import java.io.File
+import java.io.FileOutputStream
 import java.io.IOException
+import java.nio.channels.FileChannel
+import java.nio.file.FileAlreadyExistsException
+import java.nio.file.Files
+import java.nio.file.StandardCopyOption
+import java.nio.file.StandardOpenOption
 import java.security.GeneralSecurityException
 import java.security.InvalidKeyException
 import javax.crypto.AEADBadTagException
@@ -57,7 +63,9 @@ class KeystoreVaultKey(private val wrappedKeyFile: File, private val keystoreKey
         check(!wrappedKeyFile.exists()) { "the wrapped key file ${wrappedKeyFile.path} exists already" }
         val key = generateKeystoreKey()
         try {
-            writeWrapped(wrap(key))
+            // Exclusive: of two creators racing for one file, the second fails here, before it
+            // can replace (or, failing later, delete) the first one's only key.
+            writeWrapped(wrap(key), replace = false)
             return try {
                 Vault.createWithKey(path, key)
             } catch (e: Exception) {
@@ -77,8 +85,9 @@ class KeystoreVaultKey(private val wrappedKeyFile: File, private val keystoreKey
      * key file. If the old file still unwraps (a routine rotation), its key is removed from the
      * vault; if not (the keystore key was lost and the vault was opened with its recovery
      * identity), the old key's envelope stays: note the keystore recipients `vault.envelopes()`
-     * lists before calling this, and remove them after with `vault.removeKeystoreRecipient`, or
-     * whoever holds the lost device's keystore could still open a copy of the vault.
+     * lists before calling this, remove them after with `vault.removeKeystoreRecipient`, then
+     * call `vault.rotateRootKey(null)`: the lost device keeps a copy of the vault that its
+     * keystore opens, and with it the old root key, which only a rotation retires.
      */
     fun rekey(vault: Vault) {
         val old = if (wrappedKeyFile.exists()) {
@@ -89,7 +98,7 @@ class KeystoreVaultKey(private val wrappedKeyFile: File, private val keystoreKey
         val key = generateKeystoreKey()
         try {
             vault.addKeystoreKey(key)
-            writeWrapped(wrap(key))
+            writeWrapped(wrap(key), replace = true)
             if (old != null) vault.removeKeystoreKey(old)
         } finally {
             key.fill(0)
@@ -141,19 +150,35 @@ class KeystoreVaultKey(private val wrappedKeyFile: File, private val keystoreKey
         return wrappedKeyFile.readBytes()
     }
 
-    /** Replaces the file in one rename (POSIX rename(2), atomic on Android and Linux), so a
-     * crash leaves the old file or the new one. No java.nio.file: that needs Android API 26. */
-    private fun writeWrapped(blob: ByteArray) {
-        val dir = wrappedKeyFile.absoluteFile.parentFile
-        val tmp = File.createTempFile(wrappedKeyFile.name, ".tmp", dir)
+    /** Writes the file whole or not at all: a temporary file (owner-only, synced), then one
+     * rename(2) that replaces the old file, or, when [replace] is false, one link(2) that fails
+     * if the file exists. Then the folder is synced, so the new name survives a power loss.
+     * (java.nio.file needs Android API 26, the AAR's minimum.) */
+    private fun writeWrapped(blob: ByteArray, replace: Boolean) {
+        val target = wrappedKeyFile.absoluteFile.toPath()
+        val dir = target.parent
+        val tmp = Files.createTempFile(dir, ".caseward-key", ".tmp")
         try {
-            tmp.outputStream().use { out ->
+            FileOutputStream(tmp.toFile()).use { out ->
                 out.write(blob)
                 out.fd.sync()
             }
-            if (!tmp.renameTo(wrappedKeyFile)) throw IOException("could not write ${wrappedKeyFile.path}")
+            if (replace) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE)
+            } else {
+                try {
+                    Files.createLink(target, tmp)
+                } catch (e: FileAlreadyExistsException) {
+                    throw IllegalStateException("the wrapped key file ${wrappedKeyFile.path} exists already")
+                }
+            }
+            try {
+                FileChannel.open(dir, StandardOpenOption.READ).use { it.force(true) }
+            } catch (e: IOException) {
+                // Some file systems cannot sync a folder; the rename itself is still atomic.
+            }
         } finally {
-            tmp.delete()
+            Files.deleteIfExists(tmp)
         }
     }
 
