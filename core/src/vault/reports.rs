@@ -432,7 +432,7 @@ impl Vault {
 
     /// Sets the zCDP budget (rho, in millionths) of a calendar year, across all its report
     /// periods: every noisy report is charged to its period and to its year, and must fit
-    /// both. The default is rho = 2 ([`DEFAULT_YEAR_BUDGET_MICROS`]).
+    /// both. The default is rho = 2.
     pub fn set_yearly_privacy_budget(&self, rho_micros: u64) -> Result<()> {
         if rho_micros == 0 {
             return Err(Error::input("a privacy budget must be positive"));
