@@ -125,34 +125,32 @@ fn load_pseudonym_key(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Ps
 
 /// What noisy reports have spent of a period's budget, from the ledger as the state records it.
 fn spent(conn: &rusqlite::Connection, crypto: &Crypto, period: Period) -> Result<u64> {
-    crypto.state.check_ledger(conn)?;
-    let total: i64 = conn.query_row(
-        "SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE period = ?1",
-        [period.to_string()],
-        |r| r.get(0),
-    )?;
-    Ok(u64::try_from(total).unwrap_or(0))
-}
-
-fn budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
-    let v = crypto.state.meta_get(conn, META_BUDGET)?;
-    Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_BUDGET_MICROS, u64::from_be_bytes))
+    ledger_sum(conn, crypto, "period = ?1", period.to_string())
 }
 
 /// What noisy reports have spent of the calendar year of `period`, over all its periods.
 fn spent_in_year(conn: &rusqlite::Connection, crypto: &Crypto, period: Period) -> Result<u64> {
+    ledger_sum(conn, crypto, "substr(period, 1, 5) = ?1", format!("{:04}-", period.year()))
+}
+
+fn ledger_sum(conn: &rusqlite::Connection, crypto: &Crypto, filter: &str, key: String) -> Result<u64> {
     crypto.state.check_ledger(conn)?;
-    let total: i64 = conn.query_row(
-        "SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE substr(period, 1, 5) = ?1",
-        [format!("{:04}-", period.year())],
-        |r| r.get(0),
-    )?;
+    let sql = format!("SELECT COALESCE(SUM(rho_micros), 0) FROM privacy_ledger WHERE {filter}");
+    let total: i64 = conn.query_row(&sql, [key], |r| r.get(0))?;
     Ok(u64::try_from(total).unwrap_or(0))
 }
 
+fn budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
+    stored_budget(conn, crypto, META_BUDGET, DEFAULT_BUDGET_MICROS)
+}
+
 fn year_budget(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<u64> {
-    let v = crypto.state.meta_get(conn, META_YEAR_BUDGET)?;
-    Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(DEFAULT_YEAR_BUDGET_MICROS, u64::from_be_bytes))
+    stored_budget(conn, crypto, META_YEAR_BUDGET, DEFAULT_YEAR_BUDGET_MICROS)
+}
+
+fn stored_budget(conn: &rusqlite::Connection, crypto: &Crypto, name: &'static str, default: u64) -> Result<u64> {
+    let v = crypto.state.meta_get(conn, name)?;
+    Ok(v.and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok()).map_or(default, u64::from_be_bytes))
 }
 
 /// What a noisy report costs, in the unit the user chose and in the ledger's rho.
@@ -419,10 +417,7 @@ impl Vault {
     /// Sets the zCDP privacy budget (rho, in millionths) each report period may spend on noisy
     /// reports. The default is rho = 1.
     pub fn set_privacy_budget(&self, rho_micros: u64) -> Result<()> {
-        if rho_micros == 0 {
-            return Err(Error::input("a privacy budget must be positive"));
-        }
-        self.write(|tx, crypto| crypto.state.meta_put(tx, META_BUDGET, &rho_micros.to_be_bytes()))
+        self.set_budget(META_BUDGET, rho_micros)
     }
 
     /// What noisy reports have spent of a period's budget, and the budget, in millionths of rho.
@@ -434,10 +429,14 @@ impl Vault {
     /// periods: every noisy report is charged to its period and to its year, and must fit
     /// both. The default is rho = 2.
     pub fn set_yearly_privacy_budget(&self, rho_micros: u64) -> Result<()> {
+        self.set_budget(META_YEAR_BUDGET, rho_micros)
+    }
+
+    fn set_budget(&self, name: &'static str, rho_micros: u64) -> Result<()> {
         if rho_micros == 0 {
             return Err(Error::input("a privacy budget must be positive"));
         }
-        self.write(|tx, crypto| crypto.state.meta_put(tx, META_YEAR_BUDGET, &rho_micros.to_be_bytes()))
+        self.write(|tx, crypto| crypto.state.meta_put(tx, name, &rho_micros.to_be_bytes()))
     }
 
     /// What noisy reports have spent in the calendar year of `period`, and the yearly budget, in
