@@ -17,4 +17,8 @@ pub struct ReportInputs {
     /// (table 06, in September's report).
     #[uniffi(default)]
     pub expenditure_usd: HashMap<String, u64>,
+    /// Publishes new numbers for a period already released, for this reason (the report
+    /// states it). Without it, asking for a released period returns the same signed report.
+    #[uniffi(default)]
+    pub revise: Option<String>,
 }

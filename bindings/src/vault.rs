@@ -322,6 +322,7 @@ impl Vault {
             capacity: inputs.capacity.into_iter().collect(),
             declined_offers: inputs.declined_offers.into_iter().collect(),
             expenditure_usd: inputs.expenditure_usd.into_iter().collect(),
+            revise: inputs.revise,
         };
         Ok(self.inner.board_report(period, &options, &recipients)?)
     }

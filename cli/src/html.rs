@@ -305,6 +305,14 @@ fn provenance(reports: &[SignedReport]) -> String {
             words::method(&rep.method),
             esc(rep.log_head.as_deref().unwrap_or("-"))
         );
+        if let Some(rev) = &rep.revision {
+            let _ = write!(
+                h,
+                r#"<tr><th scope="row">Revision</th><td><strong>{}</strong>: {}</td></tr>"#,
+                rev.number,
+                esc(&rev.reason)
+            );
+        }
         if rep.rho_micros > 0 || matches!(rep.method, Method::Noise { .. }) {
             let _ = write!(
                 h,

@@ -201,6 +201,10 @@ enum ReportCommand {
         /// CMPP expenditure of the fiscal year in dollars, SITE=N (indicator 6).
         #[arg(long)]
         expenditure: Vec<String>,
+        /// Publish new numbers for a period already released, for this reason (stated in the
+        /// report). Without it, a released period is written again exactly as first signed.
+        #[arg(long, value_name = "REASON")]
+        revise: Option<String>,
         /// Read the passphrase from the first line of this file.
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
@@ -511,6 +515,7 @@ fn main() -> ExitCode {
             capacity,
             declined,
             expenditure,
+            revise,
             passphrase_file,
         }) => report::build(&report::BuildArgs {
             vault: &vault,
@@ -521,6 +526,7 @@ fn main() -> ExitCode {
             capacity: &capacity,
             declined: &declined,
             expenditure: &expenditure,
+            revise: revise.as_deref(),
             passphrase_file: passphrase_file.as_deref(),
         }),
         Command::Report(ReportCommand::Open { file, identity, providers, csv, html, json }) => {

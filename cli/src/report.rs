@@ -132,6 +132,7 @@ pub struct BuildArgs<'a> {
     pub capacity: &'a [String],
     pub declined: &'a [String],
     pub expenditure: &'a [String],
+    pub revise: Option<&'a str>,
     pub passphrase_file: Option<&'a Path>,
 }
 
@@ -149,13 +150,23 @@ pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
         capacity: site_numbers(a.capacity, "capacity")?,
         declined_offers: site_numbers(a.declined, "declined")?,
         expenditure_usd: site_numbers(a.expenditure, "expenditure")?,
+        revise: a.revise.map(str::to_owned),
     };
     let to = recipients(a.to)?;
     if a.out.exists() {
         return Err(Error::InvalidInput(format!("{} exists; caseward never overwrites it", a.out.display())));
     }
     let v = Vault::open(a.vault, &secret::passphrase(a.passphrase_file, false)?)?;
+    let released = v.released_revision(period)?;
     let bytes = v.board_report(period, &options, &to)?;
+    match (released, a.revise) {
+        (Some(n), None) => println!(
+            "{period} was released before (revision {n}); the same signed report is written again. \
+             To publish corrected numbers: --revise REASON"
+        ),
+        (Some(n), Some(_)) => println!("{period}: revision {} of the release", n + 1),
+        _ => {}
+    }
     write_new_private(a.out, &bytes)?;
     let head = v.log_head()?.map(|h| h.to_string()).unwrap_or_default();
     println!(
@@ -240,6 +251,9 @@ pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>)
         if let Some(h) = &rep.log_head {
             let h = term(h);
             println!("disclosure-log head {h} (check with: caseward audit verify VAULT --witness {h})");
+        }
+        if let Some(rev) = &rep.revision {
+            println!("REVISION {} of {}: {}", rev.number, rep.period, term(&rev.reason));
         }
         if rep.rho_micros > 0 {
             println!("privacy budget spent: rho {:.6}", rep.rho_micros as f64 / 1e6);

@@ -188,9 +188,14 @@ fn the_ledger_refuses_an_overspending_noisy_report_and_records_nothing() {
     let (spent, limit) = vault.privacy_budget(period).unwrap();
     assert_eq!(spent, report.rho_micros);
     assert_eq!(limit, 1_000_000);
-    // A greedy report (epsilon = 1 per table, rho 1/2 each) would overspend.
+    // Asking again sends the same release: nothing new is published, so nothing is charged.
+    let again = vault.board_report(period, &options, &[board.recipient()]).unwrap();
+    assert_eq!(open_bundle(&again, &board, None).unwrap().report, report);
+    assert_eq!(vault.privacy_budget(period).unwrap().0, spent);
+    // A greedy revision (epsilon = 1 per table, rho 1/2 each) would overspend.
     let greedy = ReportOptions {
         method: Method::Noise { mechanism: Mechanism::parse("laplace:1").unwrap() },
+        revise: Some("late service records".into()),
         ..ReportOptions::default()
     };
     let log_before = vault.read_log().unwrap().len();

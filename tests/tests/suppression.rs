@@ -1,7 +1,8 @@
 //! The linear-programming attacker of the issue: for every suppressed cell of random tables
 //! with margins, compute the interval of values consistent with every published cell (and
 //! non-negativity). Documented protection rule (core/src/report/suppress.rs): a sensitive cell's
-//! interval reaches 0 and reaches at least k = 11 (for magnitudes, max(k, 2v)).
+//! interval (every withheld cell at least 1, as the published rules imply) reaches 1 and at least k = 11
+//! (for magnitudes, max(k, 2v)).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
 
 use caseward::report::suppress::{protect, Grid, Suppression, K};
@@ -19,7 +20,8 @@ fn interval(grid: &Grid, sup: &Suppression, tr: usize, tc: usize) -> (f64, f64) 
         for (r, row) in x.iter_mut().enumerate() {
             for (c, slot) in row.iter_mut().enumerate() {
                 if sup.is_suppressed(r, c) {
-                    *slot = Some(vars.add(variable().min(0.0)));
+                    // The published rules: zeros are published and complements are never zero.
+                    *slot = Some(vars.add(variable().min(1.0)));
                 }
             }
         }
@@ -78,8 +80,8 @@ fn attack(grid: &Grid) -> usize {
                     hi >= need - 1e-6,
                     "cell ({r},{c}) = {v}: the attacker proves it is at most {hi} < {need}; {grid:?}"
                 );
-                if floor == 0.0 {
-                    assert!(hi - lo >= K as f64 - 1e-6, "width below k");
+                if floor <= 1.0 {
+                    assert!(hi - lo >= (K - 1) as f64 - 1e-6, "width below k - 1");
                 }
                 checked += 1;
             }

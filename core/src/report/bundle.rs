@@ -246,11 +246,9 @@ impl SigningKey {
     }
 }
 
-/// Signs a report and encrypts it to the recipients. Returns the age file's bytes (binary).
-pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[RecoveryRecipient]) -> Result<Vec<u8>> {
-    if recipients.is_empty() {
-        return Err(Error::input("a report needs at least one board recipient"));
-    }
+/// The signed document of a report (what `age -d` prints from its bundle); the release ledger
+/// keeps it, so a period sent again is sent byte for byte.
+pub(crate) fn sign_report(report: &Report, key: &SigningKey) -> Result<Vec<u8>> {
     // The last gate before a signature: whatever built the report, no month is signed before it
     // ends.
     report.period.ensure_ended(crate::identifier::Date::today())?;
@@ -263,12 +261,19 @@ pub(crate) fn seal_bundle(report: &Report, key: &SigningKey, recipients: &[Recov
         report: value,
         signature: Signature { algorithm: "ed25519".into(), public_key: key.public_key(), value: hex(sig.as_ref()) },
     };
-    let plain = serde_json::to_vec(&doc).map_err(|_| Error::internal("the bundle could not be serialized"))?;
+    serde_json::to_vec(&doc).map_err(|_| Error::internal("the bundle could not be serialized"))
+}
+
+/// Encrypts a signed document to the board's recipients: the bytes of an age file.
+pub(crate) fn encrypt_document(plain: &[u8], recipients: &[RecoveryRecipient]) -> Result<Vec<u8>> {
+    if recipients.is_empty() {
+        return Err(Error::input("a report needs at least one board recipient"));
+    }
     let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| r.inner() as &dyn age::Recipient))
         .map_err(|_| Error::internal("could not set up the age recipients"))?;
     let mut out = Vec::with_capacity(plain.len() + 512);
     let mut w = encryptor.wrap_output(&mut out).map_err(|_| Error::internal("could not write the bundle"))?;
-    w.write_all(&plain)
+    w.write_all(plain)
         .and_then(|()| w.finish().map(|_| ()))
         .map_err(|_| Error::internal("could not write the bundle"))?;
     Ok(out)

@@ -22,8 +22,9 @@ use crate::record::{
     Arm, Attendance, ClientRecord, ExitReason, HealthKind, HearingOutcome, Record, ReferralStatus, ReleaseBasis,
     ScreeningKind,
 };
+use crate::report::history::History;
 use crate::report::noise::{Mechanism, RandomBits};
-use crate::report::suppress::{protect, Grid};
+use crate::report::suppress::{protect, Grid, K};
 use crate::report::{Cell, Grain, Method, Period, ReportOptions, Span, Table};
 
 /// Events a single person may add to one cell when noise is used (sensitivity bound).
@@ -126,9 +127,9 @@ const REFERRALS: &[Category] = &[
 ];
 
 /// Tables whose cells equal totals published by other tables of the same report: active persons
-/// and households per site (01a, 01b), new enrollments and exits per site (the row totals of 10a
-/// and 04), and participant-days (monthly cells sum to the fiscal year's).
-const LOCKED: &[&str] = &["01a", "01b", "03", "05", "06"];
+/// per site (01a, the row total of every site table), new enrollments and exits (03; exits are
+/// the row totals of 04 and 18), and participant-days (monthly cells sum to the fiscal year's).
+const LOCKED: &[&str] = &["01a", "03", "05", "06"];
 
 /// Tables of sensitive categories and demographics whose columns partition a row: no published
 /// row may put all its persons in one column (a group fact about everyone at a site).
@@ -192,7 +193,7 @@ fn specs() -> Vec<Spec> {
             Events,
             "persons",
             Quarter,
-            Site,
+            Provider,
             Cols::Fixed(&["new enrollments", "exits"]),
             &[K::ProgramEnrollment, K::ProgramExit],
         ),
@@ -203,7 +204,7 @@ fn specs() -> Vec<Spec> {
             Persons,
             "persons",
             Quarter,
-            Site,
+            Provider,
             Cols::Fixed(BANDS),
             &[K::ProgramEnrollment, K::ProgramExit],
         ),
@@ -276,7 +277,7 @@ fn specs() -> Vec<Spec> {
         s(
             "09",
             9,
-            "Legal orientation attended",
+            "Legal orientation attended (active persons)",
             Persons,
             "persons",
             Quarter,
@@ -287,7 +288,7 @@ fn specs() -> Vec<Spec> {
         s(
             "10a",
             10,
-            "Represented by an attorney at enrollment (persons enrolled in the period)",
+            "Represented by an attorney at enrollment (active persons)",
             Persons,
             "persons",
             Quarter,
@@ -510,6 +511,12 @@ pub struct Builder {
     /// (table, row, column) -> (amount, persons)
     cells: BTreeMap<(usize, String, String), (u64, u64)>,
     options: ReportOptions,
+    period: Period,
+    history: History,
+    /// Persons active at the end of the report's month, per site: every table's population.
+    active_end: BTreeMap<String, u64>,
+    /// New enrollments and exits in the quarter closing this month, per site.
+    quarter_flows: BTreeMap<String, (u64, u64)>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -548,7 +555,26 @@ impl Builder {
             chosen.push((spec, span.clone()));
         }
         let noise = matches!(options.method, Method::Noise { .. });
-        Self { specs: chosen, omitted, sites: BTreeSet::new(), noise, cells: BTreeMap::new(), options }
+        Self {
+            specs: chosen,
+            omitted,
+            sites: BTreeSet::new(),
+            noise,
+            cells: BTreeMap::new(),
+            options,
+            period,
+            history: History::default(),
+            active_end: BTreeMap::new(),
+            quarter_flows: BTreeMap::new(),
+        }
+    }
+
+    /// What this provider's earlier releases published (from the vault's release ledger).
+    /// Without it, a release assumes nothing was published before: a quarter's flows and a
+    /// fiscal year's participant-days are then withheld under suppression.
+    pub fn with_history(mut self, history: History) -> Self {
+        self.history = history;
+        self
     }
 
     /// The categories the chosen tables declare, with [`BASE_READS`]: the only keys the report's
@@ -584,12 +610,21 @@ impl Builder {
         let Some(enrollment) = client.enrollment() else { return };
         let site = enrollment.site.clone();
         self.sites.insert(site.clone());
+        let end = self.period.last_day();
+        let exit = enrollment.exit.as_ref().map(|x| x.date);
+        if enrollment.enrolled_on <= end && exit.is_none_or(|x| x > end) {
+            *self.active_end.entry(site.clone()).or_insert(0) += 1;
+        }
+        if self.period.month() % 3 == 0 {
+            let quarter = Span::of(Grain::Quarter, self.period);
+            let flows = self.quarter_flows.entry(site.clone()).or_insert((0, 0));
+            flows.0 += u64::from(quarter.contains(enrollment.enrolled_on));
+            flows.1 += u64::from(exit.is_some_and(|x| quarter.contains(x)));
+        }
         let mut mine: BTreeMap<(usize, String, String), u64> = BTreeMap::new();
         for (t, (spec, span)) in self.specs.iter().enumerate() {
-            let row = match spec.geo {
-                Geo::Site => site.clone(),
-                Geo::Provider => ALL_SITES.to_owned(),
-            };
+            // Provider-wide rows are summed at the end, over the sites the release publishes.
+            let row = site.clone();
             let mut put = |col: &str, n: u64| {
                 if n > 0 {
                     *mine.entry((t, row.clone(), col.to_owned())).or_insert(0) += n;
@@ -641,16 +676,29 @@ impl Builder {
             cell.0 += n;
             cell.1 += persons;
         }
+        let scope = self.scope();
         let mut tables = Vec::with_capacity(self.specs.len());
         for (t, (spec, span)) in self.specs.iter().enumerate() {
             let rows: Vec<String> = match spec.geo {
                 Geo::Site => self.sites.iter().cloned().collect(),
                 Geo::Provider => vec![ALL_SITES.to_owned()],
             };
+            // Site tables describe the sites with K or more active persons (the others' rows are
+            // withheld whole); provider-wide tables add up those sites, and flow tables the
+            // sites whose active count the board holds at both ends of the quarter.
+            let counted = match spec.geo {
+                Geo::Site => &scope.sites,
+                Geo::Provider if FLOW_TABLES.contains(&spec.id) => &scope.flow_sites,
+                Geo::Provider => &scope.sites,
+            };
             let mine: Vec<(&String, &String, (u64, u64))> = self
                 .cells
                 .range((t, String::new(), String::new())..(t + 1, String::new(), String::new()))
-                .map(|((_, r, c), v)| (r, c, *v))
+                .filter(|((_, r, _), _)| counted.contains(r))
+                .map(|((_, r, c), v)| match spec.geo {
+                    Geo::Site => (r, c, *v),
+                    Geo::Provider => (&scope.all_sites_label, c, *v),
+                })
                 .collect();
             let columns = columns_for(spec);
             let col_index = |label: &str| columns.iter().position(|c| c == label).unwrap_or(columns.len() - 1);
@@ -677,7 +725,25 @@ impl Builder {
             }
             let row_totals = spec.unit == Unit::Persons && columns.len() > 1
                 || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
-            let cells = publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?;
+            let cells = if !scope.suppress {
+                publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?
+            } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
+                withhold_all(rows.len(), columns.len() + usize::from(row_totals))
+            } else if spec.id == "06" {
+                self.fiscal_year_days(&rows, &values, &scope)
+            } else {
+                // The grid holds the published sites only, so its totals add up those sites.
+                let keep: Vec<usize> = rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| spec.geo == Geo::Provider || scope.sites.contains(*r))
+                    .map(|(i, _)| i)
+                    .collect();
+                let pick = |m: &[Vec<u64>]| keep.iter().filter_map(|&i| m.get(i).cloned()).collect::<Vec<_>>();
+                let (values, persons) = (pick(&values), pick(&persons));
+                let inner = publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?;
+                widen(inner, &keep, rows.len(), columns.len() + usize::from(row_totals))
+            };
             let withheld = cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed));
             tables.push(Table {
                 id: spec.id.to_owned(),
@@ -700,6 +766,103 @@ impl Builder {
         }
         Ok((tables, self.omitted))
     }
+}
+
+/// Which sites a release describes, under suppression (under noise: every site).
+struct Scope {
+    suppress: bool,
+    /// Sites with [`K`] or more persons active at the end of the month: the rows site tables
+    /// publish, and the sites provider-wide tables add up.
+    sites: BTreeSet<String>,
+    /// Of those, the sites whose active count the board also holds for the month before the
+    /// quarter began: the sites a quarter's flows add up.
+    flow_sites: BTreeSet<String>,
+    /// The quarter's new enrollments and exits over `flow_sites` are both [`K`] or more.
+    flows_publishable: bool,
+    all_sites_label: String,
+}
+
+impl Builder {
+    fn scope(&self) -> Scope {
+        let suppress = matches!(self.options.method, Method::Suppress { .. });
+        let all_sites_label = ALL_SITES.to_owned();
+        if !suppress {
+            let sites = self.sites.clone();
+            return Scope { suppress, flow_sites: sites.clone(), sites, flows_publishable: true, all_sites_label };
+        }
+        let sites: BTreeSet<String> =
+            self.sites.iter().filter(|s| self.active_end.get(*s).copied().unwrap_or(0) >= K).cloned().collect();
+        let before = self.period.months_before(3);
+        let flow_sites: BTreeSet<String> =
+            sites.iter().filter(|s| self.history.active_published(before, s)).cloned().collect();
+        let (new, exits) = flow_sites
+            .iter()
+            .filter_map(|s| self.quarter_flows.get(s))
+            .fold((0u64, 0u64), |(a, b), (n, e)| (a.saturating_add(*n), b.saturating_add(*e)));
+        Scope { suppress, sites, flow_sites, flows_publishable: new >= K && exits >= K, all_sites_label }
+    }
+
+    /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the
+    /// twelve monthly values the board already holds (table 05, this month's included), and are
+    /// withheld, with the site's expenditure, unless all twelve were published. The year then
+    /// adds nothing to the months, and no withheld month is the year minus the others.
+    fn fiscal_year_days(&self, rows: &[String], values: &[Vec<u64>], scope: &Scope) -> Vec<Vec<Cell>> {
+        let t05 = self.specs.iter().position(|(spec, _)| spec.id == "05");
+        let this_month = |site: &str| -> Option<u64> {
+            let t = t05?;
+            scope
+                .sites
+                .contains(site)
+                .then(|| self.cells.get(&(t, site.to_owned(), "participant-days".to_owned())).map_or(0, |(v, _)| *v))
+        };
+        let months: Vec<Period> = (0..12).map(|i| self.period.months_before(i)).collect();
+        let (mut all_days, mut all_usd) = (0u64, 0u64);
+        let mut out: Vec<Vec<Cell>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, site)| {
+                let days = months.iter().try_fold(0u64, |acc, &m| {
+                    let d = if m == self.period { this_month(site) } else { self.history.days(m, site) };
+                    d.map(|d| acc.saturating_add(d))
+                });
+                match days {
+                    Some(days) => {
+                        let usd = values.get(i).and_then(|r| r.get(1)).copied().unwrap_or(0);
+                        all_days = all_days.saturating_add(days);
+                        all_usd = all_usd.saturating_add(usd);
+                        vec![Cell::Count(days), Cell::Count(usd)]
+                    }
+                    None => vec![Cell::Suppressed, Cell::Suppressed],
+                }
+            })
+            .collect();
+        out.push(vec![Cell::Count(all_days), Cell::Count(all_usd)]);
+        out
+    }
+}
+
+/// Flow tables: what entered and left the program in the quarter.
+const FLOW_TABLES: &[&str] = &["03", "04", "18"];
+
+/// Every cell of a table withheld (its rows and the total row).
+fn withhold_all(rows: usize, width: usize) -> Vec<Vec<Cell>> {
+    vec![vec![Cell::Suppressed; width]; rows + 1]
+}
+
+/// Puts the rows of the published sites (`keep`, in order, then the total row) back among all
+/// the sites; the others' rows are withheld whole.
+fn widen(inner: Vec<Vec<Cell>>, keep: &[usize], rows: usize, width: usize) -> Vec<Vec<Cell>> {
+    let mut inner = inner.into_iter();
+    let mut out = Vec::with_capacity(rows + 1);
+    for i in 0..rows {
+        if keep.contains(&i) {
+            out.push(inner.next().unwrap_or_else(|| vec![Cell::Suppressed; width]));
+        } else {
+            out.push(vec![Cell::Suppressed; width]);
+        }
+    }
+    out.push(inner.next().unwrap_or_else(|| vec![Cell::Suppressed; width]));
+    out
 }
 
 /// One table's cells as published: the report's disclosure control applied to its values.
@@ -968,13 +1131,13 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
                 }
             }
         }
-        "09" if active_in(span) => {
+        "09" if active_at_end => {
             let attended = records().any(|r| {
                 matches!(r, Record::Service(s) if s.kind == ServiceKind::LegalOrientation && s.date <= span.end && s.date >= e.enrolled_on)
             });
             put(if attended { "yes" } else { "no" }, 1);
         }
-        "10a" if span.contains(e.enrolled_on) => {
+        "10a" if active_at_end => {
             let rep = legal(c).is_some_and(|l| l.represented && l.represented_since.is_none_or(|d| d <= e.enrolled_on));
             put(if rep { "yes" } else { "no" }, 1);
         }
@@ -1048,7 +1211,7 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
                 }
             }
         }
-        "15" | "16" if active_in(span) => {
+        "15" | "16" if active_at_end => {
             let kind = if spec.id == "15" { ScreeningKind::Trafficking } else { ScreeningKind::MentalHealth };
             let screens: Vec<_> = records()
                 .filter_map(|r| match r {
@@ -1089,7 +1252,7 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             };
             put(col, 1);
         }
-        "17" if active_in(span) => {
+        "17" if active_at_end => {
             if let Some(l) = legal(c) {
                 let mut seen = BTreeSet::new();
                 for r in &l.relief_sought {
@@ -1129,14 +1292,14 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
                 put(group, 1);
             }
         }
-        "19" if active_in(span) => {
+        "19" => {
             let plans: Vec<_> = records()
                 .filter_map(|r| match r {
                     Record::Departure(p) => Some(p),
                     _ => None,
                 })
                 .collect();
-            if !plans.is_empty() {
+            if active_at_end && !plans.is_empty() {
                 put("with a departure plan", 1);
             }
             let departed = exit.is_some_and(|x| {
@@ -1148,13 +1311,13 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
                 put("departed with reintegration support", 1);
             }
         }
-        "20a" if active_in(span) => {
+        "20a" if active_at_end => {
             put(in_vocabulary(NATIONALITIES, identity.and_then(|i| i.nationality.first())), 1);
         }
-        "20b" if active_in(span) => {
+        "20b" if active_at_end => {
             put(in_vocabulary(LANGUAGES, identity.and_then(|i| i.languages.first())), 1);
         }
-        "20c" if active_in(span) => {
+        "20c" if active_at_end => {
             let band = identity.and_then(|i| i.dob).map_or(6, |d| match e.enrolled_on.year() - i32::from(d.year) {
                 ..=17 => 0,
                 18..=24 => 1,
@@ -1165,7 +1328,7 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             });
             put(AGE_BANDS.get(band).copied().unwrap_or("unknown"), 1);
         }
-        "20d" if active_in(span) => {
+        "20d" if active_at_end => {
             let sex = identity.and_then(|i| i.sex_gender.as_deref()).map(str::to_lowercase);
             let col = match sex.as_deref() {
                 Some("female" | "woman" | "f") => "female",
@@ -1174,7 +1337,7 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             };
             put(col, 1);
         }
-        "20e" if active_in(span) => {
+        "20e" if active_at_end => {
             // Over every household link, so entry order never decides: minors anywhere, then
             // anyone else anywhere.
             let links: Vec<_> = records()
@@ -1192,7 +1355,7 @@ fn contribute(spec: &Spec, span: &Span, c: &ClientRecord, put: &mut impl FnMut(&
             };
             put(col, 1);
         }
-        "21a" if active_in(span) => {
+        "21a" if active_at_end => {
             let col = match identity.and_then(|i| i.dob) {
                 None => "missing",
                 Some(d) => match d.effective_precision() {

@@ -449,6 +449,7 @@ mod tests {
                 capacity: BTreeMap::new(),
                 tables,
                 omitted: vec![],
+                revision: None,
             },
             signer: format!("ed25519:{}", blake3::hash(provider.as_bytes()).to_hex()),
             origin: Origin::Unchecked,

@@ -16,6 +16,7 @@
 //! tables can be subtracted to recover a suppressed cell.
 
 pub mod bundle;
+pub mod history;
 pub mod indicator;
 pub mod merge;
 pub mod noise;
@@ -31,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::identifier::Date;
 
 pub use bundle::{Registry, SignedReport};
+pub use history::History;
 pub use noise::Mechanism;
 
 /// The month a report is built for (`YYYY-MM`).
@@ -75,6 +77,14 @@ impl Period {
             return Err(Error::Bundle(bundle::BundleProblem::PeriodNotEnded { period: self, last_day }));
         }
         Ok(())
+    }
+
+    /// The month `n` months before this one (clamped to the earliest period there is).
+    pub fn months_before(self, n: u32) -> Self {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 - i64::from(n);
+        let year = i32::try_from(index.div_euclid(12)).unwrap_or(2000).max(2000);
+        let month = u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1);
+        Self::new(year, month).unwrap_or(Self { year: 2000, month: 1 })
     }
 
     /// The spans whose last month this is, one per grain (the tables this report carries).
@@ -359,6 +369,10 @@ pub struct ReportOptions {
     /// (indicator 6); the table is left out without it.
     #[serde(default)]
     pub expenditure_usd: BTreeMap<String, u64>,
+    /// Publishes new numbers for a period already released, for this reason. Without it, a
+    /// released period is sent again exactly as it was first signed.
+    #[serde(default)]
+    pub revise: Option<String>,
 }
 
 /// The content of a bundle, before signing: what the board receives.
@@ -385,6 +399,20 @@ pub struct Report {
     pub tables: Vec<Table>,
     /// Indicators left out, with why (for example a missing input, or the policy).
     pub omitted: Vec<String>,
+    /// Set when this report replaces an earlier release of the same period. A released period
+    /// is frozen: building it again sends the same signed report, and only an explicit
+    /// revision, with its reason, publishes new numbers for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
+}
+
+/// An explicit correction of a released period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// 1 for the first revision of the period, 2 for the next, and so on.
+    pub number: u32,
+    /// Why the period is published again, in the provider's words.
+    pub reason: String,
 }
 
 /// Floating-point figures inside signed content travel as fixed six-place decimal strings.

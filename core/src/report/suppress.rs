@@ -7,12 +7,18 @@
 //! protected by a *rectangle*: three more cells, chosen so that the four can move together
 //! (+t, -t, -t, +t, with signs flipped for totals) without changing any published number.
 //! While the rectangle can move, a reader holding every published cell cannot tell the
-//! sensitive value from 0, nor from k.
+//! sensitive value from 1, nor from k.
+//!
+//! A reader also knows the rules: zeros are published and a complement is never zero, so
+//! every withheld cell is at least 1. The rectangle's corners therefore stay at 1 or more as
+//! they move; a rectangle that only worked by taking a corner to 0 would let that reader pin
+//! the cell between 1 and 10.
 //!
 //! **Protection rule** (what the linear-programming attacker in `tests/tests/suppression.rs`
-//! checks): for every sensitive cell with value v, the set of values consistent with all
-//! published cells contains both 0 and at least [`Grid::required_upper`] (k = 11 for counts;
-//! max(k, 2v) for magnitudes such as participant-days). In the tables of sensitive categories
+//! checks, with every withheld cell at least 1): for every sensitive cell with value v, the
+//! set of values consistent with all published cells contains both 1 and at least
+//! [`Grid::required_upper`] (k = 11 for counts; max(k, 2v) for magnitudes such as
+//! participant-days). In the tables of sensitive categories
 //! and demographics, a cell holding every person of its row (everyone at a site screened
 //! negative) is sensitive too, and its set reaches one below its value ([`Grid::no_whole_rows`]).
 //!
@@ -43,8 +49,9 @@ pub struct Grid {
     value: Vec<u64>,
     sensitive: Vec<bool>,
     need: Vec<u64>,
-    /// How far below its value a sensitive cell's range must reach: all the way to 0 for a
-    /// small cell; 1 for a whole-row cell ([`Grid::no_whole_rows`]).
+    /// How far below its value a sensitive cell's range must reach: down to 1 for a small cell
+    /// (a reader knows a withheld cell is not zero); 1 below for a whole-row cell
+    /// ([`Grid::no_whole_rows`]).
     down: Vec<u64>,
 }
 
@@ -94,7 +101,9 @@ impl Grid {
                 )
             }
         };
-        let down = value.clone();
+        // A reader knows a withheld count is at least 1 (zeros are published, and a complement
+        // is never zero), so a small cell's range must reach 1, not 0.
+        let down = value.iter().map(|v| v.saturating_sub(1)).collect();
         Self { row_totals: true, locked: false, rows, cols, value, sensitive, need, down }
     }
 
@@ -193,7 +202,7 @@ impl Grid {
         self.need.get(self.index(r, c)).copied().unwrap_or(K)
     }
 
-    /// The value a sensitive cell must be able to fall to, as far as a reader can tell: 0 for
+    /// The value a sensitive cell must be able to fall to, as far as a reader can tell: 1 for
     /// a small cell, one less than its value for a whole-row cell.
     pub fn required_lower(&self, r: usize, c: usize) -> u64 {
         let i = self.index(r, c);
@@ -271,10 +280,13 @@ fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usi
         for &((rr, cc), same_sign) in corners {
             let val = grid.value(rr, cc);
             let already = suppressed(rr, cc);
-            // A cell moving with the sensitive one must be able to fall by v (so it can reach 0);
-            // one moving against it must be able to fall by the headroom above v.
+            // A cell moving with the sensitive one must be able to fall as far as it does; one
+            // moving against it must be able to fall by the headroom above its value. Either
+            // must stay at 1 or more: a reader knows no withheld cell is zero, so a corner that
+            // could only fall to 0 would not move at all in the reader's eyes (and a zero is
+            // never hidden, which keeps that knowledge true).
             let room_needed = if same_sign { down_need } else { up_need };
-            if val < room_needed || (!already && !grid.may_complement(rr, cc)) {
+            if val <= room_needed || (!already && !grid.may_complement(rr, cc)) {
                 return;
             }
             if !already {

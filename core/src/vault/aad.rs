@@ -15,7 +15,11 @@ const VALUE_LAYOUT: u32 = 1;
 /// The `meta` values sealed under the vault's metadata key (with [`meta`] as their AAD). The
 /// others (vault id, algorithm, key version, canary, layout, provider id, budget) are stored
 /// plain and authenticated by the state. A root-key rotation re-seals exactly these.
-pub(crate) const SEALED_META: [&str; 4] = ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS];
+pub(crate) const SEALED_META: [&str; 5] = ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS, RELEASE_LEDGER];
+
+/// Every board report the vault has signed (`vault::reports`), resealed by a root rotation like
+/// the rest.
+pub(crate) const RELEASE_LEDGER: &str = "release_ledger";
 
 /// The root keys a rotation retired, sealed under the current metadata key: they open log details
 /// and confirm log digests written before the rotation. Holding them gives nothing the current

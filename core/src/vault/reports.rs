@@ -16,15 +16,73 @@ use crate::keys::{RecoveryIdentity, RecoveryRecipient, Secret32};
 use crate::policy::AudienceClass;
 use crate::pseudonym::{birth_dates_agree, DateAgreement, Domain, Epoch, NameTokens, Pseudonym, PseudonymKey};
 use crate::record::{ClientId, ClientRecord, StoredRecord};
-use crate::report::bundle::{canonical_json, seal_bundle, SigningKey};
+use crate::report::bundle::{canonical_json, encrypt_document, sign_report, verify_document, SigningKey};
 use crate::report::indicator::Builder;
 use crate::report::noise::{Mechanism, SystemBits};
-use crate::report::{Method, Period, Report, ReportOptions, REPORT_FORMAT};
+use crate::report::{History, Method, Period, Report, ReportOptions, Revision, REPORT_FORMAT};
 
 const META_PROVIDER: &str = "provider_id";
 const META_SIGNING: &str = "signing_key";
 const META_PSEUDONYM: &str = "pseudonym_key";
 const META_BUDGET: &str = "privacy_budget";
+const META_RELEASES: &str = aad::RELEASE_LEDGER;
+const RELEASES_FORMAT: &str = "caseward-release-ledger/1";
+
+/// Every report this vault has signed, oldest first, revisions included: what the board holds.
+/// Kept sealed in the vault's metadata, so the state's digest covers it: a file-writing
+/// attacker who deletes or replays an entry gets an integrity error, not a refreeze.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Releases {
+    format: String,
+    releases: Vec<Release>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Release {
+    period: Period,
+    /// 0 for the first release of the period, then each revision's number.
+    revision: u32,
+    /// The signed document, exactly as first sent.
+    document: String,
+}
+
+impl Releases {
+    fn load(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<Self> {
+        let Some(plain) = get_meta_sealed(conn, crypto, META_RELEASES)? else {
+            return Ok(Self { format: RELEASES_FORMAT.into(), releases: Vec::new() });
+        };
+        let out: Self = serde_json::from_slice(&plain)
+            .map_err(|_| Error::corrupt("meta", META_RELEASES, "the release ledger is not valid JSON"))?;
+        if out.format != RELEASES_FORMAT {
+            return Err(Error::corrupt("meta", META_RELEASES, "unknown release-ledger format"));
+        }
+        Ok(out)
+    }
+
+    fn store(&self, tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<()> {
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(self).map_err(|_| Error::internal("the release ledger could not be serialized"))?,
+        );
+        put_meta_sealed(tx, crypto, META_RELEASES, &plain)
+    }
+
+    /// The newest release of `period`.
+    fn latest(&self, period: Period) -> Option<&Release> {
+        self.releases.iter().rev().find(|r| r.period == period)
+    }
+
+    /// The reports the board holds, oldest first (the ledger's signatures are the vault's own).
+    fn reports(&self) -> Result<Vec<Report>> {
+        self.releases
+            .iter()
+            .map(|r| {
+                verify_document(r.document.as_bytes(), None)
+                    .map(|signed| signed.report)
+                    .map_err(|_| Error::corrupt("meta", META_RELEASES, "a stored release does not verify"))
+            })
+            .collect()
+    }
+}
 
 /// The zCDP budget per report period unless the provider sets another: rho = 1, in millionths.
 pub const DEFAULT_BUDGET_MICROS: u64 = 1_000_000;
@@ -449,9 +507,14 @@ impl Vault {
     /// the board's recipients: the bytes of an age file.
     ///
     /// The report is logged (audience `board`, the hash of the report without its log head) in
-    /// the same transaction that charges a noisy report to the period's budget; the bundle
-    /// carries the log head after that entry. A noisy report that would overspend is refused
-    /// with [`Error::Budget`] and nothing is recorded.
+    /// the same transaction that charges a noisy report to the period's budget and records it
+    /// in the release ledger; the bundle carries the log head after that entry. A noisy report
+    /// that would overspend is refused with [`Error::Budget`] and nothing is recorded.
+    ///
+    /// A released period is frozen: asking for it again sends the signed report the board
+    /// already holds, byte for byte, whatever the data say now (a record entered late changes
+    /// nothing already sent). New numbers for it go out only as an explicit revision
+    /// ([`ReportOptions::revise`], with its reason), which the report states.
     pub fn board_report(
         &self,
         period: Period,
@@ -464,8 +527,23 @@ impl Vault {
         let provider = self
             .provider_id()?
             .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
+        let releases = self.read(Releases::load)?;
+        let revision = match (&options.revise, releases.latest(period)) {
+            (None, Some(_)) => return self.send_again(period, recipients),
+            (Some(_), None) => {
+                return Err(Error::input(format!("{period} has not been released: there is nothing to revise")))
+            }
+            (Some(reason), Some(previous)) => {
+                if reason.trim().is_empty() {
+                    return Err(Error::input("a revision states its reason"));
+                }
+                Some(Revision { number: previous.revision.saturating_add(1), reason: reason.trim().to_owned() })
+            }
+            (None, None) => None,
+        };
+        let earlier: Vec<Report> = releases.reports()?.into_iter().filter(|r| r.period != period).collect();
         let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
-        let mut builder = Builder::new(period, &policy, options.clone());
+        let mut builder = Builder::new(period, &policy, options.clone()).with_history(History::from_reports(&earlier));
         // The tables see only the categories they declare: the reader holds no other key.
         let reads = builder.reads();
         for_each_client(self, &reads, |c| {
@@ -489,8 +567,17 @@ impl Vault {
             capacity: options.capacity.clone(),
             tables,
             omitted,
+            revision,
         };
-        self.write_p(|tx, crypto, policy| {
+        let sent = self.write_p(|tx, crypto, policy| {
+            // Checked again inside the transaction: two handles building one period at once
+            // must not both release it.
+            let mut releases = Releases::load(tx, crypto)?;
+            let previous = releases.latest(period).map(|r| r.revision);
+            let expected = report.revision.as_ref().map(|r| r.number.saturating_sub(1));
+            if previous != expected {
+                return Ok(None);
+            }
             if let (true, Method::Noise { mechanism }) = (rho > 0, options.method) {
                 let scopes = [
                     (format!("period {period}"), spent(tx, crypto, period)?, budget(tx, crypto)?),
@@ -533,8 +620,59 @@ impl Vault {
             log::append(tx, crypto, policy.hash(), entry)?;
             report.log_head = crypto.state.log_head()?.map(|h| h.to_string());
             let key = load_signing_key(tx, crypto)?;
-            seal_bundle(&report, &key, recipients)
-        })
+            let document = sign_report(&report, &key)?;
+            releases.releases.push(Release {
+                period,
+                revision: report.revision.as_ref().map_or(0, |r| r.number),
+                document: String::from_utf8(document.clone())
+                    .map_err(|_| Error::internal("a signed report is not UTF-8"))?,
+            });
+            releases.store(tx, crypto)?;
+            Ok(Some(document))
+        })?;
+        match sent {
+            Some(document) => encrypt_document(&document, recipients),
+            None => Err(Error::input(format!(
+                "{period} was released while this report was being built; build it again to send that release"
+            ))),
+        }
+    }
+
+    /// The newest release of `period` in the release ledger: `None` if it was never released,
+    /// `Some(0)` for the first release, `Some(n)` after n revisions.
+    pub fn released_revision(&self, period: Period) -> Result<Option<u32>> {
+        self.read(|conn, crypto| Ok(Releases::load(conn, crypto)?.latest(period).map(|r| r.revision)))
+    }
+
+    /// Sends a released period again: the newest signed report of it, encrypted to
+    /// `recipients`, and logged as a disclosure of the same bytes.
+    fn send_again(&self, period: Period, recipients: &[RecoveryRecipient]) -> Result<Vec<u8>> {
+        let document = self.write_p(|tx, crypto, policy| {
+            let releases = Releases::load(tx, crypto)?;
+            let release = releases.latest(period).ok_or_else(|| Error::internal("the release vanished"))?;
+            let report = verify_document(release.document.as_bytes(), None)
+                .map_err(|_| Error::corrupt("meta", META_RELEASES, "a stored release does not verify"))?
+                .report;
+            let mut unlogged = report.clone();
+            unlogged.log_head = None;
+            let value =
+                serde_json::to_value(&unlogged).map_err(|_| Error::internal("the report could not be serialized"))?;
+            let entry = Entry {
+                event: Event::Disclosure,
+                audience: Some(AudienceClass::Board),
+                subject: Subject::Vault,
+                output: crypto.output_digest(None, &canonical_json(&value)),
+                detail: Detail::BoardReport {
+                    audience: "board",
+                    period: period.to_string(),
+                    tables: report.tables.len(),
+                    rho_micros: 0,
+                },
+            };
+            log::append(tx, crypto, policy.hash(), entry)?;
+            Ok(release.document.clone())
+        })?;
+        encrypt_document(document.as_bytes(), recipients)
     }
 }
 
