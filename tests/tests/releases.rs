@@ -200,12 +200,13 @@ fn flows_and_fiscal_year_days_rest_on_what_the_board_already_holds() {
     assert!(exits.is_some(), "200 clients, a third leaving: the quarter's flows are published");
 
     // A provider whose June was never released has no site the board holds at both ends of the
-    // third quarter: its flows are withheld whole.
+    // third quarter: its flows cover no site, and the report says so instead of sending them.
     let other = tempfile::tempdir().unwrap();
     let vault = provider(other.path(), 150);
     let september = release(&vault, &board, "2026-09", None);
     for id in ["03", "04", "18"] {
-        assert!(table(&september, id).withheld, "{id}");
+        assert!(september.tables.iter().all(|t| t.id != id), "{id}");
+        assert!(september.omitted.iter().any(|o| o.starts_with(&format!("{id}: no site's active count"))), "{id}");
     }
     // And with no earlier month released, the fiscal year's days are withheld.
     assert_eq!(cell(table(&september, "06"), BIG, "participant-days"), &Cell::Suppressed);

@@ -258,7 +258,10 @@ pub(super) fn method(m: &Method) -> String {
     match m {
         Method::Suppress { k } if *k >= 2 => format!(
             "Small-cell suppression: counts of 1 to {} are withheld (k = {k}), with complementary cells \
-             withheld too so they cannot be worked out from the totals",
+             withheld too so they cannot be worked out from the totals. A site with fewer than {k} persons \
+             active at the end of the month is withheld whole and left out of every total; a quarter's \
+             entries and exits count only the sites published at both ends of the quarter; a released \
+             period never changes except by a stated revision",
             k - 1
         ),
         Method::Suppress { k } => format!("Small-cell suppression with k = {k}: no count is small enough to withhold"),

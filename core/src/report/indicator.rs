@@ -678,7 +678,19 @@ impl Builder {
         }
         let scope = self.scope();
         let mut tables = Vec::with_capacity(self.specs.len());
+        let mut omitted = std::mem::take(&mut self.omitted);
         for (t, (spec, span)) in self.specs.iter().enumerate() {
+            if scope.suppress && FLOW_TABLES.contains(&spec.id) && scope.flow_sites.is_empty() {
+                // A sum over no site is 0 whatever the data: say so rather than send a table
+                // whose every withheld cell a reader can prove to be 0.
+                omitted.push(format!(
+                    "{}: no site's active count was published both for {} and for the month before the \
+                     quarter began (a provider's first quarter, or an unreleased month), so the \
+                     quarter's flows cover no site",
+                    spec.id, self.period
+                ));
+                continue;
+            }
             let rows: Vec<String> = match spec.geo {
                 Geo::Site => self.sites.iter().cloned().collect(),
                 Geo::Provider => vec![ALL_SITES.to_owned()],
@@ -764,7 +776,7 @@ impl Builder {
                 event_cap: stated_event_cap(spec, self.options.method),
             });
         }
-        Ok((tables, self.omitted))
+        Ok((tables, omitted))
     }
 }
 

@@ -1,0 +1,1639 @@
+//! The joint attacker: a statistician holding *every* release of one provider at once (all the
+//! tables of all its monthly reports, 2025-10 to 2026-12, or as many of them as have ended), with
+//! every identity the indicator definitions imply and the published suppression rules.
+//!
+//! `tests/tests/suppression.rs` attacks one table at a time. Tables are not alone: a site's
+//! active count (01a) is the row total of every site stock table, it moves from month to month
+//! by that month's enrollments and exits, the quarter's flows (03, 04, 18) add those up over
+//! sites, and participant-days (05) bound them. A cell that no single table gives away could
+//! still be pinned by linear programming over all of them together. This file builds three
+//! providers' releases the way a real provider makes them (records entered late, out of date
+//! order, some twice) and asks, for every withheld count and every per-site quarterly flow, what
+//! interval of values is consistent with everything the board holds.
+//!
+//! What counts as a leak: a target recovered exactly, or pinned inside 1..=10 (after rounding the
+//! lower end up and the upper end down, counts being integers). Both must be zero; the figures
+//! are printed (run with `--nocapture`) so they can be copied into `SECURITY.md`.
+//!
+//! The attacker is checked two ways. Every withheld active count must lie inside the interval it
+//! computes (the ground truth is known here), or an identity is wrong and its "nothing pinned"
+//! would mean nothing. And a second test appends a deliberately leaky table to the same releases
+//! and checks the attacker finds it: a test that cannot fail proves nothing.
+//!
+//! Run: `cargo test -p caseward-tests --test joint_attack -- --nocapture` (about 6 s).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Add, Mul, Sub};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use caseward::report::bundle::open_bundle;
+use caseward::report::{Cell, Grain, Period, Registry, ReportOptions, Table};
+use caseward::synth::Synth;
+use caseward::{ClientId, Date, Exit, ExitReason, Intake, Record, RecoveryIdentity, ServiceEvent, ServiceKind, Vault};
+use caseward_tests::test_key;
+use good_lp::{
+    constraint, microlp, variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus,
+    SolverModel, Variable, WithTimeLimit,
+};
+
+// =============================================================================================
+// Calendar
+// =============================================================================================
+
+/// Months of the study, 2025-10 (index 0) to 2026-12 (index 14). The providers start in 2025-10
+/// and the attacker knows it: nobody was active before.
+const MONTHS: usize = 15;
+
+/// The month of index `m` (0 is 2025-10).
+fn period(m: usize) -> Period {
+    let i = 2025 * 12 + 9 + m;
+    Period::new(i32::try_from(i / 12).unwrap(), u8::try_from(i % 12 + 1).unwrap()).unwrap()
+}
+
+fn first_day(m: usize) -> Date {
+    let p = period(m);
+    Date::from_ymd(p.year(), p.month(), 1).unwrap()
+}
+
+fn last_day(m: usize) -> Date {
+    period(m).last_day()
+}
+
+fn days_in(m: usize) -> i64 {
+    last_day(m).days_since(first_day(m)) + 1
+}
+
+/// A month is released on the 5th of the next month, after that day's data entry.
+fn release_day(m: usize) -> Date {
+    last_day(m).add_days(5)
+}
+
+/// The release of the quarter a month belongs to (quarters start in October, index 0).
+fn quarter_release_day(m: usize) -> Date {
+    release_day(m - m % 3 + 2)
+}
+
+fn random_day(rng: &mut fastrand::Rng, m: usize) -> Date {
+    first_day(m).add_days(rng.i64(0..days_in(m)))
+}
+
+/// Months a table's span covers, ending at the month it is released in.
+fn span_months(grain: Grain) -> usize {
+    match grain {
+        Grain::Month => 1,
+        Grain::Quarter => 3,
+        Grain::HalfYear => 6,
+        Grain::Year | Grain::FiscalYear => 12,
+    }
+}
+
+// =============================================================================================
+// The providers' data, entered and released as time passes
+// =============================================================================================
+
+/// Three providers, each with a big site, a medium one, and a small one whose active count
+/// hovers around the threshold of 11 and crosses it both ways.
+const PROVIDERS: [(&str, [&str; 3]); 3] = [
+    ("irc-new-york", ["queens", "bronx", "yonkers"]),
+    ("bakerripley-houston", ["gulfton", "alief", "pasadena"]),
+    ("global-refuge-baltimore", ["highlandtown", "towson", "dundalk"]),
+];
+
+/// The small site's active count at each month's end, before per-provider jitter: hidden
+/// (1..=10) and published (11 or more) in turn, published at both ends of 2026-Q1 and hidden in
+/// its middle month, so it is sometimes among the sites a quarter's flows add up.
+const SMALL_PATH: [i64; MONTHS] = [6, 9, 11, 13, 10, 12, 9, 7, 8, 10, 12, 14, 12, 10, 8];
+
+/// One client as planned: who, where, when they enroll and leave, the services they get, and
+/// when each of those facts is typed into the vault.
+struct Person {
+    site: usize,
+    intake: Intake,
+    enrolled_on: Date,
+    enroll_entered: Date,
+    exit: Option<(Exit, Date)>,
+    services: Vec<(ServiceEvent, Date)>,
+}
+
+/// What the board holds from one provider after one monthly release, and the ground truth the
+/// vault held when it was built (for the leaky test).
+#[derive(Clone)]
+struct Release {
+    month: usize,
+    tables: Vec<Table>,
+    /// Every client entered by then: (site, enrolled on, exit date if the exit was entered).
+    truth: Vec<(usize, Date, Option<Date>)>,
+}
+
+#[derive(Clone)]
+struct ProviderReleases {
+    name: String,
+    sites: Vec<String>,
+    releases: Vec<Release>,
+    /// Months not released because they have not ended yet (a report is signed only after).
+    not_ended: Vec<Period>,
+    /// Clients entered by the last release, and how messy their entry was.
+    clients: usize,
+    messy: String,
+}
+
+/// The active count path of a big or medium site: a bounded random walk.
+fn walk(rng: &mut fastrand::Rng, start: std::ops::RangeInclusive<i64>, step: i64, lo: i64, hi: i64) -> Vec<i64> {
+    let mut path = vec![rng.i64(start)];
+    while path.len() < MONTHS {
+        let last = *path.last().unwrap();
+        path.push((last + rng.i64(-step..=step)).clamp(lo, hi));
+    }
+    path
+}
+
+fn small_path(rng: &mut fastrand::Rng, provider: usize) -> Vec<i64> {
+    let mut path: Vec<i64> = SMALL_PATH.iter().map(|v| (v + rng.i64(-1..=1)).clamp(4, 15)).collect();
+    if provider < 2 {
+        // Published at both ends of 2026-Q1 (indices 2 and 5), hidden in its middle (index 4).
+        path[2] = path[2].max(11);
+        path[5] = path[5].max(11);
+        path[4] = path[4].min(10);
+    }
+    path
+}
+
+const EXIT_REASONS: [ExitReason; 10] = [
+    ExitReason::Completed,
+    ExitReason::ReliefGranted,
+    ExitReason::CaseTerminated,
+    ExitReason::RemovalOrder,
+    ExitReason::VoluntaryDeparture,
+    ExitReason::Departed,
+    ExitReason::MovedAway,
+    ExitReason::Withdrew,
+    ExitReason::LostContact,
+    ExitReason::Detained,
+];
+
+/// Plans every client of provider `p`: enrollments and exits that follow each site's active
+/// path exactly, services during enrollment, and when each fact is entered.
+///
+/// Messy on purpose, as providers enter data:
+/// * records arrive in entry order, not date order (lags differ per fact);
+/// * a few enrollments and about one exit in seven are back-filled after their month was
+///   released, but before their quarter's release;
+/// * for provider 0, one exit at the medium site is back-filled after its quarter was released:
+///   the frozen releases then contradict each other (the next quarter's flows cannot match the
+///   active counts), and the attacker must say so rather than hide it;
+/// * one service in ten is back-filled (up to two months late), one in thirty entered twice.
+fn plan(p: usize) -> Vec<Person> {
+    let mut rng = fastrand::Rng::with_seed(0x0a77_ac4e + p as u64);
+    let mut synth = Synth::new(4_000 + p as u64);
+    let paths = [walk(&mut rng, 125..=140, 8, 120, 200), walk(&mut rng, 26..=32, 4, 25, 40), small_path(&mut rng, p)];
+    let churn = [8..16, 2..6, 0..3];
+    let mut persons: Vec<Person> = Vec::new();
+    let mut active: [Vec<usize>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for m in 0..MONTHS {
+        for s in 0..3 {
+            let prev = if m == 0 { 0 } else { paths[s][m - 1] };
+            let delta = paths[s][m] - prev;
+            let exits = if m == 0 { 0 } else { (rng.i64(churn[s].clone()) + (-delta).max(0)).min(prev) };
+            let news = exits + delta;
+            assert!(news >= 0 && exits <= active[s].len() as i64);
+            for _ in 0..exits {
+                let who = active[s].swap_remove(rng.usize(..active[s].len()));
+                let reason = EXIT_REASONS[rng.usize(..EXIT_REASONS.len())];
+                let exit = Exit { date: random_day(&mut rng, m), reason };
+                persons[who].exit = Some((exit, Date::from_ymd(2000, 1, 1).unwrap()));
+            }
+            for _ in 0..news {
+                let enrolled_on = random_day(&mut rng, m);
+                let mut intake = synth.intake();
+                let shift = enrolled_on.days_since(intake.enrollment.enrolled_on);
+                intake.enrollment.site = PROVIDERS[p].1[s].to_owned();
+                intake.enrollment.enrolled_on = enrolled_on;
+                intake.enrollment.exit = None;
+                // Dates Synth sets relative to its own enrollment date follow the new one; the
+                // second service is entered later, as a separate fact.
+                let mut later = Vec::new();
+                intake.records.retain_mut(|r| match r {
+                    Record::Service(x) => {
+                        x.date = x.date.add_days(shift);
+                        if x.kind == ServiceKind::LegalOrientation {
+                            true
+                        } else {
+                            later.push(x.clone());
+                            false
+                        }
+                    }
+                    Record::Screening(x) => {
+                        x.date = x.date.add_days(shift);
+                        true
+                    }
+                    Record::Referral(x) => {
+                        x.date = x.date.add_days(shift);
+                        true
+                    }
+                    _ => true,
+                });
+                if rng.u8(..6) == 0 {
+                    intake.records.extend(synth.sensitive_records());
+                }
+                let late = rng.u8(..25) == 0;
+                let lag = if late { rng.i64(8..=20) } else { rng.i64(0..=3) };
+                let enroll_entered = enrolled_on.add_days(lag).min(quarter_release_day(m).add_days(-1));
+                let services = later.into_iter().map(|x| (x, enroll_entered)).collect();
+                active[s].push(persons.len());
+                persons.push(Person { site: s, intake, enrolled_on, enroll_entered, exit: None, services });
+            }
+        }
+    }
+    let mut crossed_quarter = p != 0;
+    for person in &mut persons {
+        let end = person.exit.as_ref().map_or(last_day(MONTHS - 1), |(x, _)| x.date);
+        // Exits: mostly within days; one in seven back-filled after its month's release but
+        // before its quarter's; provider 0's first medium-site exit closing a quarter (up to
+        // 2026-06) after that quarter's release.
+        if let Some((exit, entered)) = person.exit.as_mut() {
+            let m = month_of(exit.date);
+            let at = if !crossed_quarter && person.site == 1 && m % 3 == 2 && m <= 8 {
+                crossed_quarter = true;
+                release_day(m).add_days(20)
+            } else if rng.u8(..7) == 0 {
+                exit.date.add_days(rng.i64(10..=45)).min(quarter_release_day(m).add_days(-1))
+            } else {
+                exit.date.add_days(rng.i64(0..=4))
+            };
+            *entered = at.max(person.enroll_entered.add_days(1));
+        }
+        // Services: the Synth one if it falls within enrollment, then about one a month in
+        // three; all kinds, mental health and reintegration included.
+        person.services.retain(|(x, _)| x.date >= person.enrolled_on && x.date <= end);
+        let (from, to) = (month_of(person.enrolled_on), month_of(end));
+        for m in from..=to {
+            if rng.u8(..10) < 3 {
+                let date = random_day(&mut rng, m).max(person.enrolled_on).min(end);
+                let kind = ServiceKind::ALL[rng.usize(..ServiceKind::ALL.len())];
+                person.services.push((ServiceEvent { date, kind, minutes: Some(rng.u32(15..120)) }, date));
+            }
+        }
+        let mut duplicates = Vec::new();
+        for (x, entered) in &mut person.services {
+            let lag = if rng.u8(..10) == 0 { rng.i64(15..=60) } else { rng.i64(0..=5) };
+            *entered = x.date.add_days(lag).max(person.enroll_entered.add_days(1));
+            if rng.u8(..30) == 0 {
+                duplicates.push((x.clone(), entered.add_days(rng.i64(0..=20))));
+            }
+        }
+        person.services.extend(duplicates);
+    }
+    persons
+}
+
+/// The month index of a date within the study.
+fn month_of(d: Date) -> usize {
+    let i = (d.year() * 12 + i32::from(d.month()) - 1) - (2025 * 12 + 9);
+    usize::try_from(i).unwrap().min(MONTHS - 1)
+}
+
+/// One fact typed into the vault.
+enum Op {
+    Enroll(usize),
+    Exit(usize),
+    Service(usize, usize),
+    Release(usize),
+}
+
+/// Creates provider `p`'s vault, enters its data day by day, and releases each month on the
+/// 5th of the next as a provider would, keeping what the board opens.
+fn build_provider(p: usize) -> ProviderReleases {
+    let (name, site_names) = PROVIDERS[p];
+    let persons = plan(p);
+    let mut rng = fastrand::Rng::with_seed(0x0e47 + p as u64);
+    // (when, data before releases on the same day, a random tiebreak: same-day facts arrive in
+    // any order, op)
+    let mut ops: Vec<(Date, u8, u64, Op)> = Vec::new();
+    for (i, person) in persons.iter().enumerate() {
+        ops.push((person.enroll_entered, 0, rng.u64(..), Op::Enroll(i)));
+        if let Some((_, entered)) = &person.exit {
+            ops.push((*entered, 0, rng.u64(..), Op::Exit(i)));
+        }
+        for (k, (_, entered)) in person.services.iter().enumerate() {
+            ops.push((*entered, 0, rng.u64(..), Op::Service(i, k)));
+        }
+    }
+    for m in 0..MONTHS {
+        ops.push((release_day(m), 1, 0, Op::Release(m)));
+    }
+    ops.sort_by_key(|(at, class, tiebreak, _)| (*at, *class, *tiebreak));
+
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join(format!("{name}.cwv")), &test_key(40 + p as u8)).unwrap();
+    vault.set_provider_id(name).unwrap();
+    let board = RecoveryIdentity::generate();
+    let mut registry = Registry::default();
+    registry.providers.insert(name.to_owned(), vault.signing_public_key().unwrap());
+
+    let mut ids: Vec<Option<ClientId>> = vec![None; persons.len()];
+    let mut exited = vec![false; persons.len()];
+    let mut batch: Vec<usize> = Vec::new();
+    let flush = |batch: &mut Vec<usize>, ids: &mut Vec<Option<ClientId>>| {
+        if batch.is_empty() {
+            return;
+        }
+        let got = vault.enroll_many(batch.iter().map(|&i| &persons[i].intake)).unwrap();
+        for (&i, id) in batch.iter().zip(got) {
+            ids[i] = Some(id);
+        }
+        batch.clear();
+    };
+    let mut releases = Vec::new();
+    let mut not_ended = Vec::new();
+    // Facts entered after the release of the month they belong to: enrollments, exits (and of
+    // those, after their quarter's release), services; services entered twice.
+    let (mut late_enrollments, mut late_exits, mut very_late_exits, mut late_services, mut twice) = (0, 0, 0, 0, 0);
+    let mut seen_services: BTreeSet<(usize, i64, &str, Option<u32>)> = BTreeSet::new();
+    for (at, _, _, op) in ops {
+        if !matches!(op, Op::Enroll(_)) {
+            flush(&mut batch, &mut ids);
+        }
+        match op {
+            Op::Enroll(i) => {
+                late_enrollments += usize::from(at > release_day(month_of(persons[i].enrolled_on)));
+                batch.push(i);
+            }
+            Op::Exit(i) => {
+                let (exit, _) = persons[i].exit.clone().unwrap();
+                late_exits += usize::from(at > release_day(month_of(exit.date)));
+                very_late_exits += usize::from(at > quarter_release_day(month_of(exit.date)));
+                vault.update_enrollment(ids[i].unwrap(), |e| e.exit = Some(exit)).unwrap();
+                exited[i] = true;
+            }
+            Op::Service(i, k) => {
+                let service = &persons[i].services[k].0;
+                late_services += usize::from(at > release_day(month_of(service.date)));
+                let key = (i, service.date.days_since(first_day(0)), service.kind.as_str(), service.minutes);
+                twice += usize::from(!seen_services.insert(key));
+                vault.add_record(ids[i].unwrap(), &Record::Service(service.clone())).unwrap();
+            }
+            Op::Release(m) => {
+                if period(m).ensure_ended(Date::today()).is_err() {
+                    // Later months have not ended either: nothing more can be released.
+                    not_ended.extend((m..MONTHS).map(period));
+                    break;
+                }
+                let bytes = vault.board_report(period(m), &ReportOptions::default(), &[board.recipient()]).unwrap();
+                let report = open_bundle(&bytes, &board, Some(&registry)).unwrap().report;
+                assert_eq!(report.period, period(m));
+                let truth = persons
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| ids[*i].is_some())
+                    .map(|(i, x)| (x.site, x.enrolled_on, x.exit.as_ref().filter(|_| exited[i]).map(|(e, _)| e.date)))
+                    .collect();
+                releases.push(Release { month: m, tables: report.tables, truth });
+            }
+        }
+    }
+    let messy = format!(
+        "entered after their month's release: {late_enrollments} enrollments, {late_exits} exits ({very_late_exits} \
+         after their quarter's), {late_services} services; {twice} services entered twice"
+    );
+    ProviderReleases {
+        name: name.to_owned(),
+        sites: site_names.iter().map(|s| (*s).to_owned()).collect(),
+        releases,
+        not_ended,
+        clients: ids.iter().flatten().count(),
+        messy,
+    }
+}
+
+/// The three providers' releases, built once (in parallel) for both tests.
+fn providers() -> &'static (Vec<ProviderReleases>, Duration) {
+    static DATA: OnceLock<(Vec<ProviderReleases>, Duration)> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let start = Instant::now();
+        let out = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..PROVIDERS.len()).map(|p| s.spawn(move || build_provider(p))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        (out, start.elapsed())
+    })
+}
+
+// =============================================================================================
+// A small linear model: variables, linear expressions, constraints with their reasons
+// =============================================================================================
+
+/// `Σ coefficient · variable + constant`.
+#[derive(Clone, Debug, Default)]
+struct Lin {
+    terms: Vec<(usize, f64)>,
+    constant: f64,
+}
+
+impl Lin {
+    fn var(v: usize) -> Self {
+        Self { terms: vec![(v, 1.0)], constant: 0.0 }
+    }
+
+    fn constant(c: f64) -> Self {
+        Self { terms: Vec::new(), constant: c }
+    }
+
+    fn sum(items: impl IntoIterator<Item = Lin>) -> Self {
+        items.into_iter().fold(Lin::default(), |a, b| a + b)
+    }
+}
+
+impl Add for Lin {
+    type Output = Lin;
+    fn add(mut self, other: Lin) -> Lin {
+        self.terms.extend(other.terms);
+        self.constant += other.constant;
+        self
+    }
+}
+
+impl Sub for Lin {
+    type Output = Lin;
+    fn sub(self, other: Lin) -> Lin {
+        self + other * -1.0
+    }
+}
+
+impl Mul<f64> for Lin {
+    type Output = Lin;
+    fn mul(mut self, k: f64) -> Lin {
+        self.terms.iter_mut().for_each(|(_, a)| *a *= k);
+        self.constant *= k;
+        self
+    }
+}
+
+struct VarDef {
+    name: String,
+    lo: f64,
+    hi: f64,
+}
+
+/// `lin == 0` or `lin <= 0`, with the identity it encodes: `kind` names the family (for
+/// summaries), `why` the instance (table, period, site).
+struct Con {
+    lin: Lin,
+    eq: bool,
+    kind: &'static str,
+    why: String,
+}
+
+#[derive(Default)]
+struct Model {
+    vars: Vec<VarDef>,
+    cons: Vec<Con>,
+}
+
+impl Model {
+    fn var(&mut self, name: String, lo: f64, hi: f64) -> usize {
+        self.vars.push(VarDef { name, lo, hi });
+        self.vars.len() - 1
+    }
+
+    fn eq(&mut self, a: Lin, b: Lin, kind: &'static str, why: String) {
+        self.cons.push(Con { lin: a - b, eq: true, kind, why });
+    }
+
+    fn le(&mut self, a: Lin, b: Lin, kind: &'static str, why: String) {
+        self.cons.push(Con { lin: a - b, eq: false, kind, why });
+    }
+}
+
+/// A constraint's free terms (duplicates merged) and its constant once fixed variables are
+/// substituted.
+fn reduce(con: &Con, fixed: &[Option<f64>]) -> (Vec<(usize, f64)>, f64) {
+    let mut free: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut constant = con.lin.constant;
+    for &(v, a) in &con.lin.terms {
+        match fixed[v] {
+            Some(x) => constant += a * x,
+            None => *free.entry(v).or_insert(0.0) += a,
+        }
+    }
+    (free.into_iter().filter(|(_, a)| a.abs() > 1e-12).collect(), constant)
+}
+
+// =============================================================================================
+// The attacker's model of one provider's releases
+// =============================================================================================
+
+/// Site stock tables: each site row counts the persons active at the span's end at that site,
+/// so its row total (or its single cell) is A(site, last month).
+const SITE_STOCK: &[&str] = &["01a", "09", "10a", "10b", "16", "20a", "20b", "20c", "20d", "20e", "21a", "21b"];
+
+/// What the attacker is after.
+#[derive(Clone, Debug)]
+struct TargetInfo {
+    /// The release (month index) that published it.
+    month: usize,
+    table: String,
+    covers: String,
+    row: String,
+    column: String,
+}
+
+struct Target {
+    var: usize,
+    info: TargetInfo,
+}
+
+struct Attacker<'a> {
+    provider: &'a ProviderReleases,
+    model: Model,
+    /// Latent A (active at month end), n (new enrollments), e (exits) per site and month.
+    a: Vec<Vec<usize>>,
+    n: Vec<Vec<usize>>,
+    e: Vec<Vec<usize>>,
+    /// The variable of each withheld cell: (release, table, row, column).
+    hidden: BTreeMap<(usize, usize, usize, usize), usize>,
+    /// Sites whose 01a is published, per released month.
+    published: Vec<BTreeSet<usize>>,
+    targets: Vec<Target>,
+}
+
+fn is_count_table(t: &Table) -> bool {
+    t.unit != "days" && !t.unit.contains("USD")
+}
+
+fn row_label(t: &Table, r: usize) -> String {
+    t.rows.get(r).cloned().unwrap_or_else(|| "Total".to_owned())
+}
+
+fn column_label(t: &Table, c: usize) -> String {
+    t.columns.get(c).cloned().unwrap_or_else(|| "Total".to_owned())
+}
+
+impl<'a> Attacker<'a> {
+    /// Encodes everything the board holds from `provider` and every identity of the definitions.
+    fn new(provider: &'a ProviderReleases) -> Self {
+        let months = provider.releases.len();
+        for (i, r) in provider.releases.iter().enumerate() {
+            assert_eq!(r.month, i, "releases are every month from 2025-10, in order");
+        }
+        let mut model = Model::default();
+        let sites = provider.sites.len();
+        let latent = |model: &mut Model, what: &str| -> Vec<Vec<usize>> {
+            (0..sites)
+                .map(|x| {
+                    (0..months)
+                        .map(|m| model.var(format!("{what}({}, {})", provider.sites[x], period(m)), 0.0, f64::INFINITY))
+                        .collect()
+                })
+                .collect()
+        };
+        let a = latent(&mut model, "A");
+        let n = latent(&mut model, "n");
+        let e = latent(&mut model, "e");
+        let mut me =
+            Self { provider, model, a, n, e, hidden: BTreeMap::new(), published: Vec::new(), targets: Vec::new() };
+        me.hidden_cells();
+        me.published = (0..months)
+            .map(|m| {
+                let mut out = BTreeSet::new();
+                if let Some(t) = me.table(m, "01a") {
+                    for (r, label) in t.rows.iter().enumerate() {
+                        if let (Some(x), Some(Cell::Count(_))) = (me.site(label), t.cell(r, 0)) {
+                            out.insert(x);
+                        }
+                    }
+                }
+                out
+            })
+            .collect();
+        me.stock_flow_chain();
+        for m in 0..months {
+            for t in 0..provider.releases[m].tables.len() {
+                me.table_identities(m, t);
+            }
+        }
+        me.flow_targets();
+        me
+    }
+
+    fn site(&self, label: &str) -> Option<usize> {
+        self.provider.sites.iter().position(|s| s == label)
+    }
+
+    fn table(&self, m: usize, id: &str) -> Option<&'a Table> {
+        self.provider.releases.get(m)?.tables.iter().find(|t| t.id == id)
+    }
+
+    /// A(x, m) as an expression; before the first month nobody was active.
+    fn active(&self, x: usize, m: Option<usize>) -> Lin {
+        m.map_or(Lin::constant(0.0), |m| Lin::var(self.a[x][m]))
+    }
+
+    /// Σ over sites `xs` and the months `months` of n (or e).
+    fn flows(
+        &self,
+        of: &[Vec<usize>],
+        xs: impl IntoIterator<Item = usize>,
+        months: std::ops::RangeInclusive<usize>,
+    ) -> Lin {
+        Lin::sum(xs.into_iter().flat_map(|x| months.clone().map(move |m| Lin::var(of[x][m]))))
+    }
+
+    /// One variable per withheld cell. The published rules bound it: zeros are published and a
+    /// complement is never zero, so in a row with a published interior cell every withheld
+    /// interior cell is at least 1; in a wholly withheld row, or a withheld table, zeros may hide
+    /// (at least 0). A withheld 01a cell is a site with fewer than 11 active persons: at most 10.
+    fn hidden_cells(&mut self) {
+        for (m, release) in self.provider.releases.iter().enumerate() {
+            for (t, table) in release.tables.iter().enumerate() {
+                let interior = table.columns.len();
+                for (r, row) in table.cells.iter().enumerate() {
+                    let some_published =
+                        !table.withheld && row.iter().take(interior).any(|c| matches!(c, Cell::Count(_)));
+                    for (c, cell) in row.iter().enumerate() {
+                        if matches!(cell, Cell::Count(_)) {
+                            continue;
+                        }
+                        let lo = if some_published && c < interior { 1.0 } else { 0.0 };
+                        let hi = if table.id == "01a" && r < table.rows.len() { 10.0 } else { f64::INFINITY };
+                        let name = format!(
+                            "{} {} [{}, {}]",
+                            table.id,
+                            table.covers,
+                            row_label(table, r),
+                            column_label(table, c)
+                        );
+                        let v = self.model.var(name, lo, hi);
+                        self.hidden.insert((m, t, r, c), v);
+                        if is_count_table(table) {
+                            let info = TargetInfo {
+                                month: m,
+                                table: table.id.clone(),
+                                covers: table.covers.clone(),
+                                row: row_label(table, r),
+                                column: column_label(table, c),
+                            };
+                            self.targets.push(Target { var: v, info });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A cell of table `t` of release `m`: its published value, or its variable.
+    fn cell(&self, m: usize, t: usize, r: usize, c: usize) -> Lin {
+        match self.provider.releases[m].tables[t].cell(r, c) {
+            Some(Cell::Count(v)) => Lin::constant(*v as f64),
+            Some(_) => Lin::var(self.hidden[&(m, t, r, c)]),
+            None => panic!("table {} has no cell ({r}, {c})", self.provider.releases[m].tables[t].id),
+        }
+    }
+
+    /// The stock moves by the flows: A(x, m) = A(x, m-1) + n(x, m) - e(x, m), from A = 0 before
+    /// the first month.
+    fn stock_flow_chain(&mut self) {
+        for x in 0..self.provider.sites.len() {
+            for m in 0..self.provider.releases.len() {
+                let rhs = self.active(x, m.checked_sub(1)) + Lin::var(self.n[x][m]) - Lin::var(self.e[x][m]);
+                let why = format!("A({0}, {1}) = A({0}, before) + n - e", self.provider.sites[x], period(m));
+                self.model.eq(Lin::var(self.a[x][m]), rhs, "stock-flow chain", why);
+            }
+        }
+    }
+
+    /// Every identity table `t` of release `m` takes part in.
+    fn table_identities(&mut self, m: usize, t: usize) {
+        let table: &Table = &self.provider.releases[m].tables[t];
+        let (rows, cols) = (table.rows.len(), table.columns.len());
+        let width = cols + usize::from(table.row_totals);
+        let name = format!("{} {}", table.id, table.covers);
+        let site_rows: Vec<(usize, usize)> =
+            table.rows.iter().enumerate().filter_map(|(r, l)| self.site(l).map(|x| (r, x))).collect();
+        let provider_wide = table.geography == "provider";
+        let months = span_months(table.grain);
+        let col = |label: &str| table.columns.iter().position(|c| c == label);
+        // The single number a row states about its population: its row total, or its only cell.
+        let row_total = |me: &Self, r: usize| -> Option<Lin> {
+            if table.row_totals {
+                Some(me.cell(m, t, r, cols))
+            } else if cols == 1 {
+                Some(me.cell(m, t, r, 0))
+            } else {
+                None
+            }
+        };
+
+        // 1. Within the table. Row sums always; column totals add up the rows of the sites the
+        //    release publishes (01a a Count at the span's last month): the other sites' rows
+        //    are withheld whole and left out of the totals. A provider-wide table's one row
+        //    equals its total row.
+        if table.row_totals {
+            for r in 0..=rows {
+                let sum = Lin::sum((0..cols).map(|c| self.cell(m, t, r, c)));
+                let total = self.cell(m, t, r, cols);
+                self.model.eq(sum, total, "row sums", format!("{name}: row {} adds up", row_label(table, r)));
+            }
+        }
+        let counted: Vec<usize> = if provider_wide {
+            (0..rows).collect()
+        } else {
+            site_rows.iter().filter(|(_, x)| self.published[m].contains(x)).map(|(r, _)| *r).collect()
+        };
+        for c in 0..width {
+            let sum = Lin::sum(counted.iter().map(|&r| self.cell(m, t, r, c)));
+            let total = self.cell(m, t, rows, c);
+            let why = format!("{name}: column {} total = its published sites", column_label(table, c));
+            self.model.eq(sum, total, "column totals", why);
+        }
+
+        // 2. and 3. Stock tables: a site row is the site's active persons at the span's end; a
+        //    provider-wide one adds up the sites published that month.
+        let published_stock = Lin::sum(self.published[m].iter().map(|&x| Lin::var(self.a[x][m])));
+        let id = table.id.as_str();
+        let stock = SITE_STOCK.contains(&id) || id == "15";
+        if stock || matches!(id, "01b" | "17" | "19") {
+            let mut targets: Vec<(usize, Lin, String)> = Vec::new();
+            if provider_wide {
+                targets.push((0, published_stock.clone(), "the sites published that month".to_owned()));
+            } else {
+                for &(r, x) in &site_rows {
+                    targets.push((r, Lin::var(self.a[x][m]), format!("A({}, {})", self.provider.sites[x], period(m))));
+                }
+            }
+            for (r, population, whom) in targets {
+                let row = row_label(table, r);
+                if stock {
+                    if let Some(total) = row_total(self, r) {
+                        self.model.eq(
+                            total,
+                            population,
+                            "stock = active at span end",
+                            format!("{name} {row} = {whom}"),
+                        );
+                        continue;
+                    }
+                }
+                // 01b (households), 17 (overlapping columns) and 19's plan column: at most the
+                // active persons.
+                let capped: Vec<usize> = match id {
+                    "19" => col("with a departure plan").into_iter().collect(),
+                    _ => (0..cols).collect(),
+                };
+                for c in capped {
+                    let why = format!("{name} {row} {} <= {whom}", column_label(table, c));
+                    self.model.le(self.cell(m, t, r, c), population.clone(), "at most the active persons", why);
+                }
+            }
+        }
+
+        // 4. Flows of the quarter: the sites whose 01a is published at the quarter's end and at
+        //    the month before it began (B2); site-level tables give each site's own flows.
+        if matches!(id, "03" | "04" | "18") && months == 3 && m >= 2 {
+            let q = m - 2..=m;
+            let b2: Vec<usize> =
+                self.published[m].iter().copied().filter(|x| m >= 3 && self.published[m - 3].contains(x)).collect();
+            let provider_03 =
+                self.provider.releases[m].tables.iter().any(|x| x.id == "03" && x.geography == "provider");
+            let mut eqs: Vec<(Lin, Lin, String)> = Vec::new();
+            if provider_wide {
+                let over: Vec<usize> =
+                    if id == "18" && !provider_03 { (0..self.provider.sites.len()).collect() } else { b2 };
+                let exits = self.flows(&self.e, over.iter().copied(), q.clone());
+                if id == "03" {
+                    if let (Some(cn), Some(ce)) = (col("new enrollments"), col("exits")) {
+                        let new = self.flows(&self.n, over.iter().copied(), q.clone());
+                        eqs.push((self.cell(m, t, 0, cn), new, format!("{name} new enrollments = Σ n over B2")));
+                        eqs.push((self.cell(m, t, 0, ce), exits, format!("{name} exits = Σ e over B2")));
+                    }
+                } else if let Some(total) = row_total(self, 0) {
+                    eqs.push((total, exits, format!("{name} total = Σ e over {} sites", over.len())));
+                }
+            } else {
+                for &(r, x) in &site_rows {
+                    let site = &self.provider.sites[x];
+                    let exits = self.flows(&self.e, [x], q.clone());
+                    if id == "03" {
+                        if let (Some(cn), Some(ce)) = (col("new enrollments"), col("exits")) {
+                            let new = self.flows(&self.n, [x], q.clone());
+                            eqs.push((self.cell(m, t, r, cn), new, format!("{name} {site} new = n({site}, q)")));
+                            eqs.push((self.cell(m, t, r, ce), exits, format!("{name} {site} exits = e({site}, q)")));
+                        }
+                    } else if let Some(total) = row_total(self, r) {
+                        eqs.push((total, exits, format!("{name} {site} total = e({site}, q)")));
+                    }
+                }
+            }
+            for (a, b, why) in eqs {
+                self.model.eq(a, b, "quarter flows", why);
+            }
+        }
+
+        // 5. Participant-days bound the stock and the flows; the fiscal year adds up the months.
+        if id == "05" && months == 1 {
+            let days = days_in(m) as f64;
+            for &(r, x) in &site_rows {
+                let site = &self.provider.sites[x];
+                let d = self.cell(m, t, r, 0);
+                let now = Lin::var(self.a[x][m]);
+                let present = (self.active(x, m.checked_sub(1)) + Lin::var(self.n[x][m])) * days;
+                self.model.le(now, d.clone(), "participant-days", format!("{name} {site} >= A"));
+                self.model.le(d, present, "participant-days", format!("{name} {site} <= days x (A before + n)"));
+            }
+        }
+        if id == "06" {
+            if let Some(cd) = col("participant-days") {
+                for &(r, x) in &site_rows {
+                    let mut parts = Vec::new();
+                    let mut complete = true;
+                    for k in (m + 1).saturating_sub(months)..=m {
+                        let found = self.provider.releases[k].tables.iter().position(|x| x.id == "05");
+                        let row = found.and_then(|t5| {
+                            let label = &self.provider.sites[x];
+                            self.provider.releases[k].tables[t5].rows.iter().position(|l| l == label).map(|r5| (t5, r5))
+                        });
+                        match row {
+                            Some((t5, r5)) => parts.push(self.cell(k, t5, r5, 0)),
+                            None => complete = false,
+                        }
+                    }
+                    if complete {
+                        let why = format!("{name} {} = Σ of the year's 05", self.provider.sites[x]);
+                        self.model.eq(self.cell(m, t, r, cd), Lin::sum(parts), "fiscal year = months", why);
+                    }
+                }
+            }
+        }
+
+        // 6. Persons never outnumber the events that put them in a cell.
+        let pairs: &[(&str, &str, &str)] = match id {
+            "07b" => &[("07a", "", "")],
+            "11b" => &[("11a", "one or more missed", "missed")],
+            _ => &[],
+        };
+        for &(other_id, mine, theirs) in pairs {
+            let Some(to) = self.provider.releases[m].tables.iter().position(|x| x.id == other_id) else { continue };
+            let other = &self.provider.releases[m].tables[to];
+            let column_pairs: Vec<(usize, usize)> = if mine.is_empty() {
+                (0..cols)
+                    .filter_map(|c| other.columns.iter().position(|o| *o == table.columns[c]).map(|o| (c, o)))
+                    .collect()
+            } else {
+                let mut v: Vec<(usize, usize)> =
+                    col(mine).zip(other.columns.iter().position(|o| o == theirs)).into_iter().collect();
+                if table.row_totals && other.row_totals {
+                    v.push((cols, other.columns.len()));
+                }
+                v
+            };
+            for r in 0..=rows {
+                let label = row_label(table, r);
+                let ro = if r == rows { Some(other.rows.len()) } else { other.rows.iter().position(|l| *l == label) };
+                let Some(ro) = ro else { continue };
+                for &(c, co) in &column_pairs {
+                    let why = format!("{name} {label} {} <= {other_id}", column_label(table, c));
+                    self.model.le(self.cell(m, t, r, c), self.cell(m, to, ro, co), "persons <= events", why);
+                }
+            }
+        }
+        if id == "07c" {
+            if let (Some(cp), Some(ce)) = (col("persons"), col("events")) {
+                for r in 0..=rows {
+                    let why = format!("{name} {} persons <= events", row_label(table, r));
+                    self.model.le(self.cell(m, t, r, cp), self.cell(m, t, r, ce), "persons <= events", why);
+                }
+            }
+        }
+    }
+
+    /// The latent per-site quarterly flows n(x, q) and e(x, q) of every released quarter, as
+    /// targets (one variable each, defined as the sum of its months). A flow a site-level table
+    /// publishes outright is not a target.
+    fn flow_targets(&mut self) {
+        for m in (2..self.provider.releases.len()).filter(|m| m % 3 == 2) {
+            let covers = self.provider.releases[m]
+                .tables
+                .iter()
+                .find(|t| t.grain == Grain::Quarter)
+                .map_or_else(|| format!("quarter ending {}", period(m)), |t| t.covers.clone());
+            for x in 0..self.provider.sites.len() {
+                let site = self.provider.sites[x].clone();
+                for (what, column) in [("n", "new enrollments"), ("e", "exits")] {
+                    if self.flow_published(m, &site, column) {
+                        continue;
+                    }
+                    let of = if what == "n" { &self.n } else { &self.e };
+                    let sum = self.flows(of, [x], m - 2..=m);
+                    let v = self.model.var(format!("{what}({site}, {covers})"), 0.0, f64::INFINITY);
+                    self.model.eq(
+                        Lin::var(v),
+                        sum,
+                        "target definition",
+                        format!("{what}({site}, {covers}) = Σ months"),
+                    );
+                    let info = TargetInfo {
+                        month: m,
+                        table: format!("latent {what}"),
+                        covers: covers.clone(),
+                        row: site.clone(),
+                        column: column.to_owned(),
+                    };
+                    self.targets.push(Target { var: v, info });
+                }
+            }
+        }
+    }
+
+    /// Whether a site-level 03 (or, for exits, 04's row total) of release `m` publishes the flow.
+    fn flow_published(&self, m: usize, site: &str, column: &str) -> bool {
+        self.provider.releases[m].tables.iter().filter(|t| t.geography == "site").any(|t| {
+            let Some(r) = t.rows.iter().position(|l| l == site) else { return false };
+            let c = match t.id.as_str() {
+                "03" => t.columns.iter().position(|c| c == column),
+                "04" if column == "exits" && t.row_totals => Some(t.columns.len()),
+                _ => None,
+            };
+            c.is_some_and(|c| matches!(t.cell(r, c), Some(Cell::Count(_))))
+        })
+    }
+}
+
+// =============================================================================================
+// Solving: substitute what is fixed, split into components, bound every target
+// =============================================================================================
+
+/// A MILP that takes longer than this keeps its LP bounds (still valid, only weaker).
+const MILP_SECONDS: f64 = 10.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// The maximum is 11 or more, or unbounded: not pinned.
+    Wide,
+    Exact,
+    Pinned,
+    Narrowed,
+}
+
+#[derive(Clone, Debug)]
+struct Finding {
+    provider: String,
+    info: TargetInfo,
+    class: Class,
+    lo: f64,
+    hi: f64,
+    /// The identities that produced it.
+    identities: String,
+}
+
+#[derive(Default)]
+struct Figures {
+    targets: usize,
+    examined: usize,
+    exact: usize,
+    pinned: usize,
+    narrowed: usize,
+    wide: usize,
+    components: usize,
+    infeasible_components: usize,
+    skipped_targets: usize,
+    contradictions: usize,
+    milp_runs: usize,
+    milp_timeouts: usize,
+    /// Every examined target's interval; the identities are kept for leaks only.
+    results: Vec<Finding>,
+    problems: Vec<String>,
+    attack_time: Duration,
+}
+
+impl Figures {
+    fn absorb(&mut self, other: Figures) {
+        self.targets += other.targets;
+        self.examined += other.examined;
+        self.exact += other.exact;
+        self.pinned += other.pinned;
+        self.narrowed += other.narrowed;
+        self.wide += other.wide;
+        self.components += other.components;
+        self.infeasible_components += other.infeasible_components;
+        self.skipped_targets += other.skipped_targets;
+        self.contradictions += other.contradictions;
+        self.milp_runs += other.milp_runs;
+        self.milp_timeouts += other.milp_timeouts;
+        self.results.extend(other.results);
+        self.problems.extend(other.problems);
+        self.attack_time += other.attack_time;
+    }
+
+    /// The targets recovered exactly or pinned inside 1..=10.
+    fn leaks(&self) -> Vec<&Finding> {
+        self.results.iter().filter(|f| matches!(f.class, Class::Exact | Class::Pinned)).collect()
+    }
+
+    /// How many of each class per table (exact split by whether the value is 0), for
+    /// SECURITY.md.
+    fn breakdown(&self) -> String {
+        let mut by: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for f in self.results.iter().filter(|f| f.class != Class::Wide) {
+            let class = match f.class {
+                Class::Exact if f.hi.abs() < 0.5 => "exact (0)".to_owned(),
+                Class::Exact => "exact (1 or more)".to_owned(),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            *by.entry((class, f.info.table.clone())).or_insert(0) += 1;
+        }
+        let mut lines: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for ((class, table), count) in by {
+            lines.entry(class).or_default().push(format!("{table} x{count}"));
+        }
+        lines
+            .into_iter()
+            .map(|(class, tables)| format!("    {class}: {}", tables.join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Exact recoveries of the value 0 (a withheld table the definitions make empty, say).
+    fn exact_zeros(&self) -> usize {
+        self.results.iter().filter(|f| f.class == Class::Exact && f.hi.abs() < 0.5).count()
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "targets {} (examined {}, skipped {} in {} infeasible components), exact {} ({} of them 0), pinned {}, \
+             narrowed {}, not pinned {}; {} components, {} contradictions among published constants, {} MILP refinements ({} \
+             timed out); attack {:.1} s",
+            self.targets,
+            self.examined,
+            self.skipped_targets,
+            self.infeasible_components,
+            self.exact,
+            self.exact_zeros(),
+            self.pinned,
+            self.narrowed,
+            self.wide,
+            self.components,
+            self.contradictions,
+            self.milp_runs,
+            self.milp_timeouts,
+            self.attack_time.as_secs_f64(),
+        )
+    }
+}
+
+enum Outcome {
+    Value(f64),
+    Unbounded,
+    Infeasible,
+    TimedOut,
+    Failed(String),
+}
+
+struct Component {
+    vars: Vec<usize>,
+    cons: Vec<usize>,
+}
+
+struct Solver<'m> {
+    model: &'m Model,
+    fixed: Vec<Option<f64>>,
+    /// The constraint that fixed each fixed variable.
+    fixed_by: Vec<Option<usize>>,
+}
+
+impl<'m> Solver<'m> {
+    /// Substitutes every variable a single equation determines (a published 01a is a site's
+    /// active count; a row with one withheld cell and a published total gives it away), until
+    /// nothing more is determined. A determined value that breaks a bound or is not an integer
+    /// is left free, so that its component's LP reports the contradiction.
+    fn presolve(model: &'m Model) -> Self {
+        let mut fixed: Vec<Option<f64>> = vec![None; model.vars.len()];
+        let mut fixed_by = vec![None; model.vars.len()];
+        loop {
+            let mut changed = false;
+            for (ci, con) in model.cons.iter().enumerate().filter(|(_, c)| c.eq) {
+                let (free, constant) = reduce(con, &fixed);
+                let [(v, a)] = free[..] else { continue };
+                let value = -constant / a;
+                let def = &model.vars[v];
+                let integral = (value - value.round()).abs() < 1e-6;
+                if integral && value >= def.lo - 1e-6 && value <= def.hi + 1e-6 {
+                    fixed[v] = Some(value.round());
+                    fixed_by[v] = Some(ci);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        Self { model, fixed, fixed_by }
+    }
+
+    /// Connected components of the free variables (union-find over variables sharing a
+    /// constraint), and the constraints left with no free variable that published constants
+    /// break.
+    fn components(&self) -> (Vec<Component>, Vec<usize>) {
+        let n = self.model.vars.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(parent: &mut [usize], mut v: usize) -> usize {
+            while parent[v] != v {
+                parent[v] = parent[parent[v]];
+                v = parent[v];
+            }
+            v
+        }
+        let mut contradictions = Vec::new();
+        let mut first_free: Vec<Option<usize>> = Vec::with_capacity(self.model.cons.len());
+        for (ci, con) in self.model.cons.iter().enumerate() {
+            let (free, constant) = reduce(con, &self.fixed);
+            if free.is_empty() {
+                let broken = if con.eq { constant.abs() > 1e-6 } else { constant > 1e-6 };
+                if broken {
+                    contradictions.push(ci);
+                }
+                first_free.push(None);
+                continue;
+            }
+            let root = find(&mut parent, free[0].0);
+            for &(v, _) in &free[1..] {
+                let other = find(&mut parent, v);
+                parent[other] = root;
+            }
+            first_free.push(Some(free[0].0));
+        }
+        let mut by_root: BTreeMap<usize, Component> = BTreeMap::new();
+        for v in (0..n).filter(|&v| self.fixed[v].is_none()) {
+            let root = find(&mut parent, v);
+            by_root.entry(root).or_insert_with(|| Component { vars: Vec::new(), cons: Vec::new() }).vars.push(v);
+        }
+        for (ci, v) in first_free.into_iter().enumerate() {
+            if let Some(v) = v {
+                let root = find(&mut parent, v);
+                by_root.get_mut(&root).unwrap().cons.push(ci);
+            }
+        }
+        (by_root.into_values().collect(), contradictions)
+    }
+
+    /// Optimises `objective` over one component: the LP, or the integer program.
+    fn optimise(&self, comp: &Component, objective: usize, maximise: bool, integer: bool) -> Outcome {
+        let mut pv = ProblemVariables::new();
+        let mut local: BTreeMap<usize, Variable> = BTreeMap::new();
+        for &v in &comp.vars {
+            let d = &self.model.vars[v];
+            let mut def = variable().min(d.lo);
+            if d.hi.is_finite() {
+                def = def.max(d.hi);
+            }
+            if integer {
+                def = def.integer();
+            }
+            local.insert(v, pv.add(def));
+        }
+        let target = local[&objective];
+        let problem = if maximise { pv.maximise(target) } else { pv.minimise(target) };
+        let mut lp = problem.using(microlp);
+        if integer {
+            lp = lp.with_time_limit(MILP_SECONDS);
+        }
+        for &ci in &comp.cons {
+            let con = &self.model.cons[ci];
+            let (free, constant) = reduce(con, &self.fixed);
+            let mut expr = Expression::from(constant);
+            for (v, a) in free {
+                expr.add_mul(a, local[&v]);
+            }
+            lp.add_constraint(if con.eq { constraint::eq(expr, 0.0) } else { constraint::leq(expr, 0.0) });
+        }
+        match lp.solve() {
+            Ok(s) if integer && !matches!(s.status(), SolutionStatus::Optimal) => Outcome::TimedOut,
+            Ok(s) => Outcome::Value(s.value(target)),
+            Err(ResolutionError::Unbounded) => Outcome::Unbounded,
+            Err(ResolutionError::Infeasible) => Outcome::Infeasible,
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
+
+    /// How a fixed variable was derived: the chain of equations, newest first (at most `limit`).
+    fn derivation(&self, v: usize, limit: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![v];
+        let mut seen = BTreeSet::new();
+        while let Some(v) = stack.pop() {
+            let Some(ci) = self.fixed_by[v] else { continue };
+            if !seen.insert(ci) || out.len() >= limit {
+                continue;
+            }
+            let con = &self.model.cons[ci];
+            out.push(format!("{} [{}]", con.why, con.kind));
+            stack.extend(con.lin.terms.iter().map(|(w, _)| *w).filter(|w| *w != v));
+        }
+        out
+    }
+
+    /// The identities of a component, for a finding: every one if few, else their families.
+    fn describe(&self, comp: &Component) -> String {
+        if comp.cons.len() <= 12 {
+            let mut whys: Vec<String> = comp
+                .cons
+                .iter()
+                .map(|&ci| format!("{} [{}]", self.model.cons[ci].why, self.model.cons[ci].kind))
+                .collect();
+            // Published values substituted into them came from these equations.
+            let mut fixed_from = Vec::new();
+            for &ci in &comp.cons {
+                for (v, _) in &self.model.cons[ci].lin.terms {
+                    if self.fixed[*v].is_some() {
+                        fixed_from.extend(self.derivation(*v, 3));
+                    }
+                }
+            }
+            fixed_from.sort();
+            fixed_from.dedup();
+            whys.extend(fixed_from.into_iter().take(6).map(|w| format!("(fixed by) {w}")));
+            whys.join("; ")
+        } else {
+            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+            for &ci in &comp.cons {
+                *kinds.entry(self.model.cons[ci].kind).or_insert(0) += 1;
+            }
+            let kinds: Vec<String> = kinds.into_iter().map(|(k, n)| format!("{k} x{n}")).collect();
+            let mut out =
+                format!("{} constraints over {} variables: {}", comp.cons.len(), comp.vars.len(), kinds.join(", "));
+            if comp.vars.len() <= 16 {
+                let names: Vec<&str> = comp.vars.iter().map(|&v| self.model.vars[v].name.as_str()).collect();
+                out.push_str(&format!("; variables {}", names.join(", ")));
+            }
+            out
+        }
+    }
+}
+
+/// Classifies a target's interval the way the brief defines it: maximise first; 11 or more (or
+/// unbounded) is not pinned. Otherwise exact when the rounded ends meet, pinned when they lie
+/// within 1..=10, narrowed otherwise.
+fn classify(lo: f64, hi: f64) -> Class {
+    let (lo, hi) = ((lo - 1e-6).ceil(), (hi + 1e-6).floor());
+    if hi >= 11.0 {
+        Class::Wide
+    } else if lo == hi {
+        Class::Exact
+    } else if lo >= 1.0 && hi <= 10.0 {
+        Class::Pinned
+    } else {
+        Class::Narrowed
+    }
+}
+
+/// Runs the joint attack on one provider's releases.
+fn attack(provider: &ProviderReleases) -> Figures {
+    let start = Instant::now();
+    let attacker = Attacker::new(provider);
+    let solver = Solver::presolve(&attacker.model);
+    let (components, contradictions) = solver.components();
+    let mut figures = Figures {
+        targets: attacker.targets.len(),
+        components: components.len(),
+        contradictions: contradictions.len(),
+        ..Figures::default()
+    };
+    for &ci in &contradictions {
+        let con = &attacker.model.cons[ci];
+        figures.problems.push(format!("{}: published constants contradict: {} [{}]", provider.name, con.why, con.kind));
+    }
+    let record = |figures: &mut Figures, target: &Target, class: Class, lo: f64, hi: f64, identities: String| {
+        figures.examined += 1;
+        match class {
+            Class::Wide => figures.wide += 1,
+            Class::Exact => figures.exact += 1,
+            Class::Pinned => figures.pinned += 1,
+            Class::Narrowed => figures.narrowed += 1,
+        }
+        let finding = Finding { provider: provider.name.clone(), info: target.info.clone(), class, lo, hi, identities };
+        figures.results.push(finding);
+    };
+
+    // Targets a single equation (or a chain of them) determines outright.
+    for target in attacker.targets.iter().filter(|t| solver.fixed[t.var].is_some()) {
+        let v = solver.fixed[target.var].unwrap();
+        let identities = solver.derivation(target.var, 8).join("; ");
+        record(&mut figures, target, classify(v, v), v, v, identities);
+    }
+
+    // The others, component by component.
+    let mut component_of: BTreeMap<usize, usize> = BTreeMap::new();
+    for (k, comp) in components.iter().enumerate() {
+        for &v in &comp.vars {
+            component_of.insert(v, k);
+        }
+    }
+    let mut by_component: BTreeMap<usize, Vec<&Target>> = BTreeMap::new();
+    for target in attacker.targets.iter().filter(|t| solver.fixed[t.var].is_none()) {
+        by_component.entry(component_of[&target.var]).or_default().push(target);
+    }
+    for (k, comp) in components.iter().enumerate() {
+        let targets = by_component.remove(&k).unwrap_or_default();
+        if comp.cons.is_empty() && targets.is_empty() {
+            continue;
+        }
+        let mut broken: Option<String> = match solver.optimise(comp, comp.vars[0], false, false) {
+            Outcome::Infeasible => Some("LP infeasible".to_owned()),
+            Outcome::Failed(e) => Some(format!("LP failed: {e}")),
+            _ => None,
+        };
+        let mut results: Vec<(&Target, Class, f64, f64)> = Vec::new();
+        for target in &targets {
+            if broken.is_some() {
+                break;
+            }
+            // Maximise; refine by the integer program when the LP leaves the target below 12.
+            // An LP that fails to solve is reported with the infeasible ones, never read as
+            // "not pinned".
+            let failed = |o: Outcome| match o {
+                Outcome::Infeasible => "LP infeasible".to_owned(),
+                Outcome::Failed(e) => format!("LP failed: {e}"),
+                _ => "LP did not finish".to_owned(),
+            };
+            let mut hi = match solver.optimise(comp, target.var, true, false) {
+                Outcome::Value(v) => v,
+                Outcome::Unbounded => f64::INFINITY,
+                other => {
+                    broken = Some(failed(other));
+                    break;
+                }
+            };
+            let refine = hi < 12.0 - 1e-6;
+            if refine {
+                figures.milp_runs += 1;
+                match solver.optimise(comp, target.var, true, true) {
+                    Outcome::Value(v) => hi = hi.min(v),
+                    Outcome::Infeasible => {
+                        broken = Some("integer program infeasible".to_owned());
+                        break;
+                    }
+                    _ => figures.milp_timeouts += 1,
+                }
+            }
+            if (hi + 1e-6).floor() >= 11.0 {
+                results.push((target, Class::Wide, f64::NAN, hi));
+                continue;
+            }
+            let mut lo = match solver.optimise(comp, target.var, false, false) {
+                Outcome::Value(v) => v,
+                other => {
+                    broken = Some(failed(other));
+                    break;
+                }
+            };
+            figures.milp_runs += 1;
+            match solver.optimise(comp, target.var, false, true) {
+                Outcome::Value(v) => lo = lo.max(v),
+                _ => figures.milp_timeouts += 1,
+            }
+            results.push((target, classify(lo, hi), lo, hi));
+        }
+        if let Some(why) = broken {
+            figures.infeasible_components += 1;
+            figures.skipped_targets += targets.len();
+            figures.problems.push(format!(
+                "{}: component skipped ({why}; {} targets): {}",
+                provider.name,
+                targets.len(),
+                solver.describe(comp)
+            ));
+            continue;
+        }
+        for (target, class, lo, hi) in results {
+            let identities =
+                if matches!(class, Class::Exact | Class::Pinned) { solver.describe(comp) } else { String::new() };
+            record(&mut figures, target, class, lo, hi, identities);
+        }
+    }
+    figures.attack_time = start.elapsed();
+    figures
+}
+
+/// Attacks every provider, prints the figures, and returns the totals.
+/// Attacks every provider; returns the totals and the printed report (one block, so that two
+/// tests running at once do not interleave their lines).
+fn attack_all(providers: &[ProviderReleases], heading: &str) -> (Figures, String) {
+    let mut total = Figures::default();
+    let mut out = String::new();
+    let (first, last) = providers
+        .first()
+        .map(|p| (p.releases.first().map(|r| period(r.month)), p.releases.last().map(|r| period(r.month))))
+        .unwrap_or((None, None));
+    let not_ended = providers.first().filter(|p| !p.not_ended.is_empty()).map_or(String::new(), |p| {
+        let months: Vec<String> = p.not_ended.iter().map(ToString::to_string).collect();
+        format!(" ({} not yet ended, so not released)", months.join(", "))
+    });
+    out.push_str(&format!(
+        "{heading}: {} providers, releases {} .. {}{not_ended}\n",
+        providers.len(),
+        first.map_or("-".into(), |p| p.to_string()),
+        last.map_or("-".into(), |p| p.to_string()),
+    ));
+    for provider in providers {
+        let figures = attack(provider);
+        out.push_str(&format!(
+            "  {} ({} clients, {} releases; {}):\n    {}\n",
+            provider.name,
+            provider.clients,
+            provider.releases.len(),
+            provider.messy,
+            figures.line()
+        ));
+        total.absorb(figures);
+    }
+    out.push_str(&format!("  total: {}\n{}\n", total.line(), total.breakdown()));
+    for problem in &total.problems {
+        out.push_str(&format!("  ! {problem}\n"));
+    }
+    (total, out)
+}
+
+/// A bound as the attacker states it (two decimals at most; no "-0").
+fn bound(v: f64) -> String {
+    if v.is_nan() {
+        "?".to_owned()
+    } else if v.is_infinite() {
+        "inf".to_owned()
+    } else {
+        let r = (v * 100.0).round() / 100.0 + 0.0;
+        format!("{r}")
+    }
+}
+
+/// Up to `per_kind` leaks of each (class, table), so a long run of one kind does not hide the
+/// others.
+fn show(leaks: &[&Finding], per_kind: usize) -> String {
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    leaks
+        .iter()
+        .filter(|f| {
+            let n = seen.entry((format!("{:?}", f.class), f.info.table.clone())).or_insert(0);
+            *n += 1;
+            *n <= per_kind
+        })
+        .map(|f| {
+            format!(
+                "  {:?} {}: table {} {} row {:?} column {:?} in [{}, {}]\n      from: {}",
+                f.class,
+                f.provider,
+                f.info.table,
+                f.info.covers,
+                f.info.row,
+                f.info.column,
+                bound(f.lo),
+                bound(f.hi),
+                f.identities
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// =============================================================================================
+// The tests
+// =============================================================================================
+
+/// Every release of three providers, attacked jointly: no withheld count and no per-site
+/// quarterly flow is recovered exactly or pinned inside 1..=10.
+#[test]
+fn the_joint_attacker_recovers_and_pins_nothing_across_all_releases() {
+    let (providers, build_time) = providers();
+    let start = Instant::now();
+    let (total, mut report) = attack_all(providers, "joint attack");
+    let checked = check_against_truth(providers, &total);
+    report.push_str(&format!(
+        "  soundness: {checked} withheld active counts lie inside the attacker's intervals\n  wall time: data and \
+         releases {:.1} s (shared with the leaky test), attack {:.1} s\n",
+        build_time.as_secs_f64(),
+        start.elapsed().as_secs_f64()
+    ));
+    let leaks = total.leaks();
+    report.push_str(&show(&leaks, 3));
+    eprintln!("{report}");
+    assert!(total.targets > 100, "the attacker examined too little: {}", total.line());
+    assert!(
+        total.skipped_targets * 4 < total.targets,
+        "most targets were skipped as infeasible: the identities do not describe these releases\n{}",
+        total.problems.join("\n")
+    );
+    assert!(
+        total.exact == 0 && total.pinned == 0,
+        "the joint attacker recovers {} withheld values exactly ({} of them 0) and pins {} inside 1..=10:\n{}",
+        total.exact,
+        total.exact_zeros(),
+        total.pinned,
+        show(&leaks, 2)
+    );
+}
+
+/// The attacker's intervals must hold the truth, or its "safe" verdicts mean nothing: every
+/// withheld active count (01a, and the row total of a site stock table) as the vault held it
+/// when that month was released. Returns how many were checked.
+fn check_against_truth(providers: &[ProviderReleases], figures: &Figures) -> usize {
+    let mut checked = 0;
+    for f in &figures.results {
+        let table = f.info.table.as_str();
+        if !(table == "01a" || SITE_STOCK.contains(&table) && f.info.column == "Total") {
+            continue;
+        }
+        let p = providers.iter().find(|p| p.name == f.provider).unwrap();
+        let Some(x) = p.sites.iter().position(|s| *s == f.info.row) else { continue };
+        let end = last_day(f.info.month);
+        let truth = p.releases[f.info.month]
+            .truth
+            .iter()
+            .filter(|(s, on, out)| *s == x && *on <= end && out.is_none_or(|d| d > end))
+            .count() as f64;
+        let lo = if f.lo.is_nan() { 0.0 } else { f.lo };
+        assert!(
+            lo - 1e-6 <= truth && truth <= f.hi + 1e-6,
+            "{} table {} {} row {}: the true {truth} lies outside the attacker's [{}, {}]: an identity is wrong",
+            f.provider,
+            table,
+            f.info.covers,
+            f.info.row,
+            bound(f.lo),
+            bound(f.hi)
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no withheld active count to check the attacker against");
+    checked
+}
+
+/// Appends to each quarter's release a table the definitions forbid: every site's new
+/// enrollments and exits for the quarter, as counts (its total row adds up the published sites,
+/// as every site table's does). For a site whose 01a is withheld at one end of the quarter and
+/// published at the other, the withheld count is then the published one plus or minus the
+/// flows. The attacker must find that: a withheld 01a recovered or pinned that it could not
+/// recover without the extra table.
+#[test]
+fn the_joint_attacker_finds_a_leaky_site_level_flow_table() {
+    let (providers, _) = providers();
+    let baseline: usize = providers.iter().map(|p| attack(p).leaks().len()).sum();
+    let leaky: Vec<ProviderReleases> = providers
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            let sites = p.sites.clone();
+            for release in p.releases.iter_mut().filter(|r| r.month % 3 == 2) {
+                let m = release.month;
+                let published: BTreeSet<String> = release
+                    .tables
+                    .iter()
+                    .filter(|t| t.id == "01a")
+                    .flat_map(|t| {
+                        t.rows.iter().enumerate().filter(|(r, _)| matches!(t.cell(*r, 0), Some(Cell::Count(_))))
+                    })
+                    .map(|(_, label)| label.clone())
+                    .collect();
+                let quarter = first_day(m - 2)..=last_day(m);
+                let mut cells: Vec<Vec<Cell>> = Vec::new();
+                let (mut all_new, mut all_exits) = (0, 0);
+                for (x, site) in sites.iter().enumerate() {
+                    let mine = || release.truth.iter().filter(move |(s, _, _)| *s == x);
+                    let new = mine().filter(|(_, on, _)| quarter.contains(on)).count() as u64;
+                    let exits = mine().filter(|(_, _, out)| out.is_some_and(|d| quarter.contains(&d))).count() as u64;
+                    cells.push(vec![Cell::Count(new), Cell::Count(exits)]);
+                    if published.contains(site) {
+                        all_new += new;
+                        all_exits += exits;
+                    }
+                }
+                cells.push(vec![Cell::Count(all_new), Cell::Count(all_exits)]);
+                release.tables.push(Table {
+                    id: "03".into(),
+                    indicator: 3,
+                    title: "Leaky: new enrollments and exits per site".into(),
+                    unit: "persons".into(),
+                    covers: format!("{}-Q{}", period(m).year(), period(m).month().div_ceil(3)),
+                    grain: Grain::Quarter,
+                    geography: "site".into(),
+                    rows: sites.clone(),
+                    columns: vec!["new enrollments".into(), "exits".into()],
+                    row_totals: false,
+                    cells,
+                    withheld: false,
+                    event_cap: None,
+                });
+            }
+            p
+        })
+        .collect();
+    let (total, report) = attack_all(&leaky, "joint attack with a leaky site-level flow table");
+    let checked = check_against_truth(&leaky, &total);
+    let leaks = total.leaks();
+    let planted: Vec<&Finding> = leaks.iter().copied().filter(|f| f.info.table == "01a").collect();
+    eprintln!("{report}  soundness: {checked} withheld active counts checked\n{}", show(&planted, 3));
+    assert!(
+        !planted.is_empty() && leaks.len() > baseline,
+        "the attacker missed the leak of a site-level flow table ({} leaks, {baseline} without the table): {}",
+        leaks.len(),
+        total.line()
+    );
+}
