@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use caseward::report::bundle::{open_bundle, Origin, SignedReport};
 use caseward::report::merge::{merge, one_per_provider, Input};
 use caseward::report::noise::NOISY_CONFIDENCE;
-use caseward::report::{Cell, Mechanism, Method, Period, Registry, ReportOptions, Table};
+use caseward::report::{readable, Cell, Mechanism, Method, Period, Registry, ReportOptions, Table};
 use caseward::{Date, Error, RecoveryIdentity, RecoveryRecipient, Vault};
 
 use crate::neutral::{csv_field, term};
@@ -262,18 +262,22 @@ pub fn open(file: &Path, id: &Path, providers: Option<&Path>, out: &Outputs<'_>)
             println!("capacity {}: {slots} funded slots", term(site));
         }
         if matches!(rep.method, Method::Noise { .. }) {
-            println!("noisy cells show value (±h): the true value lies within h with probability {NOISY_CONFIDENCE} %");
+            println!(
+                "noisy cells show value [low, high]: never below 0, totals the sum of their parts, and the \
+                 true value in [low, high] with probability {NOISY_CONFIDENCE} % (--json keeps the signed raw values)"
+            );
         }
-        print_tables(&rep.tables);
+        let tables: Vec<Table> = rep.tables.iter().map(readable).collect();
+        print_tables(&tables);
         for o in &rep.omitted {
             println!("left out: {}", term(o));
         }
         if let Some(dir) = csv {
-            write_csv(dir, &rep.tables)?;
+            write_csv(dir, &tables)?;
         }
         if let Some(path) = html {
             let title = format!("{} · board report for {}", rep.provider, rep.period);
-            write_html(path, &crate::html::page(&title, std::slice::from_ref(r), &rep.tables, &rep.omitted))?;
+            write_html(path, &crate::html::page(&title, std::slice::from_ref(r), &tables, &rep.omitted))?;
         }
     }
     Ok(())
@@ -326,24 +330,25 @@ pub fn merge_files(
     println!("cells any provider suppressed show as a range lo..hi (or >=lo), never as a number");
     if reports.iter().any(|r| matches!(r.report.method, Method::Noise { .. })) {
         println!(
-            "noisy cells show value (±h), true within h with probability {NOISY_CONFIDENCE} %; a total with noisy parts \
-             sums their intervals and shows (NN%), the probability it holds: {} % less per noisy part",
+            "noisy cells show value [low, high] (NN%), never below 0: a sum of providers' raw noisy values, and the \
+             sum of their intervals, which holds with probability NN: {} % less per noisy part",
             100 - NOISY_CONFIDENCE
         );
     }
-    print_tables(&merged.tables);
+    let tables: Vec<Table> = merged.tables.iter().map(readable).collect();
+    print_tables(&tables);
     for s in &merged.skipped {
         println!("not merged: {}", term(s));
     }
     if let Some(dir) = csv {
-        write_csv(dir, &merged.tables)?;
+        write_csv(dir, &tables)?;
     }
     if let Some(path) = html {
         let period = periods_label(&reports);
         let title = format!("National tables for {period} from {} providers", merged.providers.len());
         let mut notes: Vec<String> = selection.replaced.iter().map(|r| format!("replaced: {r}")).collect();
         notes.extend(merged.skipped.iter().map(|s| format!("not merged: {s}")));
-        write_html(path, &crate::html::page(&title, &reports, &merged.tables, &notes))?;
+        write_html(path, &crate::html::page(&title, &reports, &tables, &notes))?;
     }
     Ok(())
 }

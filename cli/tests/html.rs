@@ -231,6 +231,12 @@ fn the_html_report_renders_a_chart_per_table_in_headless_chromium() {
     let mut all_indicators = BTreeSet::new();
     let mut withheld_seen = 0;
     let mut marked = false;
+    // June first: a quarter's flows (03, 04, 18) count the sites the board holds at both ends of
+    // the quarter, so September's need June's release.
+    for (vault, id) in [("ny.cwv", "ny"), ("hou.cwv", "hou")] {
+        let out = format!("{id}-2026-06.age");
+        run(d, &["report", "build", vault, "--period", "2026-06", "--to", &recipient, "-o", &out]);
+    }
     for (period, extra) in
         [("2025-12", vec!["--declined", "site-nyc=14"]), ("2026-09", vec!["--expenditure", "site-nyc=1200000"])]
     {
@@ -261,7 +267,8 @@ fn the_html_report_renders_a_chart_per_table_in_headless_chromium() {
         assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "self-contained");
         let dom = render(&page, &out_dir.join(format!("irc-new-york-{period}.png")), 1100);
         let all = check_page(&dom, &["irc-new-york"]);
-        assert!(all.len() >= 20, "{period}: {} tables", all.len());
+        // 2025-12 is each vault's first quarter: its flows cover no site and are left out.
+        assert!(all.len() >= 18, "{period}: {} tables", all.len());
         assert!(dom.contains("cwlog1:"), "log head shown");
         marked |= dom.contains("<span class=\"sup\"") && dom.contains("&lt;11");
         // 5: suppression in words.

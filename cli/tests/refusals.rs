@@ -46,7 +46,9 @@ fn every_refused_bundle_exits_1_with_a_one_line_reason() {
         .unwrap();
     std::fs::copy(d.join("ny.age"), d.join("copy.age")).unwrap();
     build(d, "hou.cwv", "2026-08", &recipient, "hou-aug.age");
-    build(d, "ny.cwv", "2026-09", &recipient, "ny-again.age");
+    // A second bundle of a released period is a revision (asking again without one sends the
+    // same bundle, which a merge refuses as given twice).
+    common::revise(d, "ny.cwv", "2026-09", &recipient, "ny-again.age", "a late exit");
 
     // (bundle, registry, identity, reason): refused by `open` and by `merge` alike.
     let single = [
@@ -104,7 +106,17 @@ fn replacing_keeps_a_providers_newer_bundle_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (recipient, _, _) = board(d);
-    build(d, "ny.cwv", "2026-09", &recipient, "ny-newer.age");
+    let o = common::revise(d, "ny.cwv", "2026-09", &recipient, "ny-newer.age", "services entered late");
+    assert!(out(&o).contains("2026-09: revision 1 of the release"), "{}", out(&o));
+    let again = run(d, &["report", "build", "ny.cwv", "--period", "2026-09", "--to", &recipient, "-o", "ny-same.age"]);
+    assert!(out(&again).contains("the same signed report is written again"), "{}", out(&again));
+    assert_eq!(
+        decrypt(&std::fs::read(d.join("ny-same.age")).unwrap(), &board_identity(&d.join("board.key"))),
+        decrypt(&std::fs::read(d.join("ny-newer.age")).unwrap(), &board_identity(&d.join("board.key"))),
+        "a released period is written again exactly as last signed"
+    );
+    let opened = run(d, &["report", "open", "ny-newer.age", "-i", "board.key", "--providers", "registry.toml"]);
+    assert!(out(&opened).contains("REVISION 1 of 2026-09: services entered late"), "{}", out(&opened));
     let merge = |files: &[&str], extra: &[&str]| {
         let mut args = vec!["report", "merge"];
         args.extend_from_slice(files);

@@ -114,6 +114,14 @@ pub fn build(dir: &Path, vault: &str, period: &str, recipient: &str, file: &str)
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 }
 
+/// `caseward report build --revise REASON`: new numbers for a released period.
+pub fn revise(dir: &Path, vault: &str, period: &str, recipient: &str, file: &str, reason: &str) -> Output {
+    let o =
+        run(dir, &["report", "build", vault, "--period", period, "--to", recipient, "-o", file, "--revise", reason]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    o
+}
+
 /// A refusal: exit status 1 and exactly one line on standard error, which contains `reason`.
 pub fn assert_refused(o: &Output, reason: &str) {
     let e = err(o);

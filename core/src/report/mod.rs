@@ -20,6 +20,7 @@ pub mod history;
 pub mod indicator;
 pub mod merge;
 pub mod noise;
+pub mod readable;
 pub mod suppress;
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ use crate::identifier::Date;
 pub use bundle::{Registry, SignedReport};
 pub use history::History;
 pub use noise::Mechanism;
+pub use readable::readable;
 
 /// The month a report is built for (`YYYY-MM`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
