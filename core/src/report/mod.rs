@@ -9,6 +9,9 @@
 //! * [`bundle`]: canonical JSON, Ed25519 signature, age encryption; the board side opens and
 //!   verifies against a registry of provider keys.
 //! * [`merge`]: sums several providers' bundles without ever printing a suppressed cell.
+//! * [`readable`](mod@readable): what a board analyst reads of noisy tables (non-negative, totals that add up).
+//! * [`history`]: what earlier releases published, from the vault's release ledger, so a new
+//!   release stays consistent with what the board already holds.
 //!
 //! **Release calendar.** A report is built for one month. Every table covers exactly one
 //! period of its own fixed grain (month, quarter, half-year, year, fiscal year), and appears
