@@ -164,3 +164,43 @@ fn every_table_has_the_same_columns_whatever_the_data() {
         assert_eq!(t20a.columns.last().map(String::as_str), Some("other"));
     }
 }
+
+/// A provider-wide table whose columns overlap (17, relief sought) has no row total, but its
+/// population is published: 01a's total. A column holding all of it ("everyone at the provider
+/// seeks asylum") is a group fact, withheld like a whole row; one person fewer publishes.
+#[test]
+fn everyone_seeking_one_relief_is_not_published_as_a_group_fact() {
+    let asylum = |all: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(9)).unwrap();
+        let mut synth = caseward::synth::Synth::new(9);
+        let clients: Vec<ClientRecord> = (0..30)
+            .map(|i| {
+                let mut intake = synth.intake();
+                intake.enrollment.site = "site-a".into();
+                intake.enrollment.enrolled_on = day(1, 5);
+                intake.enrollment.exit = None;
+                intake.records.clear();
+                let id = vault.enroll(&intake).unwrap();
+                let relief = if i == 0 && !all { "TPS" } else { "asylum" };
+                let legal = caseward::LegalStatus {
+                    court: None,
+                    disposition: None,
+                    represented: false,
+                    represented_since: None,
+                    relief_sought: vec![relief.into()],
+                    protected_relief: None,
+                };
+                vault.add_record(id, &Record::Legal(legal)).unwrap();
+                vault.client_record(id).unwrap()
+            })
+            .collect();
+        let mut rng = Seeded(fastrand::Rng::with_seed(4));
+        let t = tables("2026-12", &clients, Method::Suppress { k: 11 }, &mut rng);
+        (cell(&t, "17", "all sites", "asylum").clone(), cell(&t, "01a", "Total", "active").clone())
+    };
+    // 29 of 30 seek asylum: published.
+    assert_eq!(asylum(false), (Cell::Count(29), Cell::Count(30)));
+    // All 30: withheld, although 30 is far above 11.
+    assert_eq!(asylum(true), (Cell::Suppressed, Cell::Count(30)));
+}

@@ -743,6 +743,11 @@ impl Builder {
                 withhold_all(rows.len(), columns.len() + usize::from(row_totals))
             } else if spec.id == "06" {
                 self.fiscal_year_days(&rows, &values, &scope)
+            } else if let Some(columns) = whole_population_columns(spec.id) {
+                // Overlapping columns have no row total; the row's population is 01a's total.
+                let population: u64 = scope.sites.iter().filter_map(|s| self.active_end.get(s)).sum();
+                let grid = Grid::counts(&values).without_row_totals().no_whole_population(&[population], columns);
+                cells_of(&grid, &protect(&grid), false)
             } else {
                 // The grid holds the published sites only, so its totals add up those sites.
                 let keep: Vec<usize> = rows
@@ -1039,13 +1044,28 @@ fn columns_for(spec: &Spec) -> Vec<String> {
     }
 }
 
+/// The columns of a provider-wide table over active persons whose columns overlap, where one
+/// column holding the whole population would be a group fact (17: relief sought; 19: a
+/// departure plan; 19's other column counts exits, not the active population).
+fn whole_population_columns(id: &str) -> Option<&'static [usize]> {
+    match id {
+        "17" => Some(&[0, 1, 2, 3, 4, 5]),
+        "19" => Some(&[0]),
+        _ => None,
+    }
+}
+
 fn suppressed_cells(spec: &Spec, values: &[Vec<u64>], persons: &[Vec<u64>], row_totals: bool) -> Vec<Vec<Cell>> {
     let grid = if spec.unit == Unit::Days { Grid::magnitudes(values, persons) } else { Grid::counts(values) };
     let grid = if row_totals { grid } else { grid.without_row_totals() };
     // These tables' cells are other tables' totals (or sum to them across months).
     let grid = if LOCKED.contains(&spec.id) { grid.locked() } else { grid };
     let grid = if NO_WHOLE_ROWS.contains(&spec.id) { grid.no_whole_rows() } else { grid };
-    let sup = protect(&grid);
+    cells_of(&grid, &protect(&grid), row_totals)
+}
+
+/// A protected grid as published cells.
+fn cells_of(grid: &Grid, sup: &crate::report::suppress::Suppression, row_totals: bool) -> Vec<Vec<Cell>> {
     let cols = grid.cols() + usize::from(row_totals);
     (0..=grid.rows())
         .map(|r| {

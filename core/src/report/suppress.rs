@@ -152,6 +152,32 @@ impl Grid {
         self
     }
 
+    /// [`Grid::no_whole_rows`] for tables whose columns overlap (a person may count in several,
+    /// so there is no row total): a cell of `columns` that holds every person of its row's
+    /// population, as published elsewhere (`population[r]`, 01a's total for a provider-wide
+    /// row), would say that everyone seeks asylum, or has a departure plan. Such a cell becomes
+    /// sensitive and must reach one below its value.
+    pub fn no_whole_population(mut self, population: &[u64], columns: &[usize]) -> Self {
+        for (r, &total) in population.iter().enumerate().take(self.rows) {
+            if total < K {
+                continue;
+            }
+            for &c in columns.iter().filter(|&&c| c < self.cols) {
+                if self.value(r, c) == total {
+                    let i = self.index(r, c);
+                    if let (Some(s), Some(n), Some(d)) =
+                        (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i))
+                    {
+                        *s = true;
+                        *n = total;
+                        *d = 1;
+                    }
+                }
+            }
+        }
+        self
+    }
+
     /// Marks every cell as published elsewhere in the same report (active persons per site,
     /// for example, are the row totals of several tables): none may be hidden as a complement,
     /// so a sensitive cell is protected only by other sensitive cells, or the table is
