@@ -1,6 +1,8 @@
 //! The costs of issue #4's building blocks, each beside its baseline where the issue names one:
 //! pseudonyms (against a bare keyed BLAKE3 of the 9 digits), name tokens, discrete Laplace
-//! samples, and complementary suppression of a 5,000-cell table with margins.
+//! samples, complementary suppression of a 5,000-cell table with margins, and what the release
+//! ledger (issue #15) adds to a report: a new release with fourteen earlier ones in the ledger
+//! against one with none, and a frozen period sent again.
 //!
 //! `cargo bench -p caseward --bench reports`
 
@@ -85,5 +87,58 @@ fn suppression(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pseudonyms, noise, suppression);
+/// A vault of 600 clients at three sites; with `history`, the fourteen months before September
+/// 2026 released, so the ledger holds fourteen signed reports.
+fn release_vault(dir: &std::path::Path, history: bool) -> std::path::PathBuf {
+    let path = dir.join(if history { "history.cwv" } else { "fresh.cwv" });
+    let vault = caseward::Vault::create_with_key(&path, &caseward::RawKey::from_bytes(&[3; 32]).unwrap()).unwrap();
+    vault.set_provider_id("bench").unwrap();
+    let mut synth = Synth::new(15);
+    let intakes: Vec<_> = (0..600).map(|_| synth.intake()).collect();
+    vault.enroll_many(&intakes).unwrap();
+    if history {
+        let board = caseward::RecoveryIdentity::generate();
+        let september = caseward::Period::new(2026, 9).unwrap();
+        for back in (1..=14).rev() {
+            let options = caseward::ReportOptions::default();
+            vault.board_report(september.months_before(back), &options, &[board.recipient()]).unwrap();
+        }
+    }
+    vault.close().unwrap();
+    path
+}
+
+fn release(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let board = caseward::RecoveryIdentity::generate();
+    let september = caseward::Period::new(2026, 9).unwrap();
+    let options = caseward::ReportOptions::default();
+    let mut g = c.benchmark_group("release");
+    g.sample_size(20);
+    let sources = [release_vault(dir.path(), false), release_vault(dir.path(), true)];
+    for (history, source) in [false, true].into_iter().zip(&sources) {
+        let name = if history { "new_release_14_in_ledger" } else { "new_release_empty_ledger" };
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    // A fresh copy each time: a release is recorded, and September must be new.
+                    let copy = dir.path().join("copy.cwv");
+                    std::fs::copy(source, &copy).unwrap();
+                    caseward::Vault::open_with_key(&copy, &caseward::RawKey::from_bytes(&[3; 32]).unwrap()).unwrap()
+                },
+                |vault| vault.board_report(september, &options, &[board.recipient()]).unwrap(),
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
+    let vault = caseward::Vault::open_with_key(&sources[1], &caseward::RawKey::from_bytes(&[3; 32]).unwrap()).unwrap();
+    let sent = vault.board_report(september.months_before(1), &options, &[board.recipient()]).unwrap();
+    assert!(!sent.is_empty());
+    g.bench_function("frozen_period_sent_again", |b| {
+        b.iter(|| vault.board_report(september.months_before(1), &options, &[board.recipient()]).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pseudonyms, noise, suppression, release);
 criterion_main!(benches);
