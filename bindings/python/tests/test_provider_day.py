@@ -474,10 +474,16 @@ def test_board_report_carries_the_site_inputs(vault: caseward.Vault, tmp_path: p
     assert any(o.startswith("02:") for o in bare["omitted"]) and any(o.startswith("06:") for o in bare["omitted"])
     assert "06" not in {t["id"] for t in bare["tables"]}
 
+    # September is released now: asking again sends the same report, and new inputs need a
+    # revision, which the report states.
+    again = open_report(vault.board_report("2026-09", [board.recipient()]), board, tmp_path)
+    assert again == bare
     inputs = caseward.ReportInputs(
-        capacity={SITE: 40}, declined_offers={SITE: 3}, expenditure_usd={SITE: 125_000}
+        capacity={SITE: 40}, declined_offers={SITE: 3}, expenditure_usd={SITE: 125_000},
+        revise="the site inputs were missing",
     )
     report = open_report(vault.board_report("2026-09", [board.recipient()], None, inputs), board, tmp_path)
+    assert report["revision"] == {"number": 1, "reason": "the site inputs were missing"}
     assert report["provider"] == "bakerripley-houston"
     assert report["capacity"] == {SITE: 40}
     assert not any(o.startswith(("02:", "06:")) for o in report["omitted"]), report["omitted"]
@@ -488,5 +494,7 @@ def test_board_report_carries_the_site_inputs(vault: caseward.Vault, tmp_path: p
     column = fy["columns"].index("expenditure (USD)")
     assert fy["cells"][0][column] == {"count": 125_000}
     # Only inputs for the site: an empty record is the same as none.
-    empty = open_report(vault.board_report("2026-09", [board.recipient()], None, caseward.ReportInputs()), board, tmp_path)
+    empty = open_report(
+        vault.board_report("2026-09", [board.recipient()], None, caseward.ReportInputs(revise="inputs withdrawn")),
+        board, tmp_path)
     assert empty["capacity"] == {} and "06" not in {t["id"] for t in empty["tables"]}

@@ -742,7 +742,7 @@ impl Builder {
             } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
                 withhold_all(rows.len(), columns.len() + usize::from(row_totals))
             } else if spec.id == "06" {
-                self.fiscal_year_days(&rows, &values, &scope)
+                self.fiscal_year_days(&rows, &scope)
             } else if let Some(columns) = whole_population_columns(spec.id) {
                 // Overlapping columns have no row total; the row's population is 01a's total.
                 let population: u64 = scope.sites.iter().filter_map(|s| self.active_end.get(s)).sum();
@@ -821,9 +821,10 @@ impl Builder {
 
     /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the
     /// twelve monthly values the board already holds (table 05, this month's included), and are
-    /// withheld, with the site's expenditure, unless all twelve were published. The year then
-    /// adds nothing to the months, and no withheld month is the year minus the others.
-    fn fiscal_year_days(&self, rows: &[String], values: &[Vec<u64>], scope: &Scope) -> Vec<Vec<Cell>> {
+    /// withheld unless all twelve were published. The year then adds nothing to the months, and
+    /// no withheld month is the year minus the others. Expenditure is the provider's own
+    /// figure, about no person: it is published as given.
+    fn fiscal_year_days(&self, rows: &[String], scope: &Scope) -> Vec<Vec<Cell>> {
         let t05 = self.specs.iter().position(|(spec, _)| spec.id == "05");
         let this_month = |site: &str| -> Option<u64> {
             let t = t05?;
@@ -836,20 +837,19 @@ impl Builder {
         let (mut all_days, mut all_usd) = (0u64, 0u64);
         let mut out: Vec<Vec<Cell>> = rows
             .iter()
-            .enumerate()
-            .map(|(i, site)| {
+            .map(|site| {
                 let days = months.iter().try_fold(0u64, |acc, &m| {
                     let d = if m == self.period { this_month(site) } else { self.history.days(m, site) };
                     d.map(|d| acc.saturating_add(d))
                 });
+                let usd = self.options.expenditure_usd.get(site).copied().unwrap_or(0);
+                all_usd = all_usd.saturating_add(usd);
                 match days {
                     Some(days) => {
-                        let usd = values.get(i).and_then(|r| r.get(1)).copied().unwrap_or(0);
                         all_days = all_days.saturating_add(days);
-                        all_usd = all_usd.saturating_add(usd);
                         vec![Cell::Count(days), Cell::Count(usd)]
                     }
-                    None => vec![Cell::Suppressed, Cell::Suppressed],
+                    None => vec![Cell::Suppressed, Cell::Count(usd)],
                 }
             })
             .collect();

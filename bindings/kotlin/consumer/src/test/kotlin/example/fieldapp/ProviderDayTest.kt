@@ -200,7 +200,10 @@ class ProviderDayTest {
             // The signed JSON is canonical (sorted keys, no spaces).
             assertTrue("\"capacity\":{\"$site\":40}" in report, report.take(200))
             assertTrue("\"id\":\"06\"" in report && "{\"count\":125000}" in report)
-            val bare = openWithAge(vault.boardReport("2026-09", listOf(board.recipient())), board)
+            // September is released: asking again sends the same report; new numbers are a revision.
+            assertEquals(report, openWithAge(vault.boardReport("2026-09", listOf(board.recipient())), board))
+            val bare = openWithAge(vault.boardReport("2026-09", listOf(board.recipient()), null, ReportInputs(revise = "inputs withdrawn")), board)
+            assertTrue("\"revision\":{\"number\":1,\"reason\":\"inputs withdrawn\"}" in bare, bare.take(300))
             assertTrue("\"capacity\":{}" in bare)
             assertTrue("06: needs the fiscal year's expenditure per site" in bare)
         }
