@@ -20,7 +20,13 @@
 //! would mean nothing. And a second test appends a deliberately leaky table to the same releases
 //! and checks the attacker finds it: a test that cannot fail proves nothing.
 //!
-//! Run: `cargo test -p caseward-tests --test joint_attack -- --nocapture` (about 6 s).
+//! The attacker also knows identities that `docs/indicators.md` does not list (read from
+//! `contribute`; see [`Attacker::unlisted_identities`]), and the coverage line says which tables
+//! the three providers actually exercise: a table withheld whole in every release tests nothing.
+//! The `targeted_*` tests build small providers where one such identity, a revision beside its
+//! original, or a provider input bites, and state the design's promise for each.
+//!
+//! Run: `cargo test -p caseward-tests --test joint_attack -- --nocapture` (about 10 s).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "tests")]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,12 +37,20 @@ use std::time::{Duration, Instant};
 use caseward::report::bundle::open_bundle;
 use caseward::report::{Cell, Grain, Period, Registry, ReportOptions, Table};
 use caseward::synth::Synth;
-use caseward::{ClientId, Date, Exit, ExitReason, Intake, Record, RecoveryIdentity, ServiceEvent, ServiceKind, Vault};
+use caseward::{
+    BirthDate, ClientId, Date, DatePrecision, DateProvenance, Exit, ExitReason, Hearing, HearingKind, HearingOutcome,
+    Intake, Record, RecoveryIdentity, ServiceEvent, ServiceKind, Vault,
+};
 use caseward_tests::test_key;
 use good_lp::{
     constraint, microlp, variable, Expression, ProblemVariables, ResolutionError, Solution, SolutionStatus,
     SolverModel, Variable, WithTimeLimit,
 };
+
+/// Tables where a cell holding its whole row (or, for 17 and 19, the whole published
+/// population) is withheld, protected by hiding a zero of its row: a withheld cell there may
+/// be 0 (`docs/indicators.md`).
+const WHOLE_ROW_RULE: &[&str] = &["11a", "11b", "15", "16", "17", "18", "19", "20a", "20b", "20c", "20d", "20e"];
 
 // =============================================================================================
 // Calendar
@@ -572,7 +586,7 @@ fn column_label(t: &Table, c: usize) -> String {
 
 impl<'a> Attacker<'a> {
     /// Encodes everything the board holds from `provider` and every identity of the definitions.
-    fn new(provider: &'a ProviderReleases) -> Self {
+    fn new(provider: &'a ProviderReleases, unlisted: bool) -> Self {
         let months = provider.releases.len();
         for (i, r) in provider.releases.iter().enumerate() {
             assert_eq!(r.month, i, "releases are every month from 2025-10, in order");
@@ -612,6 +626,9 @@ impl<'a> Attacker<'a> {
             for t in 0..provider.releases[m].tables.len() {
                 me.table_identities(m, t);
             }
+            if unlisted {
+                me.unlisted_identities(m);
+            }
         }
         me.flow_targets();
         me
@@ -641,8 +658,8 @@ impl<'a> Attacker<'a> {
     }
 
     /// One variable per withheld cell. The published rules bound it: zeros are published and a
-    /// complement is never zero, so in a row with a published interior cell every withheld
-    /// interior cell is at least 1; in a wholly withheld row, or a withheld table, zeros may hide
+    /// small cell's complement is never zero, so in a row with a published interior cell every
+    /// withheld interior cell is at least 1 (except in the tables of [`WHOLE_ROW_RULE`]); in a wholly withheld row, or a withheld table, zeros may hide
     /// (at least 0). A withheld 01a cell is a site with fewer than 11 active persons: at most 10.
     fn hidden_cells(&mut self) {
         for (m, release) in self.provider.releases.iter().enumerate() {
@@ -655,7 +672,13 @@ impl<'a> Attacker<'a> {
                         if matches!(cell, Cell::Count(_)) {
                             continue;
                         }
-                        let lo = if some_published && c < interior { 1.0 } else { 0.0 };
+                        // A whole-row cell's rectangle may hide a zero of its row: in the tables
+                        // with that rule a withheld cell may be 0.
+                        let lo = if some_published && c < interior && !WHOLE_ROW_RULE.contains(&table.id.as_str()) {
+                            1.0
+                        } else {
+                            0.0
+                        };
                         let hi = if table.id == "01a" && r < table.rows.len() { 10.0 } else { f64::INFINITY };
                         let name = format!(
                             "{} {} [{}, {}]",
@@ -907,6 +930,133 @@ impl<'a> Attacker<'a> {
         }
     }
 
+    /// Identities and inequalities between tables that `docs/indicators.md` ("Joint
+    /// protection") does not list, found by reading `contribute`:
+    ///
+    /// * 20c's `unknown` age and 21a's `missing` birth date are the same persons (no stored
+    ///   birth date), at the same sites, at the same period end, in every December report;
+    /// * represented at enrollment (10a) implies represented at period end (10b);
+    /// * a person with no missed hearing (11b) had an appearance (11a), and a continuance (12)
+    ///   is an appearance in 11a, over the same published sites;
+    /// * 19's departures are exits of the half-year at the sites published that month;
+    /// * participant-days count every person present in the month at least once, and each
+    ///   person active all month `days` times;
+    /// * a withheld set of flow tables (03, 04, 18) says one of the two flows is below 11, and
+    ///   the two 01a counts say which (new - exits over the flow sites is their difference).
+    fn unlisted_identities(&mut self, m: usize) {
+        let release = &self.provider.releases[m];
+        let find = |id: &str| release.tables.iter().position(|t| t.id == id);
+        let label_row = |t: usize, label: &str| -> Option<usize> {
+            let table = &release.tables[t];
+            if label == "Total" {
+                Some(table.rows.len())
+            } else {
+                table.rows.iter().position(|l| l == label)
+            }
+        };
+        let col_of = |t: usize, label: &str| -> Option<usize> {
+            let table = &release.tables[t];
+            if label == "Total" && table.row_totals {
+                Some(table.columns.len())
+            } else {
+                table.columns.iter().position(|c| c == label)
+            }
+        };
+        // Same-row pairs: (table a, column a, relation, table b, column b).
+        let pairs: &[(&str, &str, bool, &str, &str, &'static str)] = &[
+            ("20c", "unknown", true, "21a", "missing", "20c unknown = 21a missing"),
+            ("10a", "yes", false, "10b", "yes", "10a yes <= 10b yes"),
+            ("10b", "no", false, "10a", "no", "10b no <= 10a no"),
+            ("11b", "no missed hearing", false, "11a", "appeared", "11b no missed <= 11a appeared"),
+        ];
+        for &(ia, ca, equal, ib, cb, kind) in pairs {
+            let (Some(ta), Some(tb)) = (find(ia), find(ib)) else { continue };
+            let (Some(ca), Some(cb)) = (col_of(ta, ca), col_of(tb, cb)) else { continue };
+            let labels: Vec<String> =
+                release.tables[ta].rows.iter().cloned().chain(std::iter::once("Total".to_owned())).collect();
+            for label in labels {
+                let (Some(ra), Some(rb)) = (label_row(ta, &label), label_row(tb, &label)) else { continue };
+                let (a, b) = (self.cell(m, ta, ra, ca), self.cell(m, tb, rb, cb));
+                let why = format!("{kind}, {} {label}", period(m));
+                if equal {
+                    self.model.eq(a, b, kind, why);
+                } else {
+                    self.model.le(a, b, kind, why);
+                }
+            }
+        }
+        // Continuances (12, provider-wide over the published sites) are 11a appearances.
+        if let (Some(t12), Some(t11)) = (find("12"), find("11a")) {
+            let (t12t, t11t) = (&release.tables[t12], &release.tables[t11]);
+            if let (true, Some(ca)) = (t12t.row_totals, col_of(t11, "appeared")) {
+                let total = self.cell(m, t12, 0, t12t.columns.len());
+                let appeared = self.cell(m, t11, t11t.rows.len(), ca);
+                self.model.le(total, appeared, "12 <= 11a appeared", format!("12 <= 11a appeared, {}", period(m)));
+            }
+        }
+        // 19's departures are exits of the half-year at the sites published that month.
+        if let Some(t19) = find("19") {
+            if let Some(c) = col_of(t19, "departed with reintegration support") {
+                let from = (m + 1).saturating_sub(6);
+                let exits = self.flows(&self.e, self.published[m].iter().copied(), from..=m);
+                let departed = self.cell(m, t19, 0, c);
+                self.model.le(departed, exits, "19 departed <= exits", format!("19 departed <= exits, {}", period(m)));
+            }
+        }
+        // Participant-days: every person present in the month counts at least one day, and
+        // each one active from its first day to its last (A before minus exits, at least) all
+        // of them.
+        if let Some(t5) = find("05") {
+            let days = days_in(m) as f64;
+            let rows: Vec<(usize, usize)> =
+                release.tables[t5].rows.iter().enumerate().filter_map(|(r, l)| self.site(l).map(|x| (r, x))).collect();
+            for (r, x) in rows {
+                let d = self.cell(m, t5, r, 0);
+                let before = self.active(x, m.checked_sub(1));
+                let (n, e) = (Lin::var(self.n[x][m]), Lin::var(self.e[x][m]));
+                let site = &self.provider.sites[x];
+                self.model.le(
+                    before.clone() + n.clone(),
+                    d.clone(),
+                    "days >= persons present",
+                    format!("05 {} {site} >= A before + n", period(m)),
+                );
+                self.model.le(
+                    (before - e.clone()) * days + n + e,
+                    d,
+                    "days >= days x stayers",
+                    format!("05 {} {site} >= D (A before - e) + n + e", period(m)),
+                );
+            }
+        }
+        // Withheld flows: the tables are withheld when either flow is 11 or less (or when the
+        // monthly 01a counts already prove all but fewer than 11 of one), and the two 01a counts
+        // of the flow sites fix new - exits. An attacker who reads a withheld quarter as "the
+        // smaller flow is at most 11" assumes at least what the rule implies.
+        if m % 3 == 2 && m >= 3 {
+            let t03 = release.tables.iter().position(|t| t.id == "03" && t.geography == "provider" && t.withheld);
+            if let Some(t3) = t03 {
+                let b2: Vec<usize> =
+                    self.published[m].iter().copied().filter(|x| self.published[m - 3].contains(x)).collect();
+                let count = |k: usize, x: usize| -> Option<f64> {
+                    let t = self.provider.releases[k].tables.iter().find(|t| t.id == "01a")?;
+                    let r = t.rows.iter().position(|l| *l == self.provider.sites[x])?;
+                    match t.cell(r, 0) {
+                        Some(Cell::Count(v)) => Some(*v as f64),
+                        _ => None,
+                    }
+                };
+                let delta: f64 = b2.iter().map(|&x| count(m, x).unwrap_or(0.0) - count(m - 3, x).unwrap_or(0.0)).sum();
+                let t = &release.tables[t3];
+                let small = if delta >= 0.0 { "exits" } else { "new enrollments" };
+                if let Some(c) = t.columns.iter().position(|c| c == small) {
+                    let why = format!("03 {} withheld and new - exits = {delta}: {small} <= 11", t.covers);
+                    self.model.le(self.cell(m, t3, 0, c), Lin::constant(11.0), "withheld flows", why);
+                }
+            }
+        }
+    }
+
     /// The latent per-site quarterly flows n(x, q) and e(x, q) of every released quarter, as
     /// targets (one variable each, defined as the sum of its months). A flow a site-level table
     /// publishes outright is not a target.
@@ -1058,10 +1208,26 @@ impl Figures {
         self.results.iter().filter(|f| f.class == Class::Exact && f.hi.abs() < 0.5).count()
     }
 
+    /// Withheld values of 11 or more that one chain of equations determines (a complement, or
+    /// a cell withheld with its whole table): not counted as leaks, since the value is not
+    /// small, but each one is a withheld count recovered exactly. Only those the presolve fixes
+    /// are counted (the LP bounds a wide target from above only), and not the row totals of
+    /// stock and flow tables, which are 01a's and 03's numbers by definition.
+    fn exact_large(&self) -> Vec<&Finding> {
+        let by_definition = |f: &Finding| {
+            let t = f.info.table.as_str();
+            f.info.column == "Total" && (SITE_STOCK.contains(&t) || matches!(t, "15" | "04" | "18"))
+        };
+        self.results
+            .iter()
+            .filter(|f| f.class == Class::Wide && f.lo == f.hi && f.hi >= 11.0 && !by_definition(f))
+            .collect()
+    }
+
     fn line(&self) -> String {
         format!(
             "targets {} (examined {}, skipped {} in {} infeasible components), exact {} ({} of them 0), pinned {}, \
-             narrowed {}, not pinned {}; {} components, {} contradictions among published constants, {} MILP refinements ({} \
+             narrowed {}, not pinned {} ({} of them withheld values of 11 or more recovered exactly); {} components, {} contradictions among published constants, {} MILP refinements ({} \
              timed out); attack {:.1} s",
             self.targets,
             self.examined,
@@ -1072,6 +1238,7 @@ impl Figures {
             self.pinned,
             self.narrowed,
             self.wide,
+            self.exact_large().len(),
             self.components,
             self.contradictions,
             self.milp_runs,
@@ -1286,10 +1453,16 @@ fn classify(lo: f64, hi: f64) -> Class {
     }
 }
 
-/// Runs the joint attack on one provider's releases.
+/// Runs the joint attack on one provider's releases, with every identity this file knows.
 fn attack(provider: &ProviderReleases) -> Figures {
+    attack_with(provider, true)
+}
+
+/// Runs the joint attack on one provider's releases; `unlisted` adds the identities that
+/// `docs/indicators.md` does not list ([`Attacker::unlisted_identities`]).
+fn attack_with(provider: &ProviderReleases, unlisted: bool) -> Figures {
     let start = Instant::now();
-    let attacker = Attacker::new(provider);
+    let attacker = Attacker::new(provider, unlisted);
     let solver = Solver::presolve(&attacker.model);
     let (components, contradictions) = solver.components();
     let mut figures = Figures {
@@ -1494,6 +1667,47 @@ fn show(leaks: &[&Finding], per_kind: usize) -> String {
         .join("\n")
 }
 
+/// Per table: how many of the releases' tables are withheld whole, published with withheld
+/// cells (what the attacker has to work on), or published in full. A table withheld whole in
+/// every release tests nothing: its cells are variables with no upper bound.
+fn coverage(providers: &[ProviderReleases]) -> String {
+    let mut by: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    for t in providers.iter().flat_map(|p| &p.releases).flat_map(|r| &r.tables) {
+        let e = by.entry(t.id.clone()).or_insert([0; 3]);
+        let some_withheld = t.cells.iter().flatten().any(|c| !matches!(c, Cell::Count(_)));
+        e[if t.withheld {
+            0
+        } else if some_withheld {
+            1
+        } else {
+            2
+        }] += 1;
+    }
+    let parts: Vec<String> = by.iter().map(|(id, [w, s, f])| format!("{id} {w}/{s}/{f}")).collect();
+    format!("  coverage (tables withheld whole / with withheld cells / in full): {}\n", parts.join(", "))
+}
+
+/// Up to `n` withheld values of 11 or more recovered exactly ([`Figures::exact_large`]).
+fn show_large(figures: &Figures, n: usize) -> String {
+    figures
+        .exact_large()
+        .iter()
+        .take(n)
+        .map(|f| {
+            format!(
+                "  exactly (11 or more) {}: table {} {} row {:?} column {:?} = {}",
+                f.provider,
+                f.info.table,
+                f.info.covers,
+                f.info.row,
+                f.info.column,
+                bound(f.hi)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 // =============================================================================================
 // The tests
 // =============================================================================================
@@ -1513,7 +1727,9 @@ fn the_joint_attacker_recovers_and_pins_nothing_across_all_releases() {
         start.elapsed().as_secs_f64()
     ));
     let leaks = total.leaks();
+    report.push_str(&coverage(providers));
     report.push_str(&show(&leaks, 3));
+    report.push_str(&show_large(&total, 5));
     eprintln!("{report}");
     assert!(total.targets > 100, "the attacker examined too little: {}", total.line());
     assert!(
@@ -1636,4 +1852,541 @@ fn the_joint_attacker_finds_a_leaky_site_level_flow_table() {
         leaks.len(),
         total.line()
     );
+}
+
+// =============================================================================================
+// Targeted attacks: small providers built so that one identity the design does not list bites
+// =============================================================================================
+//
+// The three providers above never exercise some tables (their hearings fall outside most
+// quarters, their December 20c and 21a are withheld whole, their flows are always 11 or more).
+// Each scenario below is a provider a real one could be, released through the vault as usual;
+// each test states the design's promise and fails, with the figures, where it does not hold.
+
+/// One client of a targeted scenario. Synth's own records are dropped: only `records` count.
+struct Who {
+    site: usize,
+    enrolled: Date,
+    exit: Option<(Date, ExitReason)>,
+    dob: Option<BirthDate>,
+    records: Vec<Record>,
+}
+
+impl Who {
+    fn at(site: usize, enrolled: Date) -> Self {
+        let dob = BirthDate::new(1990, Some(5), Some(5), DatePrecision::Day, DateProvenance::Document).ok();
+        Self { site, enrolled, exit: None, dob, records: Vec::new() }
+    }
+
+    fn leaving(mut self, date: Date, reason: ExitReason) -> Self {
+        self.exit = Some((date, reason));
+        self
+    }
+}
+
+/// A provider's vault holding planned clients, released month by month like any provider's.
+struct Scenario {
+    _dir: tempfile::TempDir,
+    vault: Vault,
+    board: RecoveryIdentity,
+    registry: Registry,
+    name: String,
+    sites: Vec<String>,
+    people: Vec<Who>,
+    ids: Vec<ClientId>,
+}
+
+impl Scenario {
+    fn new(name: &str, sites: &[&str], people: Vec<Who>, seed: u8) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::create_with_key(dir.path().join("t.cwv"), &test_key(100 + seed)).unwrap();
+        vault.set_provider_id(name).unwrap();
+        let board = RecoveryIdentity::generate();
+        let mut registry = Registry::default();
+        registry.providers.insert(name.to_owned(), vault.signing_public_key().unwrap());
+        let mut synth = Synth::new(9_000 + u64::from(seed));
+        let intakes: Vec<Intake> = people
+            .iter()
+            .map(|w| {
+                let mut intake = synth.intake();
+                intake.identity.dob = w.dob;
+                intake.enrollment.site = sites[w.site].to_owned();
+                intake.enrollment.enrolled_on = w.enrolled;
+                intake.enrollment.exit = w.exit.map(|(date, reason)| Exit { date, reason });
+                intake.enrollment.randomization = None;
+                intake.records = w.records.clone();
+                intake
+            })
+            .collect();
+        let ids = vault.enroll_many(intakes.iter()).unwrap();
+        Self {
+            _dir: dir,
+            vault,
+            board,
+            registry,
+            name: name.to_owned(),
+            sites: sites.iter().map(|s| (*s).to_owned()).collect(),
+            people,
+            ids,
+        }
+    }
+
+    /// Enters an exit after the fact (a back-filled record).
+    fn late_exit(&mut self, i: usize, date: Date, reason: ExitReason) {
+        self.vault.update_enrollment(self.ids[i], |e| e.exit = Some(Exit { date, reason })).unwrap();
+        self.people[i].exit = Some((date, reason));
+    }
+
+    /// Releases month `m` (or revises it, when `options.revise` says why) and opens it as the
+    /// board does.
+    fn release(&self, m: usize, options: &ReportOptions) -> Release {
+        let bytes = self.vault.board_report(period(m), options, &[self.board.recipient()]).unwrap();
+        let report = open_bundle(&bytes, &self.board, Some(&self.registry)).unwrap().report;
+        assert_eq!(report.period, period(m));
+        let truth = self.people.iter().map(|w| (w.site, w.enrolled, w.exit.map(|(d, _)| d))).collect();
+        Release { month: m, tables: report.tables, truth }
+    }
+
+    fn provider(&self, releases: Vec<Release>) -> ProviderReleases {
+        ProviderReleases {
+            name: self.name.clone(),
+            sites: self.sites.clone(),
+            releases,
+            not_ended: Vec::new(),
+            clients: self.people.len(),
+            messy: "targeted scenario, every record entered before the first release".to_owned(),
+        }
+    }
+
+    /// The active count of site `x` at the end of month `m`, as the vault holds it now.
+    fn active(&self, x: usize, m: usize) -> usize {
+        let end = last_day(m);
+        self.people.iter().filter(|w| w.site == x && w.enrolled <= end && w.exit.is_none_or(|(d, _)| d > end)).count()
+    }
+}
+
+fn day(m: usize, d: i64) -> Date {
+    first_day(m).add_days(d - 1)
+}
+
+/// Attacks one targeted provider with and without the identities the design does not list,
+/// and returns the leaks found with them, printed with the figures.
+fn targeted_attack(provider: &ProviderReleases, heading: &str) -> (Vec<Finding>, String) {
+    let listed = attack_with(provider, false);
+    let all = attack_with(provider, true);
+    let leaks: Vec<Finding> = all.leaks().into_iter().cloned().collect();
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    let report = format!(
+        "{heading} ({}, {} clients, {} releases)\n  identities the design lists: {}\n  with the unlisted ones:      {}\n{}\n{}\n{}\n",
+        provider.name,
+        provider.clients,
+        provider.releases.len(),
+        listed.line(),
+        all.line(),
+        all.breakdown(),
+        show(&shown, 4),
+        show_large(&all, 3)
+    );
+    (leaks, report)
+}
+
+/// 20c's `unknown` age band and 21a's `missing` birth date both count the active persons with
+/// no stored birth date, at the same sites, at the same 31 December. The two tables are
+/// suppressed each on its own, so a rectangle through one column can be undone by the other
+/// table's published cells.
+///
+/// Three sites of 30 to 75 persons. A column whose total over the sites is 1 to 10 cannot be
+/// protected and withholds its whole table, so each draw keeps every column total at 0 or 11
+/// and more: ages 18-24, 25-34 and 35-44; birth dates to the day or to the month; and 1 to 9
+/// persons per site with no birth date (11 or more in all).
+#[test]
+fn targeted_20c_unknown_age_is_21a_missing_birth_date() {
+    let mut leaks = Vec::new();
+    let mut out = String::new();
+    let mut published_both = 0;
+    let draws: u8 = std::env::var("DRAWS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+    for seed in 0..=draws {
+        let mut rng = fastrand::Rng::with_seed(0x20c + u64::from(seed));
+        let people = if seed == draws { designed_20c_21a() } else { drawn_20c_21a(&mut rng) };
+        let name = format!("dob-{seed}");
+        let scenario = Scenario::new(&name, &["north", "south", "east"], people, seed);
+        let releases: Vec<Release> = (0..3).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+        let mut shown = 0;
+        for t in releases[2].tables.iter().filter(|t| t.id == "20c" || t.id == "21a") {
+            shown += usize::from(!t.withheld);
+            out.push_str(&format!("  {} {} withheld whole: {}\n", t.id, t.covers, t.withheld));
+            for (r, row) in t.cells.iter().enumerate() {
+                let cells: Vec<String> =
+                    row.iter().map(|c| if let Cell::Count(v) = c { v.to_string() } else { "x".into() }).collect();
+                out.push_str(&format!("    {:>6}: {}\n", row_label(t, r), cells.join(" ")));
+            }
+        }
+        published_both += usize::from(shown == 2);
+        let provider = scenario.provider(releases);
+        let (found, report) = targeted_attack(&provider, "20c unknown = 21a missing");
+        out.push_str(&report);
+        leaks.extend(found.into_iter().filter(|f| f.info.table == "20c" || f.info.table == "21a"));
+    }
+    eprintln!("{out}  draws with both tables published: {published_both} of {}", draws + 1);
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    assert!(
+        leaks.is_empty(),
+        "20c and 21a publish the same column under two independent suppressions: {} withheld counts recovered or \
+         pinned\n{}",
+        leaks.len(),
+        show(&shown, 3)
+    );
+}
+
+/// Three sites of 30 to 75 persons, small cells drawn (see the test).
+fn drawn_20c_21a(rng: &mut fastrand::Rng) -> Vec<Who> {
+    let sizes = [30 + rng.usize(0..15), 45 + rng.usize(0..15), 60 + rng.usize(0..15)];
+    // Per site: persons with no birth date, born to the month only, aged 18-24.
+    // Some sites hold 11 or more of a kind, so that a rectangle may take a large partner.
+    let mut small: Vec<[usize; 3]> = (0..3).map(|_| [0; 3].map(|_| rng.usize(0..16))).collect();
+    for k in 0..3 {
+        while small.iter().map(|s| s[k]).sum::<usize>() < 11 {
+            let x = rng.usize(0..3);
+            small[x][k] += 1;
+        }
+    }
+    let mut people = Vec::new();
+    for (x, &size) in sizes.iter().enumerate() {
+        for i in 0..size {
+            let mut who = Who::at(x, day(0, rng.i64(1..=28)));
+            let j = i.checked_sub(small[x][0]);
+            let age = match j {
+                Some(j) if j < small[x][2] => rng.u16(18..25),
+                _ if rng.bool() => rng.u16(25..35),
+                _ => rng.u16(35..45),
+            };
+            let year = 2025 - age;
+            let (month, d) = (rng.u8(1..13), rng.u8(2..29));
+            who.dob = match j {
+                None => None,
+                // The month-only ones are taken from the other end of the site's list.
+                Some(_) if i >= size - small[x][1] => {
+                    BirthDate::new(year, Some(month), None, DatePrecision::Month, DateProvenance::SelfReport).ok()
+                }
+                Some(_) => {
+                    BirthDate::new(year, Some(month), Some(d), DatePrecision::Day, DateProvenance::Document).ok()
+                }
+            };
+            people.push(who);
+        }
+    }
+    people
+}
+
+/// Rectangles chosen so that the two tables protect the same small cell with different rows:
+/// `north` has 3 persons with no birth date, 9 aged 18-24 and 9 born to the month; 20c pairs
+/// it with `south` (11 aged 18-24, 12 with no birth date), 21a with `east` (11 born to the
+/// month, 12 with no birth date). 21a then publishes south's 12, which 20c withheld.
+fn designed_20c_21a() -> Vec<Who> {
+    // (site, persons, no birth date, aged 18-24, born to the month)
+    let plan = [(0, 30, 3, 9, 9), (1, 40, 12, 11, 0), (2, 45, 12, 0, 11)];
+    let mut people = Vec::new();
+    for (x, size, missing, young, by_month) in plan {
+        for i in 0..size {
+            let mut who = Who::at(x, day(0, 1 + (i % 27) as i64));
+            let age = if i >= missing && i < missing + young { 20 } else { 30 };
+            let year = 2025 - age;
+            who.dob = if i < missing {
+                None
+            } else if i >= size - by_month {
+                BirthDate::new(year, Some(3), None, DatePrecision::Month, DateProvenance::SelfReport).ok()
+            } else {
+                BirthDate::new(year, Some(3), Some(9), DatePrecision::Day, DateProvenance::Document).ok()
+            };
+            people.push(who);
+        }
+    }
+    people
+}
+
+/// 03, 04 and 18 are withheld together when either flow is below 11. The board holds both
+/// ends' 01a counts of the flow sites, so it knows new - exits; withholding then says which
+/// flow is the small one. A growing provider: 30 and 20 active through 2025, then in 2026-Q1
+/// two exits in January, ten enrollments in February, five and one exit in March at the main
+/// site, one enrollment at the annex. The January drop already shows two exits.
+#[test]
+#[ignore = "open leak (SECURITY.md, joint protection): one published site's latent quarterly entries pinned in 1..10"]
+fn targeted_withheld_flows_pin_the_smaller_flow() {
+    let mut people = Vec::new();
+    for i in 0..30 {
+        let who = Who::at(0, day(0, 1 + i % 20));
+        people.push(match i {
+            0 => who.leaving(day(3, 10), ExitReason::Completed),
+            1 => who.leaving(day(3, 20), ExitReason::MovedAway),
+            2 => who.leaving(day(5, 12), ExitReason::Withdrew),
+            _ => who,
+        });
+    }
+    people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
+    people.extend((0..10).map(|i| Who::at(0, day(4, 2 + i))));
+    people.extend((0..5).map(|i| Who::at(0, day(5, 3 + i))));
+    people.push(Who::at(1, day(4, 9)));
+    let scenario = Scenario::new("growing", &["main", "annex"], people, 20);
+    let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let flows_withheld = releases[5].tables.iter().any(|t| t.id == "03" && t.withheld);
+    let provider = scenario.provider(releases);
+    let (leaks, report) = targeted_attack(&provider, "withheld flows");
+    eprintln!("{report}  2026-Q1 flows withheld: {flows_withheld}");
+    let flow_tables = ["03", "04", "18", "latent n", "latent e"];
+    let leaks: Vec<Finding> = leaks.into_iter().filter(|f| flow_tables.contains(&f.info.table.as_str())).collect();
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    assert!(
+        leaks.is_empty(),
+        "withholding 03/04/18 when a flow is below 11, beside the 01a counts that fix new - exits, pins the \
+         smaller flow: {} leaks\n{}",
+        leaks.len(),
+        show(&shown, 3)
+    );
+}
+
+/// Published flows are a sum over the flow sites. When that sum is near 11 and the monthly 01a
+/// counts give one site's exits a lower bound (its count fell), the other site's share is capped,
+/// and its new enrollments, which its two 01a counts tie to its exits, are pinned. The same
+/// growing provider as above, with eight more exits at the main site in February (offset by its
+/// February enrollments), so that 2026-Q1 has 16 enrollments and 11 exits and the flows are
+/// published. Only the identities the design lists are needed.
+#[test]
+#[ignore = "open leak (SECURITY.md, joint protection): one published site's latent quarterly entries pinned in 1..10"]
+fn targeted_published_flows_pin_a_flow_site_share() {
+    let mut people = Vec::new();
+    for i in 0..30 {
+        let who = Who::at(0, day(0, 1 + i % 20));
+        people.push(match i {
+            0 => who.leaving(day(3, 10), ExitReason::Completed),
+            1 => who.leaving(day(3, 20), ExitReason::MovedAway),
+            2 => who.leaving(day(5, 12), ExitReason::Withdrew),
+            3..=10 => who.leaving(day(4, 3 + i), ExitReason::Completed),
+            _ => who,
+        });
+    }
+    people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
+    people.extend((0..10).map(|i| Who::at(0, day(4, 2 + i))));
+    people.extend((0..5).map(|i| Who::at(0, day(5, 3 + i))));
+    people.push(Who::at(1, day(4, 9)));
+    let scenario = Scenario::new("growing-published", &["main", "annex"], people, 21);
+    let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let flows: Vec<String> = releases[5]
+        .tables
+        .iter()
+        .filter(|t| t.id == "03")
+        .map(|t| format!("03 {} withheld whole: {}; cells {:?}", t.covers, t.withheld, t.cells))
+        .collect();
+    let provider = scenario.provider(releases);
+    let (leaks, report) = targeted_attack(&provider, "published flows");
+    eprintln!("{report}  {}", flows.join("; "));
+    let leaks: Vec<Finding> = leaks.into_iter().filter(|f| f.info.table.starts_with("latent")).collect();
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    assert!(
+        leaks.is_empty(),
+        "published provider-wide flows pin a flow site's own flow: {}\n{}",
+        leaks.len(),
+        show(&shown, 3)
+    );
+}
+
+/// 11b keeps "nobody at this site missed a hearing" from being published (no row wholly one
+/// column), but 11a publishes the same fact as a 0 in `missed`: 11b's withheld "one or more
+/// missed" is then recovered exactly. Two sites in 2026-Q1: 16 persons with hearings at
+/// `west`, none missed; 20 at `east`, three missed.
+#[test]
+fn targeted_11a_zero_missed_gives_away_the_11b_whole_row() {
+    let hearing = |date: Date, outcome: HearingOutcome| {
+        Record::Hearing(Hearing {
+            date,
+            time: None,
+            court: "court".into(),
+            kind: HearingKind::MasterCalendar,
+            outcome: Some(outcome),
+        })
+    };
+    let mut people = Vec::new();
+    for i in 0..16 {
+        let mut who = Who::at(0, day(0, 1 + i));
+        who.records.push(hearing(day(4, 2 + i), HearingOutcome::Attended));
+        people.push(who);
+    }
+    for i in 0..20 {
+        let mut who = Who::at(1, day(0, 1 + i));
+        let outcome = if i < 3 { HearingOutcome::InAbsentia } else { HearingOutcome::Continued };
+        who.records.push(hearing(day(4, 2 + i), outcome));
+        people.push(who);
+    }
+    let scenario = Scenario::new("hearings", &["west", "east"], people, 30);
+    let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let dump: Vec<String> = releases[5]
+        .tables
+        .iter()
+        .filter(|t| t.id == "11a" || t.id == "11b")
+        .map(|t| format!("  {} {} withheld whole: {}; cells {:?}", t.id, t.covers, t.withheld, t.cells))
+        .collect();
+    let provider = scenario.provider(releases);
+    let (leaks, report) = targeted_attack(&provider, "11a vs 11b");
+    eprintln!("{report}{}", dump.join("\n"));
+    let leaks: Vec<Finding> = leaks.into_iter().filter(|f| f.info.table.starts_with("11")).collect();
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    assert!(leaks.is_empty(), "11a gives 11b away: {} leaks\n{}", leaks.len(), show(&shown, 3));
+}
+
+/// The board holds a period's original and its revision. Revising the month before a quarter
+/// began changes which sites the quarter's flows add up; revising the quarter's end then
+/// publishes the flows over fewer sites, and the two 03 tables differ by exactly the dropped
+/// site's flows (the correction touched no flow of the quarter). With that site's 01a at the
+/// quarter's end, its withheld 01a at the start follows.
+///
+/// `big` has 60 active persons and 12 enrollments and 12 exits in 2026-Q1; `edge` has 11 in
+/// 2025 and 6 enrollments and 2 exits in 2026-Q1. One of edge's 2025 clients left on
+/// 2025-12-15, entered only after 2026-03 was released; the provider then revises 2025-12 and
+/// 2026-03, as the release ledger allows.
+#[test]
+fn targeted_revision_beside_its_original_recovers_a_site() {
+    let mut people = Vec::new();
+    for i in 0..60 {
+        let who = Who::at(0, day(0, 1 + i % 25));
+        people.push(if i < 12 {
+            who.leaving(day(3 + i as usize / 4, 5 + i % 4 * 5), ExitReason::Completed)
+        } else {
+            who
+        });
+    }
+    people.extend((0..12).map(|i| Who::at(0, day(3 + i / 4, 3 + (i % 4) as i64 * 6))));
+    let late = people.len();
+    for i in 0..11 {
+        let who = Who::at(1, day(0, 2 + i));
+        people.push(match i {
+            1 => who.leaving(day(4, 11), ExitReason::LostContact),
+            2 => who.leaving(day(5, 7), ExitReason::Detained),
+            _ => who,
+        });
+    }
+    people.extend((0..6).map(|i| Who::at(1, day(3 + i / 2, 4 + (i % 2) as i64 * 10))));
+    let mut scenario = Scenario::new("revised", &["big", "edge"], people, 40);
+    let mut releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    // The first of edge's clients left in December; it is entered now.
+    scenario.late_exit(late, day(2, 15), ExitReason::Departed);
+    let revise = ReportOptions { revise: Some("an exit entered late".into()), ..ReportOptions::default() };
+    let dec = scenario.release(2, &revise);
+    let mar = scenario.release(5, &revise);
+
+    // What the board reads from the four documents.
+    let count = |r: &Release, id: &str, row: &str, col: &str| -> Option<u64> {
+        let t = r.tables.iter().find(|t| t.id == id)?;
+        let ri = if row == "Total" { t.rows.len() } else { t.rows.iter().position(|l| l == row)? };
+        let ci = t.columns.iter().position(|c| c == col)?;
+        match t.cell(ri, ci)? {
+            Cell::Count(v) => Some(*v),
+            _ => None,
+        }
+    };
+    let mut lines = Vec::new();
+    let mut recovered = Vec::new();
+    let (orig_mar, orig_dec) = (&releases[5], &releases[2]);
+    for site in ["big", "edge"] {
+        lines.push(format!(
+            "  01a {site}: 2025-12 original {:?}, revision {:?}; 2026-03 original {:?}, revision {:?}",
+            count(orig_dec, "01a", site, "active"),
+            count(&dec, "01a", site, "active"),
+            count(orig_mar, "01a", site, "active"),
+            count(&mar, "01a", site, "active"),
+        ));
+    }
+    let flows = |r: &Release| (count(r, "03", ALL, "new enrollments"), count(r, "03", ALL, "exits"));
+    lines.push(format!("  03 2026-Q1: original {:?}, revision {:?}", flows(orig_mar), flows(&mar)));
+    for col in EXIT_COLUMNS {
+        let (a, b) = (count(orig_mar, "18", ALL, col), count(&mar, "18", ALL, col));
+        if a != b {
+            lines.push(format!("  18 2026-Q1 {col}: original {a:?}, revision {b:?}"));
+        }
+    }
+    if let ((Some(n0), Some(e0)), (Some(n1), Some(e1))) = (flows(orig_mar), flows(&mar)) {
+        let site = "edge";
+        let hidden = count(&dec, "01a", site, "active").is_none();
+        if let (true, Some(end)) = (hidden, count(&mar, "01a", site, "active")) {
+            // The site dropped from the flow sites: its flows are the difference.
+            let (n, e) = (n0 as i64 - n1 as i64, e0 as i64 - e1 as i64);
+            let start = end as i64 - n + e;
+            let truth = scenario.active(1, 2) as i64;
+            lines.push(format!(
+                "  {site}: n = {n0} - {n1} = {n}, e = {e0} - {e1} = {e}; withheld 01a 2025-12 (revision) = {end} - {n} + \
+                 {e} = {start}; the vault holds {truth}"
+            ));
+            if start == truth && (1..=10).contains(&start) {
+                recovered.push(format!("01a 2025-12 {site} = {start}"));
+            }
+        }
+    }
+    // Cells both versions of 2026-03 publish and that differ: the corrected person's columns.
+    for t in &mar.tables {
+        let Some(o) = orig_mar.tables.iter().find(|o| o.id == t.id) else { continue };
+        for (r, row) in t.cells.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                if let (Cell::Count(b), Some(Cell::Count(a))) = (cell, o.cell(r, c)) {
+                    if a != b && t.geography == "site" && r < t.rows.len() && c < t.columns.len() {
+                        lines.push(format!(
+                            "  {} {} {} {}: original {a}, revision {b}",
+                            t.id,
+                            t.covers,
+                            row_label(t, r),
+                            column_label(t, c)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    releases.push(dec);
+    eprintln!("revision beside its original:\n{}", lines.join("\n"));
+    assert!(
+        recovered.is_empty(),
+        "an original and its revision together recover withheld counts: {}\n{}",
+        recovered.join(", "),
+        lines.join("\n")
+    );
+}
+
+const ALL: &str = "all sites";
+const EXIT_COLUMNS: [&str; 9] =
+    ["resolved", "relief", "removal order", "departed", "moved", "withdrew", "lost contact", "detained", "other"];
+
+/// A site that only a provider input names (declined offers for 02, expenditure for 06) gets a
+/// row in every site table of the reports that use the input, withheld whole like a small site.
+/// It has no row in the months between, because no client was ever enrolled there: the board
+/// reads its withheld 01a as 0.
+#[test]
+fn targeted_a_site_named_only_by_a_provider_input_is_a_provable_zero() {
+    let mut people: Vec<Who> = (0..40).map(|i| Who::at(0, day(0, 1 + i % 25))).collect();
+    people.extend((0..25).map(|i| Who::at(1, day(0, 2 + i % 25))));
+    let scenario = Scenario::new("inputs", &["main", "second", "outreach"], people, 50);
+    let mut releases = Vec::new();
+    for m in 0..6 {
+        let mut options = ReportOptions::default();
+        if period(m).month().is_multiple_of(3) {
+            // Offers the provider made at an outreach point where nobody has enrolled yet.
+            options.declined_offers = [("main".to_owned(), 12), ("outreach".to_owned(), 4)].into_iter().collect();
+        }
+        releases.push(scenario.release(m, &options));
+    }
+    let rows = |r: &Release| -> Vec<(String, bool)> {
+        let t = r.tables.iter().find(|t| t.id == "01a").unwrap();
+        t.rows.iter().enumerate().map(|(i, l)| (l.clone(), matches!(t.cell(i, 0), Some(Cell::Count(_))))).collect()
+    };
+    let mut zeros = Vec::new();
+    let mut lines = Vec::new();
+    for m in 0..releases.len() {
+        lines.push(format!("  01a {}: {:?}", period(m), rows(&releases[m])));
+        for (site, published) in rows(&releases[m]) {
+            // Absent from the releases before and after (built 5 and 35 days later): no client
+            // was enrolled at the site then, so none was active at this month's end.
+            let absent = |k: usize| releases.get(k).is_some_and(|r| rows(r).iter().all(|(s, _)| *s != site));
+            if !published && m > 0 && absent(m - 1) && absent(m + 1) {
+                zeros.push(format!("01a {} {site} = 0", period(m)));
+            }
+        }
+    }
+    eprintln!("rows of 01a:\n{}", lines.join("\n"));
+    assert!(zeros.is_empty(), "withheld 01a counts the board reads as 0: {}", zeros.join(", "));
 }

@@ -4,7 +4,13 @@
 //! raw interval of a cell or total holds the truth, the displayed one does too). A test at the
 //! end drives it through a real noisy report of a small population, where most raw cells near
 //! zero come out negative.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::cast_possible_wrap, clippy::needless_range_loop, reason = "tests: tables are indexed directly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_wrap,
+    clippy::needless_range_loop,
+    reason = "tests: tables are indexed directly"
+)]
 
 use caseward::report::indicator::Builder;
 use caseward::report::noise::RandomBits;

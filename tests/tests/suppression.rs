@@ -12,6 +12,11 @@ use good_lp::{
 
 /// The attacker's interval for cell `(tr, tc)`: (min, max); max is infinite when unbounded.
 fn interval(grid: &Grid, sup: &Suppression, tr: usize, tc: usize) -> (f64, f64) {
+    // The published rules: zeros are published and a small cell's complements are never zero,
+    // so every withheld cell is at least 1; a whole-row cell's rectangle may hide a zero, so in
+    // tables with that rule the floor is 0.
+    // A table withheld whole hides its zeros too.
+    let floor = if whole_row_rule(grid) || sup.withheld { 0.0 } else { 1.0 };
     let solve = |maximise: bool| -> f64 {
         let mut vars = ProblemVariables::new();
         let (rows, cols) = (grid.rows(), grid.cols());
@@ -20,8 +25,7 @@ fn interval(grid: &Grid, sup: &Suppression, tr: usize, tc: usize) -> (f64, f64) 
         for (r, row) in x.iter_mut().enumerate() {
             for (c, slot) in row.iter_mut().enumerate() {
                 if sup.is_suppressed(r, c) {
-                    // The published rules: zeros are published and complements are never zero.
-                    *slot = Some(vars.add(variable().min(1.0)));
+                    *slot = Some(vars.add(variable().min(floor)));
                 }
             }
         }
@@ -54,6 +58,11 @@ fn interval(grid: &Grid, sup: &Suppression, tr: usize, tc: usize) -> (f64, f64) 
 }
 
 /// Checks every sensitive cell of one table; returns how many were checked.
+/// Whether the grid has a whole-row cell (the rule of `Grid::no_whole_rows` applies).
+fn whole_row_rule(grid: &Grid) -> bool {
+    (0..=grid.rows()).any(|r| (0..grid.cols()).any(|c| grid.is_whole_row_cell(r, c)))
+}
+
 fn attack(grid: &Grid) -> usize {
     let sup = protect(grid);
     let width = grid.cols() + usize::from(grid.has_row_totals());
@@ -72,15 +81,18 @@ fn attack(grid: &Grid) -> usize {
             if grid.is_sensitive(r, c) {
                 let need = grid.required_upper(r, c) as f64;
                 let floor = grid.required_lower(r, c) as f64;
+                // A total of several withheld cells is at least their number (each is at least
+                // 1): its floor is that, and what protects it is the upper end.
+                let margin = r == grid.rows() || c == grid.cols();
                 assert!(
-                    lo <= floor + 1e-6,
+                    margin || lo <= floor + 1e-6,
                     "cell ({r},{c}) = {v}: the attacker proves it is at least {lo} > {floor}; {grid:?}"
                 );
                 assert!(
                     hi >= need - 1e-6,
                     "cell ({r},{c}) = {v}: the attacker proves it is at most {hi} < {need}; {grid:?}"
                 );
-                if floor <= 1.0 {
+                if floor <= 1.0 && !margin {
                     assert!(hi - lo >= (K - 1) as f64 - 1e-6, "width below k - 1");
                 }
                 checked += 1;

@@ -8,15 +8,16 @@
 //! questions are answered here, from the frozen releases, never from today's data, which may
 //! have been corrected since.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use crate::report::{Cell, Period, Report};
+use crate::report::suppress::K;
+use crate::report::{Cell, Period, Report, Table};
 
 /// The published facts later releases build on, per month.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    /// Sites whose active count (table 01a) was published, per month.
-    active_published: BTreeMap<Period, BTreeSet<String>>,
+    /// Active counts (table 01a) as published, per month and site.
+    active_published: BTreeMap<Period, BTreeMap<String, u64>>,
     /// Participant-days (table 05) as published, per month and site.
     days: BTreeMap<Period, BTreeMap<String, u64>>,
 }
@@ -27,20 +28,21 @@ impl History {
     pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Self {
         let mut out = Self::default();
         for report in reports {
-            out.active_published.remove(&report.period);
-            out.days.remove(&report.period);
-            for table in &report.tables {
+            // A table a revision withheld whole leaves the board holding the earlier one.
+            for table in report.tables.iter().filter(|t| !t.withheld) {
                 let first_column = |i: usize| table.cells.get(i).and_then(|row| row.first());
                 match table.id.as_str() {
                     "01a" => {
+                        out.active_published.remove(&report.period);
                         let sites = out.active_published.entry(report.period).or_default();
                         for (i, site) in table.rows.iter().enumerate() {
-                            if matches!(first_column(i), Some(Cell::Count(_))) {
-                                sites.insert(site.clone());
+                            if let Some(Cell::Count(v)) = first_column(i) {
+                                sites.insert(site.clone(), *v);
                             }
                         }
                     }
                     "05" => {
+                        out.days.remove(&report.period);
                         let days = out.days.entry(report.period).or_default();
                         for (i, site) in table.rows.iter().enumerate() {
                             if let Some(Cell::Count(v)) = first_column(i) {
@@ -57,11 +59,70 @@ impl History {
 
     /// Whether the active count of `site` at the end of `month` was published.
     pub fn active_published(&self, month: Period, site: &str) -> bool {
-        self.active_published.get(&month).is_some_and(|s| s.contains(site))
+        self.active(month, site).is_some()
+    }
+
+    /// The active count of `site` at the end of `month`, if it was published.
+    pub fn active(&self, month: Period, site: &str) -> Option<u64> {
+        self.active_published.get(&month).and_then(|s| s.get(site)).copied()
     }
 
     /// The participant-days of `site` in `month`, if they were published.
     pub fn days(&self, month: Period, site: &str) -> Option<u64> {
         self.days.get(&month).and_then(|d| d.get(site)).copied()
     }
+}
+
+/// What a revision may publish beside the release it replaces, under suppression. The board
+/// holds both, so their difference is a table of its own: a cell that moved by 1 to 10 counts
+/// the corrected persons ("the one late exit was a woman, screened positive"), and a cell
+/// withheld in one and published in the other is the published value give or take that
+/// difference. Such a table is withheld whole in the revision (the board keeps the original's),
+/// and its id is returned. Cells that moved by 0 or by 11 or more, and tables or rows the
+/// original lacked, publish.
+pub fn withhold_small_changes(original: &Report, revised: &mut Report) -> Vec<String> {
+    let mut withheld = Vec::new();
+    for table in &mut revised.tables {
+        let Some(before) = original.tables.iter().find(|t| t.id == table.id) else { continue };
+        if table.withheld || !moved_a_little(before, table) {
+            continue;
+        }
+        for cell in table.cells.iter_mut().flatten() {
+            *cell = Cell::Suppressed;
+        }
+        table.withheld = true;
+        withheld.push(table.id.clone());
+    }
+    withheld
+}
+
+/// Whether some cell, matched by row and column label, moved by 1 to 10 or changed between
+/// published and withheld.
+fn moved_a_little(before: &Table, after: &Table) -> bool {
+    let label = |t: &Table, r: usize| t.rows.get(r).cloned().unwrap_or_else(|| "Total".to_owned());
+    let columns = |t: &Table| {
+        let mut c = t.columns.clone();
+        if t.row_totals {
+            c.push("Total".to_owned());
+        }
+        c
+    };
+    let (cols_before, cols_after) = (columns(before), columns(after));
+    for (r, row) in after.cells.iter().enumerate() {
+        let Some(rb) = (0..before.cells.len()).find(|&i| label(before, i) == label(after, r)) else { continue };
+        for (c, cell) in row.iter().enumerate() {
+            let Some(name) = cols_after.get(c) else { continue };
+            let Some(cb) = cols_before.iter().position(|x| x == name) else { continue };
+            let Some(old) = before.cells.get(rb).and_then(|row| row.get(cb)) else { continue };
+            let small = match (old, cell) {
+                (Cell::Count(a), Cell::Count(b)) => (1..K).contains(&a.abs_diff(*b)),
+                (Cell::Count(_), Cell::Suppressed) | (Cell::Suppressed, Cell::Count(_)) => true,
+                _ => false,
+            };
+            if small {
+                return true;
+            }
+        }
+    }
+    false
 }

@@ -133,7 +133,7 @@ const LOCKED: &[&str] = &["01a", "03", "05", "06"];
 
 /// Tables of sensitive categories and demographics whose columns partition a row: no published
 /// row may put all its persons in one column (a group fact about everyone at a site).
-const NO_WHOLE_ROWS: &[&str] = &["11b", "15", "16", "18", "20a", "20b", "20c", "20d", "20e"];
+const NO_WHOLE_ROWS: &[&str] = &["11a", "11b", "15", "16", "18", "20a", "20b", "20c", "20d", "20e"];
 
 /// Every table caseward can publish, in report order.
 fn specs() -> Vec<Spec> {
@@ -552,6 +552,13 @@ impl Builder {
                 omitted.push("06: needs the fiscal year's expenditure per site".into());
                 continue;
             }
+            if spec.id == "21a" && period.month() == 12 && matches!(options.method, Method::Suppress { .. }) {
+                // December also closes 20c, whose `unknown` age is exactly 21a's `missing` birth
+                // date (the same persons, sites and day): two tables suppressed apart would let
+                // one publish what the other hid.
+                omitted.push("21a: in December its missing birth dates are 20c's unknown ages".into());
+                continue;
+            }
             chosen.push((spec, span.clone()));
         }
         let noise = matches!(options.method, Method::Noise { .. });
@@ -670,7 +677,15 @@ impl Builder {
                 rows
             })
             .collect();
+        let suppress = matches!(self.options.method, Method::Suppress { .. });
+        let mut inputs_without_clients = BTreeSet::new();
         for (t, site, col, n, persons) in extra {
+            if suppress && !self.sites.contains(&site) {
+                // A row that exists only through an input, in the months it is given, would tell
+                // the board that no client was ever enrolled there.
+                inputs_without_clients.insert(site);
+                continue;
+            }
             self.sites.insert(site.clone());
             let cell = self.cells.entry((t, site, col.to_owned())).or_insert((0, 0));
             cell.0 += n;
@@ -679,6 +694,12 @@ impl Builder {
         let scope = self.scope();
         let mut tables = Vec::with_capacity(self.specs.len());
         let mut omitted = std::mem::take(&mut self.omitted);
+        if !inputs_without_clients.is_empty() {
+            omitted.push(format!(
+                "02, 06: inputs given for {} site(s) with no client in the vault are left out",
+                inputs_without_clients.len()
+            ));
+        }
         for (t, (spec, span)) in self.specs.iter().enumerate() {
             if scope.suppress && FLOW_TABLES.contains(&spec.id) && scope.flow_sites.is_empty() {
                 // A sum over no site is 0 whatever the data: say so rather than send a table
@@ -794,7 +815,7 @@ struct Scope {
     /// Of those, the sites whose active count the board also holds for the month before the
     /// quarter began: the sites a quarter's flows add up.
     flow_sites: BTreeSet<String>,
-    /// The quarter's new enrollments and exits over `flow_sites` are both [`K`] or more.
+    /// The quarter's new enrollments and exits over `flow_sites` are both above [`K`].
     flows_publishable: bool,
     all_sites_label: String,
 }
@@ -816,7 +837,40 @@ impl Builder {
             .iter()
             .filter_map(|s| self.quarter_flows.get(s))
             .fold((0u64, 0u64), |(a, b), (n, e)| (a.saturating_add(*n), b.saturating_add(*e)));
-        Scope { suppress, sites, flow_sites, flows_publishable: new >= K && exits >= K, all_sites_label }
+        // What the monthly 01a counts already prove: a rise of r means at least r entries, a
+        // fall at least that many exits. The published totals must leave K or more beyond
+        // that, or one site's share of the quarter's flows would be pinned under 11.
+        let (shown_new, shown_exits) = flow_sites.iter().fold((0u64, 0u64), |(a, b), site| {
+            let (n, e) = self.evident_flows(site);
+            (a.saturating_add(n), b.saturating_add(e))
+        });
+        // Both above K, not merely at K: the board knows new enrollments minus exits (from the
+        // two 01a counts), so a withheld quarter tells it the smaller flow is under the bar. With
+        // the bar at 12, that flow may still be 11, so it is never pinned inside 1..10.
+        let flows_publishable =
+            new > K && exits > K && new.saturating_sub(shown_new) >= K && exits.saturating_sub(shown_exits) >= K;
+        Scope { suppress, sites, flow_sites, flows_publishable, all_sites_label }
+    }
+
+    /// The entries and exits of a flow site that its published monthly 01a counts prove by
+    /// themselves, from the month before the quarter to its last month.
+    fn evident_flows(&self, site: &str) -> (u64, u64) {
+        let counts: Vec<u64> = (0..=3)
+            .rev()
+            .filter_map(|back| {
+                let month = self.period.months_before(back);
+                if back == 0 {
+                    self.active_end.get(site).copied()
+                } else {
+                    self.history.active(month, site)
+                }
+            })
+            .collect();
+        counts.windows(2).fold((0, 0), |(n, e), w| match w {
+            [a, b] if b > a => (n + (b - a), e),
+            [a, b] => (n, e + (a - b)),
+            _ => (n, e),
+        })
     }
 
     /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the

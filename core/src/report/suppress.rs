@@ -9,10 +9,12 @@
 //! While the rectangle can move, a reader holding every published cell cannot tell the
 //! sensitive value from 1, nor from k.
 //!
-//! A reader also knows the rules: zeros are published and a complement is never zero, so
-//! every withheld cell is at least 1. The rectangle's corners therefore stay at 1 or more as
-//! they move; a rectangle that only worked by taking a corner to 0 would let that reader pin
-//! the cell between 1 and 10.
+//! A reader also knows the rules: zeros are published and a complement of a small cell is never
+//! zero, so outside the tables with the whole-row rule every withheld cell is at least 1. The
+//! rectangle of a small cell therefore keeps its corners at 1 or more as they move; one that
+//! only worked by taking a corner to 0 would let that reader pin the cell between 1 and 10.
+//! (A whole-row cell's rectangle may hide a zero of its row: in the tables of
+//! [`Grid::no_whole_rows`] a withheld cell can be 0.)
 //!
 //! **Protection rule** (what the linear-programming attacker in `tests/tests/suppression.rs`
 //! checks, with every withheld cell at least 1): for every sensitive cell with value v, the
@@ -223,6 +225,13 @@ impl Grid {
         self.sensitive.get(self.index(r, c)).copied().unwrap_or(false)
     }
 
+    /// Whether the cell is sensitive because it holds its whole row ([`Grid::no_whole_rows`],
+    /// [`Grid::no_whole_population`]) rather than because it is small.
+    pub fn is_whole_row_cell(&self, r: usize, c: usize) -> bool {
+        let v = self.value(r, c);
+        self.is_sensitive(r, c) && v >= K && self.required_lower(r, c) + 1 == v && self.required_upper(r, c) == v
+    }
+
     /// The value a sensitive cell must be able to reach, as far as a reader can tell.
     pub fn required_upper(&self, r: usize, c: usize) -> u64 {
         self.need.get(self.index(r, c)).copied().unwrap_or(K)
@@ -299,6 +308,10 @@ fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usi
     let v = grid.value(r, c);
     let up_need = grid.required_upper(r, c).saturating_sub(v);
     let down_need = v.saturating_sub(grid.required_lower(r, c));
+    // A whole-row cell is protected by showing that someone of its row may be elsewhere: a zero
+    // of its row, hidden, is the natural corner (it only has to rise). In tables with that rule
+    // a withheld cell may therefore be 0, and readers are told so; everywhere else it never is.
+    let whole = grid.is_whole_row_cell(r, c);
     let suppressed = |rr: usize, cc: usize| sup.get(grid.index(rr, cc)).copied().unwrap_or(false);
     let mut best: Option<(Cost, Corners)> = None;
     let mut consider = |corners: &[((usize, usize), bool)]| {
@@ -312,7 +325,8 @@ fn best_rectangle(grid: &Grid, sup: &[bool], r: usize, c: usize) -> Option<[(usi
             // could only fall to 0 would not move at all in the reader's eyes (and a zero is
             // never hidden, which keeps that knowledge true).
             let room_needed = if same_sign { down_need } else { up_need };
-            if val <= room_needed || (!already && !grid.may_complement(rr, cc)) {
+            let too_low = if whole { val < room_needed } else { val <= room_needed };
+            if too_low || (!already && !grid.may_complement(rr, cc)) {
                 return;
             }
             if !already {

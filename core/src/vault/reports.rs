@@ -19,7 +19,7 @@ use crate::record::{ClientId, ClientRecord, StoredRecord};
 use crate::report::bundle::{canonical_json, encrypt_document, sign_report, verify_document, SigningKey};
 use crate::report::indicator::Builder;
 use crate::report::noise::{Mechanism, SystemBits};
-use crate::report::{History, Method, Period, Report, ReportOptions, Revision, REPORT_FORMAT};
+use crate::report::{history, History, Method, Period, Report, ReportOptions, Revision, REPORT_FORMAT};
 
 const META_PROVIDER: &str = "provider_id";
 const META_SIGNING: &str = "signing_key";
@@ -541,7 +541,8 @@ impl Vault {
             }
             (None, None) => None,
         };
-        let earlier: Vec<Report> = releases.reports()?.into_iter().filter(|r| r.period != period).collect();
+        let (this_period, earlier): (Vec<Report>, Vec<Report>) =
+            releases.reports()?.into_iter().partition(|r| r.period == period);
         let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
         let mut builder = Builder::new(period, &policy, options.clone()).with_history(History::from_reports(&earlier));
         // The tables see only the categories they declare: the reader holds no other key.
@@ -569,6 +570,16 @@ impl Vault {
             omitted,
             revision,
         };
+        if let (Some(original), Method::Suppress { .. }) = (this_period.last(), options.method) {
+            let withheld = history::withhold_small_changes(original, &mut report);
+            if !withheld.is_empty() {
+                report.omitted.push(format!(
+                    "{}: withheld in this revision, since a change of 1 to 10 from the release it revises \
+                     would count the corrected persons (the board keeps the earlier tables)",
+                    withheld.join(", ")
+                ));
+            }
+        }
         let sent = self.write_p(|tx, crypto, policy| {
             // Checked again inside the transaction: two handles building one period at once
             // must not both release it.
