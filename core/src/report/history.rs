@@ -96,32 +96,73 @@ pub fn withhold_small_changes(original: &Report, revised: &mut Report) -> Vec<St
     withheld
 }
 
+/// The cell at `(r, c)`, if both exist.
+fn at(t: &Table, r: Option<usize>, c: Option<usize>) -> Option<&Cell> {
+    t.cells.get(r?)?.get(c?)
+}
+
 /// Whether some cell, matched by row and column label, moved by 1 to 10 or changed between
-/// published and withheld.
+/// published and withheld; or the withheld part of a row or column (its published total less
+/// its published cells) moved by 1 to 10. The `Total` row and column are matched by position,
+/// so a site named "Total" cannot stand in for them.
 fn moved_a_little(before: &Table, after: &Table) -> bool {
-    let label = |t: &Table, r: usize| t.rows.get(r).cloned().unwrap_or_else(|| "Total".to_owned());
-    let columns = |t: &Table| {
-        let mut c = t.columns.clone();
-        if t.row_totals {
-            c.push("Total".to_owned());
-        }
-        c
+    let row_of = |t: &Table, key: Option<&String>| match key {
+        Some(site) => t.rows.iter().position(|x| x == site),
+        None => Some(t.rows.len()),
     };
-    let (cols_before, cols_after) = (columns(before), columns(after));
-    for (r, row) in after.cells.iter().enumerate() {
-        let Some(rb) = (0..before.cells.len()).find(|&i| label(before, i) == label(after, r)) else { continue };
-        for (c, cell) in row.iter().enumerate() {
-            let Some(name) = cols_after.get(c) else { continue };
-            let Some(cb) = cols_before.iter().position(|x| x == name) else { continue };
-            let Some(old) = before.cells.get(rb).and_then(|row| row.get(cb)) else { continue };
-            let small = match (old, cell) {
-                (Cell::Count(a), Cell::Count(b)) => (1..K).contains(&a.abs_diff(*b)),
-                (Cell::Count(_), Cell::Suppressed) | (Cell::Suppressed, Cell::Count(_)) => true,
-                _ => false,
+    let col_of = |t: &Table, key: Option<&String>| match key {
+        Some(name) => t.columns.iter().position(|x| x == name),
+        None => t.row_totals.then_some(t.columns.len()),
+    };
+    let small = |a: &Cell, b: &Cell| match (a, b) {
+        (Cell::Count(a), Cell::Count(b)) => (1..K).contains(&a.abs_diff(*b)),
+        (Cell::Count(_), Cell::Suppressed) | (Cell::Suppressed, Cell::Count(_)) => true,
+        _ => false,
+    };
+    let row_keys: Vec<Option<&String>> = after.rows.iter().map(Some).chain([None]).collect();
+    let col_keys: Vec<Option<&String>> =
+        after.columns.iter().map(Some).chain(after.row_totals.then_some(None)).collect();
+    for rk in &row_keys {
+        for ck in &col_keys {
+            let (Some(new), Some(old)) = (
+                at(after, row_of(after, *rk), col_of(after, *ck)),
+                at(before, row_of(before, *rk), col_of(before, *ck)),
+            ) else {
+                continue;
             };
-            if small {
+            if small(old, new) {
                 return true;
             }
+        }
+    }
+    // The withheld part of a line: its total less its published cells.
+    let hidden = |cells: Vec<Option<&Cell>>, total: Option<&Cell>| -> Option<u64> {
+        let Some(Cell::Count(total)) = total else { return None };
+        let published: u64 = cells.iter().map(|c| if let Some(Cell::Count(v)) = c { *v } else { 0 }).sum();
+        Some(total.saturating_sub(published))
+    };
+    let moved =
+        |a: Option<u64>, b: Option<u64>| matches!((a, b), (Some(a), Some(b)) if (1..K).contains(&a.abs_diff(b)));
+    if after.row_totals && before.row_totals {
+        for rk in &row_keys {
+            let line = |t: &Table| {
+                let r = row_of(t, *rk);
+                let cells = (0..t.columns.len()).map(|c| at(t, r, Some(c))).collect();
+                hidden(cells, at(t, r, Some(t.columns.len())))
+            };
+            if moved(line(before), line(after)) {
+                return true;
+            }
+        }
+    }
+    for ck in &col_keys {
+        let line = |t: &Table| {
+            let c = col_of(t, *ck);
+            let cells = (0..t.rows.len()).map(|r| at(t, Some(r), c)).collect();
+            hidden(cells, at(t, Some(t.rows.len()), c))
+        };
+        if moved(line(before), line(after)) {
+            return true;
         }
     }
     false

@@ -887,15 +887,21 @@ impl Builder {
                 .contains(site)
                 .then(|| self.cells.get(&(t, site.to_owned(), "participant-days".to_owned())).map_or(0, |(v, _)| *v))
         };
-        let months: Vec<Period> = (0..12).map(|i| self.period.months_before(i)).collect();
-        let (mut all_days, mut all_usd) = (0u64, 0u64);
+        let months: BTreeSet<Period> = (0..12).map(|i| self.period.months_before(i)).collect();
+        // (Twelve distinct months, unless the calendar's first year clamps them.)
+        let whole_year = months.len() == 12;
+        let (mut all_days, mut all_usd, mut every_site) = (0u64, 0u64, true);
         let mut out: Vec<Vec<Cell>> = rows
             .iter()
             .map(|site| {
-                let days = months.iter().try_fold(0u64, |acc, &m| {
-                    let d = if m == self.period { this_month(site) } else { self.history.days(m, site) };
-                    d.map(|d| acc.saturating_add(d))
-                });
+                let days = months
+                    .iter()
+                    .try_fold(0u64, |acc, &m| {
+                        let d = if m == self.period { this_month(site) } else { self.history.days(m, site) };
+                        d.map(|d| acc.saturating_add(d))
+                    })
+                    .filter(|_| whole_year);
+                every_site &= days.is_some();
                 let usd = self.options.expenditure_usd.get(site).copied().unwrap_or(0);
                 all_usd = all_usd.saturating_add(usd);
                 match days {
@@ -907,7 +913,10 @@ impl Builder {
                 }
             })
             .collect();
-        out.push(vec![Cell::Count(all_days), Cell::Count(all_usd)]);
+        // The days total only when every site's days are published: a total over some sites
+        // beside an expenditure total over all would overstate the cost per day.
+        let total_days = if every_site { Cell::Count(all_days) } else { Cell::Suppressed };
+        out.push(vec![total_days, Cell::Count(all_usd)]);
         out
     }
 }

@@ -277,6 +277,21 @@ pub fn merge(reports: &[SignedReport]) -> Merged {
             groups.entry((t.id.clone(), t.covers.clone())).or_default().push((r.report.provider.as_str(), t));
         }
     }
+    // Under suppression a provider's totals add up its published sites only: one with a site
+    // of fewer than 11 active persons (a 01a row withheld whole) has people its totals leave
+    // out, so its part of a national total is only a lower bound.
+    let partial: Vec<&str> = reports
+        .iter()
+        .filter(|r| {
+            r.report.tables.iter().any(|t| {
+                t.id == "01a"
+                    && t.rows.iter().enumerate().any(|(i, _)| {
+                        t.cells.get(i).is_some_and(|row| row.iter().all(|c| matches!(c, Cell::Suppressed)))
+                    })
+            })
+        })
+        .map(|r| r.report.provider.as_str())
+        .collect();
     let mut tables = Vec::new();
     let mut skipped = Vec::new();
     for ((id, covers), parts) in groups {
@@ -303,10 +318,19 @@ pub fn merge(reports: &[SignedReport]) -> Merged {
             skipped
                 .push(format!("{id} ({covers}): not published by {}; its total is a lower bound", absent.join(", ")));
         }
+        // 06's expenditure covers every site; everything else a partial provider counts does not.
+        let short: Vec<&str> = parts.iter().map(|(p, _)| *p).filter(|p| partial.contains(p) && id != "06").collect();
+        if !short.is_empty() {
+            skipped.push(format!(
+                "{id} ({covers}): {} leave(s) out sites under 11 active persons; the total is a lower bound",
+                short.join(", ")
+            ));
+        }
         let total_row: Vec<Cell> = (0..width)
             .map(|c| {
                 let mut contributions: Vec<Part> = parts.iter().map(|(_, t)| part(t, t.rows.len(), c)).collect();
                 contributions.extend(absent.iter().map(|_| Part::Hidden(None)));
+                contributions.extend(short.iter().map(|_| Part::Hidden(None)));
                 combine(&contributions)
             })
             .collect();

@@ -84,10 +84,14 @@ impl Period {
         Ok(())
     }
 
-    /// The month `n` months before this one (clamped to the earliest period there is).
+    /// The month `n` months before this one, or January 2000 (the earliest period there is)
+    /// if that is earlier.
     pub fn months_before(self, n: u32) -> Self {
         let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 - i64::from(n);
-        let year = i32::try_from(index.div_euclid(12)).unwrap_or(2000).max(2000);
+        if index < 2000 * 12 {
+            return Self { year: 2000, month: 1 };
+        }
+        let year = i32::try_from(index.div_euclid(12)).unwrap_or(2000);
         let month = u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1);
         Self::new(year, month).unwrap_or(Self { year: 2000, month: 1 })
     }

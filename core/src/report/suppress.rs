@@ -157,15 +157,17 @@ impl Grid {
     /// [`Grid::no_whole_rows`] for tables whose columns overlap (a person may count in several,
     /// so there is no row total): a cell of `columns` that holds every person of its row's
     /// population, as published elsewhere (`population[r]`, 01a's total for a provider-wide
-    /// row), would say that everyone seeks asylum, or has a departure plan. Such a cell becomes
-    /// sensitive and must reach one below its value.
+    /// row), would say that everyone seeks asylum, or has a departure plan. So would a withheld
+    /// cell if only "everyone" and small values were ever withheld: every cell within 10 of the
+    /// population is withheld too, and a withheld cell then means "10 or fewer, or within 10 of
+    /// everyone", never "everyone".
     pub fn no_whole_population(mut self, population: &[u64], columns: &[usize]) -> Self {
         for (r, &total) in population.iter().enumerate().take(self.rows) {
             if total < K {
                 continue;
             }
             for &c in columns.iter().filter(|&&c| c < self.cols) {
-                if self.value(r, c) == total {
+                if self.value(r, c) >= K && self.value(r, c) + K > total {
                     let i = self.index(r, c);
                     if let (Some(s), Some(n), Some(d)) =
                         (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i))

@@ -531,7 +531,15 @@ impl Vault {
         let revision = match (&options.revise, releases.latest(period)) {
             (None, Some(_)) => return self.send_again(period, recipients),
             (Some(_), None) => {
-                return Err(Error::input(format!("{period} has not been released: there is nothing to revise")))
+                if self.released_before_ledger(period, &releases)? {
+                    // The board holds that report, but the vault does not: a revision could not
+                    // be checked against it.
+                    return Err(Error::input(format!(
+                        "{period} was sent before this vault kept its release ledger: a revision cannot be \
+                         checked against that report, so none is made"
+                    )));
+                }
+                return Err(Error::input(format!("{period} has not been released: there is nothing to revise")));
             }
             (Some(reason), Some(previous)) => {
                 if reason.trim().is_empty() {
@@ -539,10 +547,19 @@ impl Vault {
                 }
                 Some(Revision { number: previous.revision.saturating_add(1), reason: reason.trim().to_owned() })
             }
-            (None, None) => None,
+            (None, None) => {
+                if self.released_before_ledger(period, &releases)? {
+                    return Err(Error::input(format!(
+                        "{period} was sent before this vault kept its release ledger, so that report cannot \
+                         be sent again; a new one for it is a revision (--revise REASON)"
+                    )));
+                }
+                None
+            }
         };
         let (this_period, earlier): (Vec<Report>, Vec<Report>) =
             releases.reports()?.into_iter().partition(|r| r.period == period);
+        let ledger_len = releases.releases.len();
         let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
         let mut builder = Builder::new(period, &policy, options.clone()).with_history(History::from_reports(&earlier));
         // The tables see only the categories they declare: the reader holds no other key.
@@ -570,8 +587,12 @@ impl Vault {
             omitted,
             revision,
         };
-        if let (Some(original), Method::Suppress { .. }) = (this_period.last(), options.method) {
-            let withheld = history::withhold_small_changes(original, &mut report);
+        if let Method::Suppress { .. } = options.method {
+            // The board keeps every earlier release of the period, not only the newest.
+            let mut withheld = Vec::new();
+            for original in &this_period {
+                withheld.extend(history::withhold_small_changes(original, &mut report));
+            }
             if !withheld.is_empty() {
                 report.omitted.push(format!(
                     "{}: withheld in this revision, since a change of 1 to 10 from the release it revises \
@@ -586,7 +607,9 @@ impl Vault {
             let mut releases = Releases::load(tx, crypto)?;
             let previous = releases.latest(period).map(|r| r.revision);
             let expected = report.revision.as_ref().map(|r| r.number.saturating_sub(1));
-            if previous != expected {
+            // Any release committed meanwhile (of this period, or another the flows and the
+            // fiscal year were built on) makes this one stale.
+            if previous != expected || releases.releases.len() != ledger_len {
                 return Ok(None);
             }
             if let (true, Method::Noise { mechanism }) = (rho > 0, options.method) {
@@ -639,14 +662,37 @@ impl Vault {
                     .map_err(|_| Error::internal("a signed report is not UTF-8"))?,
             });
             releases.store(tx, crypto)?;
-            Ok(Some(document))
+            // Encrypted before the transaction commits: a failure records nothing.
+            encrypt_document(&document, recipients).map(Some)
         })?;
-        match sent {
-            Some(document) => encrypt_document(&document, recipients),
-            None => Err(Error::input(format!(
-                "{period} was released while this report was being built; build it again to send that release"
-            ))),
-        }
+        // Another handle released a report meanwhile: retry, as for a busy vault.
+        sent.ok_or(Error::Storage(crate::error::StorageProblem::Busy))
+    }
+
+    /// Whether the disclosure log records a board report for `period` from before the release
+    /// ledger's first entry (a vault made before caseward kept the ledger).
+    fn released_before_ledger(&self, period: Period, releases: &Releases) -> Result<bool> {
+        let first = releases
+            .releases
+            .first()
+            .and_then(|r| verify_document(r.document.as_bytes(), None).ok())
+            .and_then(|s| s.report.log_head)
+            .and_then(|h| h.split(':').nth(1).and_then(|n| n.parse::<u64>().ok()))
+            .unwrap_or(u64::MAX);
+        let wanted = period.to_string();
+        self.read(|conn, crypto| {
+            for e in crate::audit::entries(conn)? {
+                let Ok(e) = e else { continue };
+                if e.seq >= first || e.audience != "board" {
+                    continue;
+                }
+                let detail = log::open_detail(conn, crypto, &e)?;
+                if detail.is_some_and(|d| mentions_period(&d, &wanted)) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
     }
 
     /// The newest release of `period` in the release ledger: `None` if it was never released,
@@ -658,7 +704,7 @@ impl Vault {
     /// Sends a released period again: the newest signed report of it, encrypted to
     /// `recipients`, and logged as a disclosure of the same bytes.
     fn send_again(&self, period: Period, recipients: &[RecoveryRecipient]) -> Result<Vec<u8>> {
-        let document = self.write_p(|tx, crypto, policy| {
+        self.write_p(|tx, crypto, policy| {
             let releases = Releases::load(tx, crypto)?;
             let release = releases.latest(period).ok_or_else(|| Error::internal("the release vanished"))?;
             let report = verify_document(release.document.as_bytes(), None)
@@ -681,9 +727,21 @@ impl Vault {
                 },
             };
             log::append(tx, crypto, policy.hash(), entry)?;
-            Ok(release.document.clone())
-        })?;
-        encrypt_document(document.as_bytes(), recipients)
+            // Encrypted before the transaction commits: a failure logs nothing.
+            encrypt_document(release.document.as_bytes(), recipients)
+        })
+    }
+}
+
+/// Whether a log detail names `period` as a report's period (at any depth of its JSON).
+fn mentions_period(detail: &serde_json::Value, period: &str) -> bool {
+    match detail {
+        serde_json::Value::Object(map) => {
+            map.get("period").and_then(|p| p.as_str()) == Some(period)
+                || map.values().any(|v| mentions_period(v, period))
+        }
+        serde_json::Value::Array(items) => items.iter().any(|v| mentions_period(v, period)),
+        _ => false,
     }
 }
 
@@ -723,6 +781,49 @@ mod tests {
             self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             Ok(self.0)
         }
+    }
+
+    /// A vault made before caseward kept the release ledger has board reports in its log only.
+    /// Such a period is not rebuilt from today's data as if it were new: building it again is
+    /// refused, and so is a suppressed revision, which would have nothing to compare with.
+    #[test]
+    fn a_period_sent_before_the_ledger_is_not_sent_again_as_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault =
+            Vault::create_with_key(dir.path().join("v.cwv"), &crate::RawKey::from_bytes(&[9; 32]).unwrap()).unwrap();
+        vault.set_provider_id("old-provider").unwrap();
+        let mut synth = crate::synth::Synth::new(3);
+        let intakes: Vec<_> = (0..30).map(|_| synth.intake()).collect();
+        vault.enroll_many(&intakes).unwrap();
+        // What an older caseward logged for the report it sent, with no ledger entry.
+        vault
+            .write_p(|tx, crypto, policy| {
+                let entry = Entry {
+                    event: Event::Disclosure,
+                    audience: Some(AudienceClass::Board),
+                    subject: Subject::Vault,
+                    output: [7; 32],
+                    detail: Detail::BoardReport {
+                        audience: "board",
+                        period: "2026-06".into(),
+                        tables: 21,
+                        rho_micros: 0,
+                    },
+                };
+                log::append(tx, crypto, policy.hash(), entry)
+            })
+            .unwrap();
+        let board = RecoveryIdentity::generate();
+        let june: Period = "2026-06".parse().unwrap();
+        let err = vault.board_report(june, &ReportOptions::default(), &[board.recipient()]).unwrap_err();
+        assert!(err.to_string().contains("before this vault kept its release ledger"), "{err}");
+        let revise = ReportOptions { revise: Some("late records".into()), ..ReportOptions::default() };
+        let err = vault.board_report(june, &revise, &[board.recipient()]).unwrap_err();
+        assert!(err.to_string().contains("before this vault kept its release ledger"), "{err}");
+        assert_eq!(vault.released_revision(june).unwrap(), None, "nothing recorded");
+        // Another month is released as usual, and June stays refused once the ledger exists.
+        vault.board_report("2026-07".parse().unwrap(), &ReportOptions::default(), &[board.recipient()]).unwrap();
+        assert!(vault.board_report(june, &ReportOptions::default(), &[board.recipient()]).is_err());
     }
 
     /// Each table built from a reader holding only the keys it declares equals the same table
