@@ -25,18 +25,23 @@ fn day(m: u8, d: u8) -> Date {
     Date::from_ymd(2026, m, d).unwrap()
 }
 
+/// A client enrolled at `site-a` on 5 January 2026, still active, with no records yet.
+fn enroll_at_site_a(vault: &Vault, synth: &mut caseward::synth::Synth) -> caseward::ClientId {
+    let mut intake = synth.intake();
+    intake.enrollment.site = "site-a".into();
+    intake.enrollment.enrolled_on = day(1, 5);
+    intake.enrollment.exit = None;
+    intake.records.clear();
+    vault.enroll(&intake).unwrap()
+}
+
 /// `people` clients at `site-a`, enrolled in January 2026, each with `events` services of `kind`
 /// spread over the first half of 2026, read back the way the report reads them.
 fn population(vault: &Vault, people: usize, events: usize, kind: ServiceKind) -> Vec<ClientRecord> {
     let mut synth = caseward::synth::Synth::new(people as u64 * 31 + events as u64);
     (0..people)
         .map(|_| {
-            let mut intake = synth.intake();
-            intake.enrollment.site = "site-a".into();
-            intake.enrollment.enrolled_on = day(1, 5);
-            intake.enrollment.exit = None;
-            intake.records.clear();
-            let id = vault.enroll(&intake).unwrap();
+            let id = enroll_at_site_a(vault, &mut synth);
             for e in 0..events {
                 let date = day(1 + (e % 6) as u8, 1 + (e / 6 % 28) as u8);
                 vault.add_record(id, &Record::Service(ServiceEvent { date, kind, minutes: None })).unwrap();
@@ -177,12 +182,7 @@ fn everyone_seeking_one_relief_is_not_published_as_a_group_fact() {
         let mut synth = caseward::synth::Synth::new(9);
         let clients: Vec<ClientRecord> = (0..30)
             .map(|i| {
-                let mut intake = synth.intake();
-                intake.enrollment.site = "site-a".into();
-                intake.enrollment.enrolled_on = day(1, 5);
-                intake.enrollment.exit = None;
-                intake.records.clear();
-                let id = vault.enroll(&intake).unwrap();
+                let id = enroll_at_site_a(&vault, &mut synth);
                 let relief = if i < others { "TPS" } else { "asylum" };
                 let legal = caseward::LegalStatus {
                     court: None,

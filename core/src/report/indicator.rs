@@ -677,7 +677,7 @@ impl Builder {
                 rows
             })
             .collect();
-        let suppress = matches!(self.options.method, Method::Suppress { .. });
+        let suppress = !self.noise;
         let mut inputs_without_clients = BTreeSet::new();
         for (t, site, col, n, persons) in extra {
             if suppress && !self.sites.contains(&site) {
@@ -822,7 +822,7 @@ struct Scope {
 
 impl Builder {
     fn scope(&self) -> Scope {
-        let suppress = matches!(self.options.method, Method::Suppress { .. });
+        let suppress = !self.noise;
         let all_sites_label = ALL_SITES.to_owned();
         if !suppress {
             let sites = self.sites.clone();

@@ -140,14 +140,7 @@ impl Grid {
             }
             for c in 0..self.cols {
                 if self.value(r, c) == total {
-                    let i = self.index(r, c);
-                    if let (Some(s), Some(n), Some(d)) =
-                        (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i))
-                    {
-                        *s = true;
-                        *n = total;
-                        *d = 1;
-                    }
+                    self.mark_group_fact(r, c, total);
                 }
             }
         }
@@ -166,20 +159,25 @@ impl Grid {
             if total < K {
                 continue;
             }
-            for &c in columns.iter().filter(|&&c| c < self.cols) {
+            let cols = self.cols;
+            for &c in columns.iter().filter(|&&c| c < cols) {
                 if self.value(r, c) >= K && self.value(r, c) + K > total {
-                    let i = self.index(r, c);
-                    if let (Some(s), Some(n), Some(d)) =
-                        (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i))
-                    {
-                        *s = true;
-                        *n = total;
-                        *d = 1;
-                    }
+                    self.mark_group_fact(r, c, total);
                 }
             }
         }
         self
+    }
+
+    /// Makes a cell that holds (nearly) all of a row's `total` persons sensitive: its range must
+    /// reach `total` and one below its value.
+    fn mark_group_fact(&mut self, r: usize, c: usize, total: u64) {
+        let i = self.index(r, c);
+        if let (Some(s), Some(n), Some(d)) = (self.sensitive.get_mut(i), self.need.get_mut(i), self.down.get_mut(i)) {
+            *s = true;
+            *n = total;
+            *d = 1;
+        }
     }
 
     /// Marks every cell as published elsewhere in the same report (active persons per site,

@@ -73,14 +73,16 @@ impl Releases {
 
     /// The reports the board holds, oldest first (the ledger's signatures are the vault's own).
     fn reports(&self) -> Result<Vec<Report>> {
-        self.releases
-            .iter()
-            .map(|r| {
-                verify_document(r.document.as_bytes(), None)
-                    .map(|signed| signed.report)
-                    .map_err(|_| Error::corrupt("meta", META_RELEASES, "a stored release does not verify"))
-            })
-            .collect()
+        self.releases.iter().map(Release::report).collect()
+    }
+}
+
+impl Release {
+    /// The signed report, read back.
+    fn report(&self) -> Result<Report> {
+        verify_document(self.document.as_bytes(), None)
+            .map(|signed| signed.report)
+            .map_err(|_| Error::corrupt("meta", META_RELEASES, "a stored release does not verify"))
     }
 }
 
@@ -635,23 +637,7 @@ impl Vault {
                     params![period.to_string(), i64::try_from(rho).unwrap_or(i64::MAX), now()],
                 )?;
             }
-            let value =
-                serde_json::to_value(&report).map_err(|_| Error::internal("the report could not be serialized"))?;
-            let output = crypto.output_digest(None, &canonical_json(&value));
-            let detail = Detail::BoardReport {
-                audience: "board",
-                period: period.to_string(),
-                tables: report.tables.len(),
-                rho_micros: rho,
-            };
-            let entry = Entry {
-                event: Event::Disclosure,
-                audience: Some(AudienceClass::Board),
-                subject: Subject::Vault,
-                output,
-                detail,
-            };
-            log::append(tx, crypto, policy.hash(), entry)?;
+            log::append(tx, crypto, policy.hash(), report_entry(crypto, &report, rho)?)?;
             report.log_head = crypto.state.log_head()?.map(|h| h.to_string());
             let key = load_signing_key(tx, crypto)?;
             let document = sign_report(&report, &key)?;
@@ -675,10 +661,10 @@ impl Vault {
         let first = releases
             .releases
             .first()
-            .and_then(|r| verify_document(r.document.as_bytes(), None).ok())
-            .and_then(|s| s.report.log_head)
-            .and_then(|h| h.split(':').nth(1).and_then(|n| n.parse::<u64>().ok()))
-            .unwrap_or(u64::MAX);
+            .and_then(|r| r.report().ok())
+            .and_then(|r| r.log_head)
+            .and_then(|h| h.parse::<crate::audit::LogHead>().ok())
+            .map_or(u64::MAX, |h| h.seq);
         let wanted = period.to_string();
         self.read(|conn, crypto| {
             for e in crate::audit::entries(conn)? {
@@ -687,7 +673,8 @@ impl Vault {
                     continue;
                 }
                 let detail = log::open_detail(conn, crypto, &e)?;
-                if detail.is_some_and(|d| mentions_period(&d, &wanted)) {
+                // A board report's detail names its period at the top of its JSON object.
+                if detail.is_some_and(|d| d.get("period").and_then(serde_json::Value::as_str) == Some(&wanted)) {
                     return Ok(true);
                 }
             }
@@ -707,42 +694,32 @@ impl Vault {
         self.write_p(|tx, crypto, policy| {
             let releases = Releases::load(tx, crypto)?;
             let release = releases.latest(period).ok_or_else(|| Error::internal("the release vanished"))?;
-            let report = verify_document(release.document.as_bytes(), None)
-                .map_err(|_| Error::corrupt("meta", META_RELEASES, "a stored release does not verify"))?
-                .report;
-            let mut unlogged = report.clone();
-            unlogged.log_head = None;
-            let value =
-                serde_json::to_value(&unlogged).map_err(|_| Error::internal("the report could not be serialized"))?;
-            let entry = Entry {
-                event: Event::Disclosure,
-                audience: Some(AudienceClass::Board),
-                subject: Subject::Vault,
-                output: crypto.output_digest(None, &canonical_json(&value)),
-                detail: Detail::BoardReport {
-                    audience: "board",
-                    period: period.to_string(),
-                    tables: report.tables.len(),
-                    rho_micros: 0,
-                },
-            };
-            log::append(tx, crypto, policy.hash(), entry)?;
+            let mut report = release.report()?;
+            report.log_head = None;
+            // The same bytes as first logged: nothing new is charged.
+            log::append(tx, crypto, policy.hash(), report_entry(crypto, &report, 0)?)?;
             // Encrypted before the transaction commits: a failure logs nothing.
             encrypt_document(release.document.as_bytes(), recipients)
         })
     }
 }
 
-/// Whether a log detail names `period` as a report's period (at any depth of its JSON).
-fn mentions_period(detail: &serde_json::Value, period: &str) -> bool {
-    match detail {
-        serde_json::Value::Object(map) => {
-            map.get("period").and_then(|p| p.as_str()) == Some(period)
-                || map.values().any(|v| mentions_period(v, period))
-        }
-        serde_json::Value::Array(items) => items.iter().any(|v| mentions_period(v, period)),
-        _ => false,
-    }
+/// The log entry of a board report: its digest taken without its log head (which the entry
+/// itself decides), and the rho it spent.
+fn report_entry(crypto: &Crypto, report: &Report, rho_micros: u64) -> Result<Entry<'static>> {
+    let value = serde_json::to_value(report).map_err(|_| Error::internal("the report could not be serialized"))?;
+    Ok(Entry {
+        event: Event::Disclosure,
+        audience: Some(AudienceClass::Board),
+        subject: Subject::Vault,
+        output: crypto.output_digest(None, &canonical_json(&value)),
+        detail: Detail::BoardReport {
+            audience: "board",
+            period: report.period.to_string(),
+            tables: report.tables.len(),
+            rho_micros,
+        },
+    })
 }
 
 /// Streams every client's records, opened for `categories` only, one client at a time.
