@@ -1,12 +1,13 @@
 //! What a provider's earlier releases published, read back from the release ledger.
 //!
 //! A release must be consistent with what the board already holds, not only with the data:
-//! the flows of a quarter are published only for sites whose active count was published at
-//! both ends of the quarter (so the flows add nothing the two counts do not already imply
-//! about a hidden site), and a fiscal year's participant-days are the sum of the monthly
-//! values already published (so no withheld month can be recovered by subtraction). Both
-//! questions are answered here, from the frozen releases, never from today's data, which may
-//! have been corrected since.
+//! the flows of a quarter are published only for sites whose active count was published for
+//! every month of the quarter and the month before (so the flows add nothing the counts do
+//! not already imply about a hidden site), and only with room beyond what the published
+//! monthly figures prove ([`crate::report::flows`]); a fiscal year's participant-days are the
+//! sum of the monthly values already published (so no withheld month can be recovered by
+//! subtraction). These questions are answered here, from the frozen releases, never from
+//! today's data, which may have been corrected since.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,8 @@ pub struct History {
     active_published: BTreeMap<Period, BTreeMap<String, u64>>,
     /// Participant-days (table 05) as published, per month and site.
     days: BTreeMap<Period, BTreeMap<String, u64>>,
+    /// Persons served (table 07b), the largest published column, per month and site.
+    served: BTreeMap<Period, BTreeMap<String, u64>>,
 }
 
 impl History {
@@ -50,6 +53,17 @@ impl History {
                             }
                         }
                     }
+                    "07b" => {
+                        // The board keeps every release of the period: the most any of them
+                        // proves.
+                        let served = out.served.entry(report.period).or_default();
+                        for (i, site) in table.rows.iter().enumerate() {
+                            if let Some(most) = most_served(table, i) {
+                                let slot = served.entry(site.clone()).or_insert(0);
+                                *slot = (*slot).max(most);
+                            }
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -71,6 +85,25 @@ impl History {
     pub fn days(&self, month: Period, site: &str) -> Option<u64> {
         self.days.get(&month).and_then(|d| d.get(site)).copied()
     }
+
+    /// The most persons any published column of 07b counts at `site` in `month`.
+    pub fn served(&self, month: Period, site: &str) -> Option<u64> {
+        self.served.get(&month).and_then(|d| d.get(site)).copied()
+    }
+}
+
+/// The largest published interior cell of row `row` of table 07b: persons present at the site
+/// in the month (its columns overlap, so their row total counts services, not persons).
+pub fn most_served(table: &Table, row: usize) -> Option<u64> {
+    let cells = table.cells.get(row)?;
+    cells
+        .iter()
+        .take(table.columns.len())
+        .filter_map(|c| match c {
+            Cell::Count(v) => Some(*v),
+            _ => None,
+        })
+        .max()
 }
 
 /// What a revision may publish beside the release it replaces, under suppression. The board

@@ -22,7 +22,8 @@ use crate::record::{
     Arm, Attendance, ClientRecord, ExitReason, HealthKind, HearingOutcome, Record, ReferralStatus, ReleaseBasis,
     ScreeningKind,
 };
-use crate::report::history::History;
+use crate::report::flows;
+use crate::report::history::{self, History};
 use crate::report::noise::{Mechanism, RandomBits};
 use crate::report::suppress::{protect, Grid, K};
 use crate::report::{Cell, Grain, Method, Period, ReportOptions, Span, Table};
@@ -691,8 +692,7 @@ impl Builder {
             cell.0 += n;
             cell.1 += persons;
         }
-        let scope = self.scope();
-        let mut tables = Vec::with_capacity(self.specs.len());
+        let mut scope = self.scope();
         let mut omitted = std::mem::take(&mut self.omitted);
         if !inputs_without_clients.is_empty() {
             omitted.push(format!(
@@ -700,109 +700,142 @@ impl Builder {
                 inputs_without_clients.len()
             ));
         }
-        for (t, (spec, span)) in self.specs.iter().enumerate() {
-            if scope.suppress && FLOW_TABLES.contains(&spec.id) && scope.flow_sites.is_empty() {
-                // A sum over no site is 0 whatever the data: say so rather than send a table
-                // whose every withheld cell a reader can prove to be 0.
-                omitted.push(format!(
-                    "{}: no site's active count was published both for {} and for the month before the \
-                     quarter began (a provider's first quarter, or an unreleased month), so the \
-                     quarter's flows cover no site",
-                    spec.id, self.period
-                ));
-                continue;
+        // Under suppression the flow tables are decided last, from what the others publish
+        // (07b and 11b prove entries too); under noise the order of the draws stays the
+        // report's order.
+        let count = self.specs.len();
+        let is_flow = |t: &usize| self.specs.get(*t).is_some_and(|(spec, _)| FLOW_TABLES.contains(&spec.id));
+        let order: Vec<usize> = if scope.suppress {
+            (0..count).filter(|t| !is_flow(t)).chain((0..count).filter(is_flow)).collect()
+        } else {
+            (0..count).collect()
+        };
+        let mut built: Vec<Option<Table>> = (0..count).map(|_| None).collect();
+        let mut decided = !scope.suppress;
+        for t in order {
+            if !decided && is_flow(&t) {
+                scope.flows_publishable = self.flows_publishable(&scope, &built);
+                decided = true;
             }
-            let rows: Vec<String> = match spec.geo {
-                Geo::Site => self.sites.iter().cloned().collect(),
-                Geo::Provider => vec![ALL_SITES.to_owned()],
-            };
-            // Site tables describe the sites with K or more active persons (the others' rows are
-            // withheld whole); provider-wide tables add up those sites, and flow tables the
-            // sites whose active count the board holds at both ends of the quarter.
-            let counted = match spec.geo {
-                Geo::Site => &scope.sites,
-                Geo::Provider if FLOW_TABLES.contains(&spec.id) => &scope.flow_sites,
-                Geo::Provider => &scope.sites,
-            };
-            let mine: Vec<(&String, &String, (u64, u64))> = self
-                .cells
-                .range((t, String::new(), String::new())..(t + 1, String::new(), String::new()))
-                .filter(|((_, r, _), _)| counted.contains(r))
-                .map(|((_, r, c), v)| match spec.geo {
-                    Geo::Site => (r, c, *v),
-                    Geo::Provider => (&scope.all_sites_label, c, *v),
-                })
-                .collect();
-            let columns = columns_for(spec);
-            let col_index = |label: &str| columns.iter().position(|c| c == label).unwrap_or(columns.len() - 1);
-            let mut values = vec![vec![0u64; columns.len()]; rows.len()];
-            let mut persons = vec![vec![0u64; columns.len()]; rows.len()];
-            for (r, c, (v, p)) in mine {
-                let (Some(ri), ci) = (rows.iter().position(|x| x == r), col_index(c)) else { continue };
-                if let Some(slot) = values.get_mut(ri).and_then(|row| row.get_mut(ci)) {
-                    *slot += v;
-                }
-                if let Some(slot) = persons.get_mut(ri).and_then(|row| row.get_mut(ci)) {
-                    *slot += p;
-                }
+            let table = self.table(t, &scope, &mut omitted, rng)?;
+            if let Some(slot) = built.get_mut(t) {
+                *slot = table;
             }
-            if spec.id == "06" {
-                // Expenditure follows the days of its row: dollars per day would reveal days.
-                for row in &mut persons {
-                    if let Some(&p) = row.first() {
-                        if let Some(slot) = row.get_mut(1) {
-                            *slot = p;
-                        }
+        }
+        let tables = built.into_iter().flatten().collect();
+        Ok((tables, omitted))
+    }
+
+    /// Table `t` of the report, or `None` (with the reason in `omitted`) when it is left out.
+    fn table(
+        &self,
+        t: usize,
+        scope: &Scope,
+        omitted: &mut Vec<String>,
+        rng: &mut impl RandomBits,
+    ) -> Result<Option<Table>> {
+        let Some((spec, span)) = self.specs.get(t) else { return Ok(None) };
+        if scope.suppress && FLOW_TABLES.contains(&spec.id) && scope.flow_sites.is_empty() {
+            // A sum over no site is 0 whatever the data: say so rather than send a table
+            // whose every withheld cell a reader can prove to be 0.
+            omitted.push(format!(
+                "{}: no site's active count was published both for {} and for the month before the \
+                 quarter began (a provider's first quarter, or an unreleased month), so the \
+                 quarter's flows cover no site",
+                spec.id, self.period
+            ));
+            return Ok(None);
+        }
+        let rows: Vec<String> = match spec.geo {
+            Geo::Site => self.sites.iter().cloned().collect(),
+            Geo::Provider => vec![ALL_SITES.to_owned()],
+        };
+        // Site tables describe the sites with K or more active persons (the others' rows are
+        // withheld whole); provider-wide tables add up those sites, and flow tables the
+        // sites whose active count the board holds for every month of the quarter and the
+        // month before.
+        let counted = match spec.geo {
+            Geo::Site => &scope.sites,
+            Geo::Provider if FLOW_TABLES.contains(&spec.id) => &scope.flow_sites,
+            Geo::Provider => &scope.sites,
+        };
+        let mine: Vec<(&String, &String, (u64, u64))> = self
+            .cells
+            .range((t, String::new(), String::new())..(t + 1, String::new(), String::new()))
+            .filter(|((_, r, _), _)| counted.contains(r))
+            .map(|((_, r, c), v)| match spec.geo {
+                Geo::Site => (r, c, *v),
+                Geo::Provider => (&scope.all_sites_label, c, *v),
+            })
+            .collect();
+        let columns = columns_for(spec);
+        let col_index = |label: &str| columns.iter().position(|c| c == label).unwrap_or(columns.len() - 1);
+        let mut values = vec![vec![0u64; columns.len()]; rows.len()];
+        let mut persons = vec![vec![0u64; columns.len()]; rows.len()];
+        for (r, c, (v, p)) in mine {
+            let (Some(ri), ci) = (rows.iter().position(|x| x == r), col_index(c)) else { continue };
+            if let Some(slot) = values.get_mut(ri).and_then(|row| row.get_mut(ci)) {
+                *slot += v;
+            }
+            if let Some(slot) = persons.get_mut(ri).and_then(|row| row.get_mut(ci)) {
+                *slot += p;
+            }
+        }
+        if spec.id == "06" {
+            // Expenditure follows the days of its row: dollars per day would reveal days.
+            for row in &mut persons {
+                if let Some(&p) = row.first() {
+                    if let Some(slot) = row.get_mut(1) {
+                        *slot = p;
                     }
                 }
             }
-            let row_totals = spec.unit == Unit::Persons && columns.len() > 1
-                || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
-            let cells = if !scope.suppress {
-                publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?
-            } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
-                withhold_all(rows.len(), columns.len() + usize::from(row_totals))
-            } else if spec.id == "06" {
-                self.fiscal_year_days(&rows, &scope)
-            } else if let Some(columns) = whole_population_columns(spec.id) {
-                // Overlapping columns have no row total; the row's population is 01a's total.
-                let population: u64 = scope.sites.iter().filter_map(|s| self.active_end.get(s)).sum();
-                let grid = Grid::counts(&values).without_row_totals().no_whole_population(&[population], columns);
-                cells_of(&grid, &protect(&grid), false)
-            } else {
-                // The grid holds the published sites only, so its totals add up those sites.
-                let keep: Vec<usize> = rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| spec.geo == Geo::Provider || scope.sites.contains(*r))
-                    .map(|(i, _)| i)
-                    .collect();
-                let pick = |m: &[Vec<u64>]| keep.iter().filter_map(|&i| m.get(i).cloned()).collect::<Vec<_>>();
-                let (values, persons) = (pick(&values), pick(&persons));
-                let inner = publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?;
-                widen(inner, &keep, rows.len(), columns.len() + usize::from(row_totals))
-            };
-            let withheld = cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed));
-            tables.push(Table {
-                id: spec.id.to_owned(),
-                indicator: spec.indicator,
-                title: spec.title.to_owned(),
-                unit: spec.unit_name.to_owned(),
-                covers: span.label.clone(),
-                grain: spec.grain,
-                geography: match spec.geo {
-                    Geo::Site => "site".into(),
-                    Geo::Provider => "provider".into(),
-                },
-                rows,
-                columns,
-                row_totals,
-                cells,
-                withheld,
-                event_cap: stated_event_cap(spec, self.options.method),
-            });
         }
-        Ok((tables, omitted))
+        let row_totals = spec.unit == Unit::Persons && columns.len() > 1
+            || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
+        let cells = if !scope.suppress {
+            publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?
+        } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
+            withhold_all(rows.len(), columns.len() + usize::from(row_totals))
+        } else if spec.id == "06" {
+            self.fiscal_year_days(&rows, scope)
+        } else if let Some(columns) = whole_population_columns(spec.id) {
+            // Overlapping columns have no row total; the row's population is 01a's total.
+            let population: u64 = scope.sites.iter().filter_map(|s| self.active_end.get(s)).sum();
+            let grid = Grid::counts(&values).without_row_totals().no_whole_population(&[population], columns);
+            cells_of(&grid, &protect(&grid), false)
+        } else {
+            // The grid holds the published sites only, so its totals add up those sites.
+            let keep: Vec<usize> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| spec.geo == Geo::Provider || scope.sites.contains(*r))
+                .map(|(i, _)| i)
+                .collect();
+            let pick = |m: &[Vec<u64>]| keep.iter().filter_map(|&i| m.get(i).cloned()).collect::<Vec<_>>();
+            let (values, persons) = (pick(&values), pick(&persons));
+            let inner = publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?;
+            widen(inner, &keep, rows.len(), columns.len() + usize::from(row_totals))
+        };
+        let withheld = cells.iter().flatten().all(|c| matches!(c, Cell::Suppressed));
+        Ok(Some(Table {
+            id: spec.id.to_owned(),
+            indicator: spec.indicator,
+            title: spec.title.to_owned(),
+            unit: spec.unit_name.to_owned(),
+            covers: span.label.clone(),
+            grain: spec.grain,
+            geography: match spec.geo {
+                Geo::Site => "site".into(),
+                Geo::Provider => "provider".into(),
+            },
+            rows,
+            columns,
+            row_totals,
+            cells,
+            withheld,
+            event_cap: stated_event_cap(spec, self.options.method),
+        }))
     }
 }
 
@@ -812,10 +845,11 @@ struct Scope {
     /// Sites with [`K`] or more persons active at the end of the month: the rows site tables
     /// publish, and the sites provider-wide tables add up.
     sites: BTreeSet<String>,
-    /// Of those, the sites whose active count the board also holds for the month before the
-    /// quarter began: the sites a quarter's flows add up.
+    /// Of those, the sites whose active count the board also holds for every month of the
+    /// quarter and the month before it: the sites a quarter's flows add up.
     flow_sites: BTreeSet<String>,
-    /// The quarter's new enrollments and exits over `flow_sites` are both above [`K`].
+    /// The quarter's new enrollments and exits over `flow_sites` leave enough beyond what the
+    /// board can prove ([`flows::publishable`]).
     flows_publishable: bool,
     all_sites_label: String,
 }
@@ -830,47 +864,77 @@ impl Builder {
         }
         let sites: BTreeSet<String> =
             self.sites.iter().filter(|s| self.active_end.get(*s).copied().unwrap_or(0) >= K).cloned().collect();
-        let before = self.period.months_before(3);
-        let flow_sites: BTreeSet<String> =
-            sites.iter().filter(|s| self.history.active_published(before, s)).cloned().collect();
-        let (new, exits) = flow_sites
+        // Flow sites: published at the end of every month of the quarter and of the month
+        // before it, so that what the board can prove about their flows is known exactly
+        // (a withheld month in between would prove more than its neighbours' difference).
+        let flow_sites: BTreeSet<String> = sites
             .iter()
-            .filter_map(|s| self.quarter_flows.get(s))
-            .fold((0u64, 0u64), |(a, b), (n, e)| (a.saturating_add(*n), b.saturating_add(*e)));
-        // What the monthly 01a counts already prove: a rise of r means at least r entries, a
-        // fall at least that many exits. The published totals must leave K or more beyond
-        // that, or one site's share of the quarter's flows would be pinned under 11.
-        let (shown_new, shown_exits) = flow_sites.iter().fold((0u64, 0u64), |(a, b), site| {
-            let (n, e) = self.evident_flows(site);
-            (a.saturating_add(n), b.saturating_add(e))
-        });
-        // Both above K, not merely at K: the board knows new enrollments minus exits (from the
-        // two 01a counts), so a withheld quarter tells it the smaller flow is under the bar. With
-        // the bar at 12, that flow may still be 11, so it is never pinned inside 1..10.
-        let flows_publishable =
-            new > K && exits > K && new.saturating_sub(shown_new) >= K && exits.saturating_sub(shown_exits) >= K;
-        Scope { suppress, sites, flow_sites, flows_publishable, all_sites_label }
+            .filter(|s| (1..=3).all(|back| self.history.active_published(self.period.months_before(back), s)))
+            .cloned()
+            .collect();
+        // Decided once the other tables are built (`flows_publishable`).
+        Scope { suppress, sites, flow_sites, flows_publishable: false, all_sites_label }
     }
 
-    /// The entries and exits of a flow site that its published monthly 01a counts prove by
-    /// themselves, from the month before the quarter to its last month.
-    fn evident_flows(&self, site: &str) -> (u64, u64) {
-        let counts: Vec<u64> = (0..=3)
-            .rev()
-            .filter_map(|back| {
-                let month = self.period.months_before(back);
-                if back == 0 {
+    /// Whether the quarter's flows over the flow sites may be published under suppression:
+    /// both must leave [`flows::FLOW_BAR`] or more beyond what the board can prove from the
+    /// monthly counts, participant-days, persons served (07b) and persons with a hearing (11b),
+    /// this report's and the ledger's (see [`flows`]).
+    fn flows_publishable(&self, scope: &Scope, built: &[Option<Table>]) -> bool {
+        let find = |id: &str| built.iter().flatten().find(|t| t.id == id);
+        let row = |t: &Table, site: &str| t.rows.iter().position(|r| r == site);
+        let count = |t: &Table, r: usize, c: usize| match t.cell(r, c) {
+            Some(Cell::Count(v)) => Some(*v),
+            _ => None,
+        };
+        let months: Vec<Period> = (0..=3).rev().map(|back| self.period.months_before(back)).collect();
+        let (mut new, mut exits, mut least) = (0u64, 0u64, Vec::new());
+        for site in &scope.flow_sites {
+            let now = |id: &str| find(id).and_then(|t| Some((t, row(t, site)?)));
+            let active = |p: Period| {
+                if p == self.period {
                     self.active_end.get(site).copied()
                 } else {
-                    self.history.active(month, site)
+                    self.history.active(p, site)
                 }
-            })
-            .collect();
-        counts.windows(2).fold((0, 0), |(n, e), w| match w {
-            [a, b] if b > a => (n + (b - a), e),
-            [a, b] => (n, e + (a - b)),
-            _ => (n, e),
-        })
+            };
+            let figures: Vec<flows::Month> = months
+                .iter()
+                .zip(months.iter().skip(1))
+                .map(|(&before, &month)| {
+                    let span = Span::of(Grain::Month, month);
+                    let current = month == self.period;
+                    flows::Month {
+                        before: active(before).unwrap_or(0),
+                        after: active(month).unwrap_or(0),
+                        length: u64::try_from(span.end.days_since(span.start) + 1).unwrap_or(28),
+                        days: if current {
+                            now("05").and_then(|(t, r)| count(t, r, 0))
+                        } else {
+                            self.history.days(month, site)
+                        },
+                        served: if current {
+                            now("07b").and_then(|(t, r)| history::most_served(t, r))
+                        } else {
+                            self.history.served(month, site)
+                        },
+                    }
+                })
+                .collect();
+            // 11b partitions the persons with a hearing: its row total, or the published
+            // parts of it.
+            let with_hearing = now("11b").and_then(|(t, r)| {
+                count(t, r, t.columns.len()).or_else(|| {
+                    let parts: Vec<u64> = (0..t.columns.len()).filter_map(|c| count(t, r, c)).collect();
+                    (!parts.is_empty()).then(|| parts.iter().sum())
+                })
+            });
+            least.push(flows::least_flows(&figures, with_hearing));
+            let (n, e) = self.quarter_flows.get(site).copied().unwrap_or((0, 0));
+            new = new.saturating_add(n);
+            exits = exits.saturating_add(e);
+        }
+        flows::publishable(new, exits, &least)
     }
 
     /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the

@@ -12,6 +12,8 @@
 //! * [`readable`](mod@readable): what a board analyst reads of noisy tables (non-negative, totals that add up).
 //! * [`history`]: what earlier releases published, from the vault's release ledger, so a new
 //!   release stays consistent with what the board already holds.
+//! * [`flows`]: what the published monthly figures prove about a site's entries and exits, and
+//!   so whether a quarter's flows may be published.
 //!
 //! **Release calendar.** A report is built for one month. Every table covers exactly one
 //! period of its own fixed grain (month, quarter, half-year, year, fiscal year), and appears
@@ -19,6 +21,7 @@
 //! tables can be subtracted to recover a suppressed cell.
 
 pub mod bundle;
+pub mod flows;
 pub mod history;
 pub mod indicator;
 pub mod merge;

@@ -1,0 +1,196 @@
+//! What the board can already prove about one site's entries and exits in a quarter, and so
+//! whether a quarter's provider-wide flows (tables 03, 04 and 18) may be published.
+//!
+//! The flow tables add up the sites whose active count (01a) the board holds for every month
+//! of the quarter and the month before it. For such a site the board can bound the latent
+//! flows it never sees published:
+//!
+//! * entries minus exits, month by month, is the change of its active count;
+//! * participant-days (05) put each person present in the month at one to `days` days, and
+//!   each person active all month at exactly `days`, so a month's days below `days` times the
+//!   persons at its start prove exits, and days above `days` times those at its end prove
+//!   entries;
+//! * persons served in the month (any published column of 07b) and persons with a hearing in
+//!   the quarter (11b) were present, so more of them than were active at the start proves
+//!   entries.
+//!
+//! [`least_flows`] gives the fewest entries and exits those facts allow. If the published
+//! provider-wide totals left fewer than [`FLOW_BAR`] beyond the sum of those least values,
+//! one site's share would be capped by the others' proven flows and pinned under 11. So the
+//! flows are published only when that slack is at least [`FLOW_BAR`]; then every site's
+//! entries may be 11 or more beyond what it proves. A withheld quarter tells the board that
+//! the slack is at most `FLOW_BAR - 1`, which still lets every site's entries reach 11.
+//!
+//! Only published figures go in, so a reader can recompute the rule and it says nothing
+//! beyond them.
+
+use crate::report::suppress::K;
+
+/// The least slack, beyond what the monthly figures prove, that published flows must leave.
+/// One above [`K`]: a withheld quarter says the slack is at most `FLOW_BAR - 1` = 11, which
+/// still lets a site's flow be 11.
+pub const FLOW_BAR: u64 = K + 1;
+
+/// What the board holds about one site in one month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Month {
+    /// Persons active at the end of the month before (published 01a).
+    pub before: u64,
+    /// Persons active at the end of the month (published 01a).
+    pub after: u64,
+    /// Days in the month.
+    pub length: u64,
+    /// Participant-days (05), if published.
+    pub days: Option<u64>,
+    /// The most persons any published column of 07b counts at the site in the month: persons
+    /// present during the month.
+    pub served: Option<u64>,
+}
+
+/// The fewest exits in `month` consistent with its published figures (the fewest entries are
+/// that plus `after - before`). Exact for the definitions of 01a and 05: a stayer counts
+/// `length` days; anyone who entered, left, or both, one to `length`.
+pub fn least_exits(month: &Month) -> u64 {
+    let Month { before, after, length, days, served } = *month;
+    let fell = before.saturating_sub(after);
+    // Exits t = e0 (of those active at the start) + w (entered and left within the month).
+    // Entries are then after - before + t, and the persons present after + t.
+    let mut t = fell;
+    if let Some(p) = served {
+        t = t.max(p.saturating_sub(after));
+    }
+    let Some(d) = days else { return t };
+    let length = length.max(3);
+    // Days at most `length` per person present: d <= length * (after + t).
+    t = t.max(d.div_ceil(length).saturating_sub(after));
+    // Days at least `length` per stayer and 1 per other person present:
+    // d >= length * (before - e0) + (after - before + e0) + e0 + w, with w = t - e0, that is
+    // (length - 1) * e0 >= length * before + after - before + t - d.
+    let limit = before.saturating_add(after).saturating_add(d).saturating_add(served.unwrap_or(0));
+    while t <= limit {
+        let need = (length * before + after + t).saturating_sub(before + d);
+        let e0_low = need.div_ceil(length - 1).max(fell);
+        if e0_low <= t.min(before) {
+            return t;
+        }
+        t += 1;
+    }
+    // Inconsistent figures (not from one genuine dataset): nothing more is proven.
+    fell
+}
+
+/// The fewest entries and exits of a site over a quarter: `months` are its three months, in
+/// order; `with_hearing` is 11b's count of its persons with a hearing in the quarter, if
+/// published (they were active at the quarter's start or entered during it).
+pub fn least_flows(months: &[Month], with_hearing: Option<u64>) -> (u64, u64) {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else { return (0, 0) };
+    let exits: u64 = months.iter().map(least_exits).sum();
+    // Entries = exits + (last after - first before) over the quarter; persons with a hearing
+    // are at most first before + entries.
+    let rise = |e: u64| (last.after + e).saturating_sub(first.before);
+    // ... and persons with a hearing at most first before + entries = last after + exits.
+    let exits = exits.max(with_hearing.map_or(0, |h| h.saturating_sub(last.after)));
+    (rise(exits), exits)
+}
+
+/// Whether a quarter's flows may be published: `new` and `exits` over the flow sites, and each
+/// site's [`least_flows`].
+pub fn publishable(new: u64, exits: u64, least: &[(u64, u64)]) -> bool {
+    let proven_new: u64 = least.iter().map(|l| l.0).sum();
+    let proven_exits: u64 = least.iter().map(|l| l.1).sum();
+    new.saturating_sub(proven_new) >= FLOW_BAR && exits.saturating_sub(proven_exits) >= FLOW_BAR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One person's stay at a site: enrolled on day `from`, exited on day `to` (if any), in
+    /// days counted from the first day of the quarter's month before.
+    #[derive(Clone, Debug)]
+    struct Stay {
+        from: i64,
+        to: Option<i64>,
+    }
+
+    /// Builds the published figures of three months from stays (month lengths 31, 30, 31; the
+    /// month before is days 0..31), and the true entries and exits of the three months.
+    fn figures(stays: &[Stay], served_all: bool) -> (Vec<Month>, Option<u64>, (u64, u64)) {
+        let bounds = [(0i64, 30i64), (31, 61), (62, 91), (92, 122)];
+        let active_at = |end: i64| stays.iter().filter(|s| s.from <= end && s.to.is_none_or(|t| t > end)).count();
+        let mut months = Vec::new();
+        for w in bounds.windows(2) {
+            let ((_, prev_end), (start, end)) = (w[0], w[1]);
+            let days: i64 = stays
+                .iter()
+                .filter(|s| s.from <= end && s.to.is_none_or(|t| t >= start))
+                .map(|s| s.to.map_or(end, |t| t.min(end)) - s.from.max(start) + 1)
+                .sum();
+            let present = stays.iter().filter(|s| s.from <= end && s.to.is_none_or(|t| t >= start)).count();
+            months.push(Month {
+                before: active_at(prev_end) as u64,
+                after: active_at(end) as u64,
+                length: (end - start + 1) as u64,
+                days: Some(days as u64),
+                served: served_all.then_some(present as u64),
+            });
+        }
+        let (start, end) = (31, 122);
+        let hearing = stays.iter().filter(|s| s.from <= end && s.to.is_none_or(|t| t >= start)).count();
+        let new = stays.iter().filter(|s| (start..=end).contains(&s.from)).count() as u64;
+        let exits = stays.iter().filter(|s| s.to.is_some_and(|t| (start..=end).contains(&t))).count() as u64;
+        (months, served_all.then_some(hearing as u64), (new, exits))
+    }
+
+    fn stays() -> impl Strategy<Value = Vec<Stay>> {
+        prop::collection::vec(
+            (-200i64..123, prop::option::of(0i64..160))
+                .prop_map(|(from, len)| Stay { from, to: len.map(|l| from + l) }),
+            0..60,
+        )
+    }
+
+    proptest! {
+        /// What the figures prove is never more than what happened, whatever the stays.
+        #[test]
+        fn least_flows_never_exceed_the_truth(stays in stays(), served in any::<bool>()) {
+            let (months, hearing, (new, exits)) = figures(&stays, served);
+            let (least_new, least_exits) = least_flows(&months, hearing);
+            prop_assert!(least_new <= new, "proved {least_new} entries, {new} happened");
+            prop_assert!(least_exits <= exits, "proved {least_exits} exits, {exits} happened");
+        }
+    }
+
+    #[test]
+    fn days_prove_exits_the_counts_hide() {
+        // 30 active all along; in the month 5 left early and 5 others arrived late: the count
+        // never moves, the days fall short.
+        let mut stays: Vec<Stay> = (0..25).map(|_| Stay { from: 0, to: None }).collect();
+        stays.extend((0..5).map(|_| Stay { from: 0, to: Some(33) }));
+        stays.extend((0..5).map(|_| Stay { from: 58, to: None }));
+        let (months, _, truth) = figures(&stays, false);
+        assert_eq!(months[0].before, months[0].after);
+        let proven = least_flows(&months, None);
+        assert!(proven.1 >= 4 && proven.1 <= truth.1, "{proven:?} of {truth:?}");
+    }
+
+    #[test]
+    fn persons_served_prove_entries() {
+        // 20 active; 6 arrive on the last day of the first month and are served: the days
+        // rise by 6, too little to prove 6 entries, but 26 persons served do.
+        let mut stays: Vec<Stay> = (0..20).map(|_| Stay { from: 0, to: None }).collect();
+        stays.extend((0..6).map(|_| Stay { from: 61, to: Some(61) }));
+        let (months, hearing, _) = figures(&stays, true);
+        assert_eq!(least_flows(&months, hearing), (6, 6));
+        let (months, _, _) = figures(&stays, false);
+        assert!(least_flows(&months, None).0 < 6);
+    }
+
+    #[test]
+    fn the_bar_is_slack_beyond_what_is_proven() {
+        assert!(publishable(40, 30, &[(10, 5), (10, 6)]));
+        assert!(!publishable(40, 30, &[(10, 5), (19, 14)]));
+        assert!(!publishable(11, 20, &[]));
+    }
+}
