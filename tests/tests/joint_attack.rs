@@ -1162,7 +1162,36 @@ impl<'a> Attacker<'a> {
             .published_count(m, "11b", x, None)
             .unwrap_or_else(|| (0..2).filter_map(|c| self.published_count(m, "11b", x, Some(c))).sum());
         let exits = f64::max(exits, hearing - end);
-        end - start + exits
+        let entries = end - start + exits;
+        // At a half-year's end, 07c's persons were active at its start or entered in one of its
+        // quarters; the first quarter's flows cap what it had.
+        let Some(persons) = self.published_count_named(m, "07c", x, "persons") else { return entries };
+        if !period(m).month().is_multiple_of(6) || m < 6 {
+            return entries;
+        }
+        let first = m - 3;
+        let first_sites = self.flow_sites(first);
+        if !first_sites.contains(&x) {
+            return entries;
+        }
+        let t03 = self.provider.releases[first].tables.iter().find(|t| t.id == "03" && t.geography == "provider");
+        let first_most = match t03.map(|t| (t.withheld, t.cell(0, 0))) {
+            Some((false, Some(Cell::Count(new)))) => {
+                *new as f64
+                    - first_sites.iter().filter(|&&y| y != x).map(|&y| self.least_entries(first, y)).sum::<f64>()
+            }
+            Some((true, _)) => self.least_entries(first, x) + 11.0,
+            _ => return entries,
+        };
+        let start_of_half = self.published_count(m - 6, "01a", x, Some(0)).unwrap_or(10.0);
+        f64::max(entries, persons - start_of_half - first_most)
+    }
+
+    /// A published count of table `id` in release `k`: site `x`'s row, the column named `column`.
+    fn published_count_named(&self, k: usize, id: &str, x: usize, column: &str) -> Option<f64> {
+        let t = self.provider.releases[k].tables.iter().find(|t| t.id == id)?;
+        let c = t.columns.iter().position(|c| c == column)?;
+        self.published_count(k, id, x, Some(c))
     }
 
     /// The latent per-site quarterly flows n(x, q) and e(x, q) of every released quarter, as
@@ -2370,6 +2399,60 @@ fn targeted_published_flows_at_the_bar_pin_nothing() {
         return;
     }
     panic!("no churn of 12 to 29 pairs published the quarter's flows: the scenario tests nothing");
+}
+
+/// 07c counts the persons with mental-health care in the half-year, among everyone present in
+/// it: those active at its start and its entries. Beside the first quarter's flows, which cap
+/// that quarter's entries, it proves the second quarter's. A provider built for it: 40 at the
+/// main site and 30 at the annex through 2025, everyone at the annex in mental-health care.
+/// 2026-Q1: 15 arrive at the main site in January; at the annex 14 leave and 14 arrive, all on
+/// the 27th (the counts and the days barely move). The flows are withheld, which caps the
+/// annex's entries at 11 beyond the 3 its days prove: 14, the truth. 2026-Q2: the main site
+/// gets one more; the annex 15 more same-day pairs. The days prove 4 entries in all, so
+/// without 07c the flows (16 and 15) were published, and 07c's 59 persons less 30 active and 14
+/// proven gave the annex 15 entries and the main site exactly 1.
+#[test]
+fn targeted_half_year_mental_health_care_proves_entries() {
+    let care = |date: Date| Record::Service(ServiceEvent { date, kind: ServiceKind::MentalHealth, minutes: Some(50) });
+    let mut people = Vec::new();
+    people.extend((0..40).map(|i| Who::at(0, day(0, 1 + i % 20))));
+    for i in 0..30usize {
+        let mut who = Who::at(1, day(0, 1 + (i % 20) as i64));
+        who.records.push(care(day(3, 10)));
+        let month = match i {
+            0..=13 => Some(3 + i % 3),
+            14..=28 => Some(6 + i % 3),
+            _ => None,
+        };
+        if let Some(month) = month {
+            who = who.leaving(day(month, 27), ExitReason::Completed);
+        }
+        people.push(who);
+    }
+    people.extend((0..15).map(|i| Who::at(0, day(3, 2 + i))));
+    for i in 0..29usize {
+        let month = if i < 14 { 3 + i % 3 } else { 6 + i % 3 };
+        let mut who = Who::at(1, day(month, 27));
+        who.records.push(care(day(month, 27)));
+        people.push(who);
+    }
+    people.push(Who::at(0, day(6, 2)));
+    let scenario = Scenario::new("half-year-care", &["main", "annex"], people, 23);
+    let releases: Vec<Release> = (0..9).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let state = |m: usize| {
+        let t = releases[m].tables.iter().find(|t| t.id == "03").expect("03 at a quarter's end");
+        if t.withheld {
+            "withheld".to_owned()
+        } else {
+            format!("{:?}", t.cells[0])
+        }
+    };
+    let persons = releases[8].tables.iter().find(|t| t.id == "07c").map(|t| format!("{:?}", t.cells));
+    let (q1, q2) = (state(5), state(8));
+    let provider = scenario.provider(releases);
+    let (leaks, report) = targeted_attack(&provider, "half-year care");
+    eprintln!("{report}  03 2026-Q1: {q1}; 2026-Q2: {q2}; 07c 2026-H1: {persons:?}");
+    assert_no_flow_leaks(leaks);
 }
 
 /// Fails on any leak of a flow table or of a site's latent quarterly flows.

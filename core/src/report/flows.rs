@@ -12,7 +12,10 @@
 //!   entries;
 //! * persons served in the month (any published column of 07b) and persons with a hearing in
 //!   the quarter (11b) were present, so more of them than were active at the start proves
-//!   entries.
+//!   entries;
+//! * at a half-year's end, persons with mental-health care in the half-year (07c) were active
+//!   at its start or entered in one of its quarters, and the first quarter's flows cap that
+//!   quarter's entries (the caller adds this, [`at_least_entries`]).
 //!
 //! [`least_flows`] gives the fewest entries and exits those facts allow. If the published
 //! provider-wide totals left fewer than [`FLOW_BAR`] beyond the sum of those least values,
@@ -91,6 +94,13 @@ pub fn least_flows(months: &[Month], with_hearing: Option<u64>) -> (u64, u64) {
     // ... and persons with a hearing at most first before + entries = last after + exits.
     let exits = exits.max(with_hearing.map_or(0, |h| h.saturating_sub(last.after)));
     (rise(exits), exits)
+}
+
+/// Raises a site's proven entries to `entries` (its exits rise with them: the counts fix
+/// entries minus exits).
+pub fn at_least_entries(least: (u64, u64), entries: u64) -> (u64, u64) {
+    let more = entries.saturating_sub(least.0);
+    (least.0 + more, least.1 + more)
 }
 
 /// Whether a quarter's flows may be published: `new` and `exits` over the flow sites, and each

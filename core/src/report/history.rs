@@ -23,6 +23,11 @@ pub struct History {
     days: BTreeMap<Period, BTreeMap<String, u64>>,
     /// Persons served (table 07b), the largest published column, per month and site.
     served: BTreeMap<Period, BTreeMap<String, u64>>,
+    /// Persons with a hearing in the quarter (table 11b), per quarter's last month and site.
+    hearing: BTreeMap<Period, BTreeMap<String, u64>>,
+    /// A quarter's flows (table 03) over its flow sites: the published new enrollments, or
+    /// `None` when the quarter's flows were withheld.
+    flows: BTreeMap<Period, Option<u64>>,
 }
 
 impl History {
@@ -31,6 +36,10 @@ impl History {
     pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Self {
         let mut out = Self::default();
         for report in reports {
+            // Flows withheld whole (unless an earlier release of the quarter published them).
+            if report.tables.iter().any(|t| t.id == "03" && t.geography == "provider" && t.withheld) {
+                out.flows.entry(report.period).or_insert(None);
+            }
             // A table a revision withheld whole leaves the board holding the earlier one.
             for table in report.tables.iter().filter(|t| !t.withheld) {
                 let first_column = |i: usize| table.cells.get(i).and_then(|row| row.first());
@@ -64,6 +73,21 @@ impl History {
                             }
                         }
                     }
+                    "11b" => {
+                        let hearing = out.hearing.entry(report.period).or_default();
+                        for i in 0..table.rows.len() {
+                            if let (Some(site), Some(h)) = (table.rows.get(i), with_hearing(table, i)) {
+                                let slot = hearing.entry(site.clone()).or_insert(0);
+                                *slot = (*slot).max(h);
+                            }
+                        }
+                    }
+                    "03" if table.geography == "provider" => {
+                        let new = table.columns.iter().position(|c| c == "new enrollments");
+                        if let Some(Cell::Count(v)) = new.and_then(|c| table.cell(0, c)) {
+                            out.flows.insert(report.period, Some(*v));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -90,6 +114,30 @@ impl History {
     pub fn served(&self, month: Period, site: &str) -> Option<u64> {
         self.served.get(&month).and_then(|d| d.get(site)).copied()
     }
+
+    /// The persons with a hearing at `site` in the quarter ending `month`, as 11b published.
+    pub fn hearing(&self, month: Period, site: &str) -> Option<u64> {
+        self.hearing.get(&month).and_then(|d| d.get(site)).copied()
+    }
+
+    /// The quarter ending `month`'s flows: `Some(Some(new))` when published, `Some(None)` when
+    /// withheld, `None` when no flow table was released for it.
+    pub fn flows(&self, month: Period) -> Option<Option<u64>> {
+        self.flows.get(&month).copied()
+    }
+}
+
+/// Persons with a hearing at row `row` of table 11b: its row total, or the sum of its
+/// published parts (its columns partition the row).
+pub fn with_hearing(table: &Table, row: usize) -> Option<u64> {
+    let count = |c: usize| match table.cell(row, c) {
+        Some(Cell::Count(v)) => Some(*v),
+        _ => None,
+    };
+    count(table.columns.len()).or_else(|| {
+        let parts: Vec<u64> = (0..table.columns.len()).filter_map(count).collect();
+        (!parts.is_empty()).then(|| parts.iter().sum())
+    })
 }
 
 /// The largest published interior cell of row `row` of table 07b: persons present at the site

@@ -878,63 +878,112 @@ impl Builder {
 
     /// Whether the quarter's flows over the flow sites may be published under suppression:
     /// both must leave [`flows::FLOW_BAR`] or more beyond what the board can prove from the
-    /// monthly counts, participant-days, persons served (07b) and persons with a hearing (11b),
-    /// this report's and the ledger's (see [`flows`]).
+    /// monthly counts, participant-days, persons served (07b), persons with a hearing (11b) and,
+    /// at a half-year's end, persons with mental-health care (07c), this report's and the
+    /// ledger's (see [`flows`]).
     fn flows_publishable(&self, scope: &Scope, built: &[Option<Table>]) -> bool {
-        let find = |id: &str| built.iter().flatten().find(|t| t.id == id);
-        let row = |t: &Table, site: &str| t.rows.iter().position(|r| r == site);
-        let count = |t: &Table, r: usize, c: usize| match t.cell(r, c) {
-            Some(Cell::Count(v)) => Some(*v),
-            _ => None,
-        };
-        let months: Vec<Period> = (0..=3).rev().map(|back| self.period.months_before(back)).collect();
         let (mut new, mut exits, mut least) = (0u64, 0u64, Vec::new());
         for site in &scope.flow_sites {
-            let now = |id: &str| find(id).and_then(|t| Some((t, row(t, site)?)));
-            let active = |p: Period| {
-                if p == self.period {
-                    self.active_end.get(site).copied()
-                } else {
-                    self.history.active(p, site)
-                }
-            };
-            let figures: Vec<flows::Month> = months
-                .iter()
-                .zip(months.iter().skip(1))
-                .map(|(&before, &month)| {
-                    let span = Span::of(Grain::Month, month);
-                    let current = month == self.period;
-                    flows::Month {
-                        before: active(before).unwrap_or(0),
-                        after: active(month).unwrap_or(0),
-                        length: u64::try_from(span.end.days_since(span.start) + 1).unwrap_or(28),
-                        days: if current {
-                            now("05").and_then(|(t, r)| count(t, r, 0))
-                        } else {
-                            self.history.days(month, site)
-                        },
-                        served: if current {
-                            now("07b").and_then(|(t, r)| history::most_served(t, r))
-                        } else {
-                            self.history.served(month, site)
-                        },
-                    }
-                })
-                .collect();
-            // 11b partitions the persons with a hearing: its row total, or the published
-            // parts of it.
-            let with_hearing = now("11b").and_then(|(t, r)| {
-                count(t, r, t.columns.len()).or_else(|| {
-                    let parts: Vec<u64> = (0..t.columns.len()).filter_map(|c| count(t, r, c)).collect();
-                    (!parts.is_empty()).then(|| parts.iter().sum())
-                })
-            });
-            least.push(flows::least_flows(&figures, with_hearing));
+            let mut proven = self.quarter_least(self.period, site, built);
+            if let Some(more) = self.half_year_entries(site, built) {
+                proven = flows::at_least_entries(proven, more);
+            }
+            least.push(proven);
             let (n, e) = self.quarter_flows.get(site).copied().unwrap_or((0, 0));
             new = new.saturating_add(n);
             exits = exits.saturating_add(e);
         }
         flows::publishable(new, exits, &least)
+    }
+
+    /// The active count of `site` at the end of `month`, as the board holds it.
+    fn held_active(&self, month: Period, site: &str) -> Option<u64> {
+        if month == self.period {
+            self.active_end.get(site).copied()
+        } else {
+            self.history.active(month, site)
+        }
+    }
+
+    /// The fewest entries and exits at `site` in the quarter ending `q_end` that the board can
+    /// prove: from this report's tables (`built`) for this quarter, from the ledger for an
+    /// earlier one.
+    fn quarter_least(&self, q_end: Period, site: &str, built: &[Option<Table>]) -> (u64, u64) {
+        let current = q_end == self.period;
+        let now = |id: &str| {
+            built.iter().flatten().find(|t| t.id == id).and_then(|t| Some((t, t.rows.iter().position(|r| r == site)?)))
+        };
+        let months: Vec<Period> = (0..=3).rev().map(|back| q_end.months_before(back)).collect();
+        let figures: Vec<flows::Month> = months
+            .iter()
+            .zip(months.iter().skip(1))
+            .map(|(&before, &month)| {
+                let span = Span::of(Grain::Month, month);
+                let this = current && month == self.period;
+                flows::Month {
+                    before: self.held_active(before, site).unwrap_or(0),
+                    after: self.held_active(month, site).unwrap_or(0),
+                    length: u64::try_from(span.end.days_since(span.start) + 1).unwrap_or(28),
+                    days: if this {
+                        now("05").and_then(|(t, r)| match t.cell(r, 0) {
+                            Some(Cell::Count(v)) => Some(*v),
+                            _ => None,
+                        })
+                    } else {
+                        self.history.days(month, site)
+                    },
+                    served: if this {
+                        now("07b").and_then(|(t, r)| history::most_served(t, r))
+                    } else {
+                        self.history.served(month, site)
+                    },
+                }
+            })
+            .collect();
+        let hearing = if current {
+            now("11b").and_then(|(t, r)| history::with_hearing(t, r))
+        } else {
+            self.history.hearing(q_end, site)
+        };
+        flows::least_flows(&figures, hearing)
+    }
+
+    /// At a half-year's end, the entries 07c's persons prove for this quarter: they were active
+    /// at the half-year's start or entered in one of its two quarters, so this quarter had at
+    /// least persons - active at the start - the most the first quarter can have had. That
+    /// most is what the first quarter's flows allow: published, their total less the other
+    /// flow sites' proven entries; withheld, 11 beyond the site's own.
+    fn half_year_entries(&self, site: &str, built: &[Option<Table>]) -> Option<u64> {
+        if self.period.month() % 6 != 0 {
+            return None;
+        }
+        let table = built.iter().flatten().find(|t| t.id == "07c")?;
+        let r = table.rows.iter().position(|x| x == site)?;
+        let c = table.columns.iter().position(|x| x == "persons")?;
+        let Some(Cell::Count(persons)) = table.cell(r, c) else { return None };
+        // A site withheld at the half-year's start had 10 or fewer active.
+        let start = self.history.active(self.period.months_before(6), site).unwrap_or(K - 1);
+        let q1 = self.period.months_before(3);
+        let q1_sites: Vec<String> = self
+            .sites
+            .iter()
+            .filter(|s| (0..=3).all(|back| self.history.active_published(q1.months_before(back), s)))
+            .cloned()
+            .collect();
+        let first_most = if q1_sites.iter().any(|s| s == site) {
+            match self.history.flows(q1) {
+                Some(Some(new)) => {
+                    let others: u64 =
+                        q1_sites.iter().filter(|s| *s != site).map(|s| self.quarter_least(q1, s, &[]).0).sum();
+                    new.saturating_sub(others)
+                }
+                Some(None) => self.quarter_least(q1, site, &[]).0.saturating_add(flows::FLOW_BAR - 1),
+                None => return None,
+            }
+        } else {
+            return None;
+        };
+        Some(persons.saturating_sub(start).saturating_sub(first_most))
     }
 
     /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the
