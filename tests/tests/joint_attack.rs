@@ -137,6 +137,8 @@ struct Person {
 struct Release {
     month: usize,
     tables: Vec<Table>,
+    /// What the report left out, and why (the withheld flows' note states what is proven).
+    omitted: Vec<String>,
     /// Every client entered by then: (site, enrolled on, exit date if the exit was entered).
     truth: Vec<(usize, Date, Option<Date>)>,
 }
@@ -403,7 +405,7 @@ fn build_provider(p: usize) -> ProviderReleases {
                     .filter(|(i, _)| ids[*i].is_some())
                     .map(|(i, x)| (x.site, x.enrolled_on, x.exit.as_ref().filter(|_| exited[i]).map(|(e, _)| e.date)))
                     .collect();
-                releases.push(Release { month: m, tables: report.tables, truth });
+                releases.push(Release { month: m, tables: report.tables, omitted: report.omitted, truth });
             }
         }
     }
@@ -1075,17 +1077,108 @@ impl<'a> Attacker<'a> {
             }
         }
         // Withheld flows: the tables are withheld unless new enrollments and exits over the
-        // flow sites both leave 12 or more beyond what the published figures prove (the rule
-        // of `docs/indicators.md`, recomputed here from the releases alone). A withheld
-        // quarter says Σ n <= 11 + Σ least n.
+        // flow sites both leave 12 or more beyond what the published figures prove; the report
+        // states those proven numbers (recomputable, `docs/indicators.md` rule 8). A withheld
+        // quarter says Σ n <= 11 + the proven entries. The test's own search over the figures
+        // it knows must not prove more than the release says it counted.
         if m % 3 == 2 && m >= 3 {
             let t03 = release.tables.iter().position(|t| t.id == "03" && t.geography == "provider" && t.withheld);
-            if let Some(t3) = t03 {
+            let stated = release.omitted.iter().find_map(|line| {
+                let rest = line.strip_prefix("03, 04, 18: withheld")?;
+                let numbers: Vec<f64> = rest
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|w| !w.is_empty())
+                    .filter_map(|w| w.parse().ok())
+                    .collect();
+                // "... fewer than 12 beyond the N and E the published figures prove"
+                numbers.get(1).copied()
+            });
+            if let (Some(t3), Some(proven)) = (t03, stated) {
                 let sites = self.flow_sites(m);
-                let least: f64 = sites.iter().map(|&x| self.least_entries(m, x)).sum();
+                let own: f64 = sites.iter().map(|&x| self.least_entries(m, x)).sum();
+                assert!(
+                    own <= proven + 1e-6,
+                    "{}: the test proves {own} entries, the release says it counted {proven}",
+                    period(m)
+                );
                 let new = self.flows(&self.n, sites.iter().copied(), m - 2..=m);
-                let why = format!("03 {} withheld: new <= 11 + {least} proven", release.tables[t3].covers);
-                self.model.le(new, Lin::constant(11.0 + least), "withheld flows", why);
+                let why = format!("03 {} withheld: new <= 11 + {proven} proven", release.tables[t3].covers);
+                self.model.le(new, Lin::constant(11.0 + proven), "withheld flows", why);
+            }
+        }
+        self.stock_identities(m);
+    }
+
+    /// Stock tables whose columns follow a person move between two of their releases only by
+    /// entries and exits (and the moves the column allows): nationality, language, sex,
+    /// representation at enrollment and birth-date precision are fixed; legal orientation goes
+    /// only from "no" to "yes", mental-health screening only out of "not screened". For each
+    /// site row published in release `m` and in the table's previous release: each column's
+    /// rise (fixed) or the leaving set's rise (one-way) is entrants of the span, each fall
+    /// leavers, give or take the span's late corrections.
+    fn stock_identities(&mut self, m: usize) {
+        const FIXED: &[&str] = &["10a", "20a", "20b", "20d", "21a"];
+        const ONE_WAY: &[(&str, &str)] = &[("09", "no"), ("16", "not screened")];
+        let release = &self.provider.releases[m];
+        for t1 in 0..release.tables.len() {
+            let table = &release.tables[t1];
+            let id = table.id.clone();
+            let one_way = ONE_WAY.iter().find(|(t, _)| *t == id).map(|(_, c)| *c);
+            if !FIXED.contains(&id.as_str()) && one_way.is_none() {
+                continue;
+            }
+            let span = span_months(table.grain);
+            let Some(k) = m.checked_sub(span) else { continue };
+            let Some(t0) = self.provider.releases[k].tables.iter().position(|t| t.id == id) else { continue };
+            let cols = table.columns.len();
+            for (r1, label) in table.rows.iter().enumerate() {
+                let Some(x) = self.site(label) else { continue };
+                let Some(r0) = self.provider.releases[k].tables[t0].rows.iter().position(|l| l == label) else {
+                    continue;
+                };
+                // Both row totals published (the site's 01a both times).
+                let published = |mm: usize, t: usize, r: usize| {
+                    matches!(self.provider.releases[mm].tables[t].cell(r, cols), Some(Cell::Count(_)))
+                };
+                if !published(m, t1, r1) || !published(k, t0, r0) {
+                    continue;
+                }
+                let site = self.provider.sites[x].clone();
+                let late = |me: &Self, sign: &str| -> Lin {
+                    Lin::sum(me.corrections.iter().filter_map(|&v| {
+                        let name = &me.model.vars[v].name;
+                        let hit = (k + 1..=m).any(|mm| *name == format!("late{sign}({site}, {})", period(mm)));
+                        hit.then(|| Lin::var(v))
+                    }))
+                };
+                let entries = self.flows(&self.n, [x], k + 1..=m) + late(self, "+");
+                let exits = self.flows(&self.e, [x], k + 1..=m) + late(self, "-");
+                let why = format!("{id} {site} {} to {}", period(k), period(m));
+                match one_way {
+                    Some(from) => {
+                        let Some(c) = table.columns.iter().position(|l| l == from) else { continue };
+                        let rise = self.cell(m, t1, r1, c) - self.cell(k, t0, r0, c);
+                        self.model.le(rise.clone(), entries, "stock columns prove entries", why.clone());
+                        // The rest (total less `from`) only gains from those who stay.
+                        let rest =
+                            |me: &Self, mm: usize, t: usize, r: usize| me.cell(mm, t, r, cols) - me.cell(mm, t, r, c);
+                        let fall = rest(self, k, t0, r0) - rest(self, m, t1, r1);
+                        self.model.le(fall, exits, "stock columns prove exits", why);
+                    }
+                    None => {
+                        let (mut ins, mut outs) = (Vec::new(), Vec::new());
+                        for c in 0..cols {
+                            let i = self.model.var(format!("in {id} {site} {} [{c}]", period(m)), 0.0, f64::INFINITY);
+                            let o = self.model.var(format!("out {id} {site} {} [{c}]", period(m)), 0.0, f64::INFINITY);
+                            let change = self.cell(m, t1, r1, c) - self.cell(k, t0, r0, c);
+                            self.model.eq(change, Lin::var(i) - Lin::var(o), "stock columns move", why.clone());
+                            ins.push(Lin::var(i));
+                            outs.push(Lin::var(o));
+                        }
+                        self.model.le(Lin::sum(ins), entries, "stock columns prove entries", why.clone());
+                        self.model.le(Lin::sum(outs), exits, "stock columns prove exits", why);
+                    }
+                }
             }
         }
     }
@@ -2149,7 +2242,7 @@ impl Scenario {
         let report = open_bundle(&bytes, &self.board, Some(&self.registry)).unwrap().report;
         assert_eq!(report.period, period(m));
         let truth = self.people.iter().map(|w| (w.site, w.enrolled, w.exit.map(|(d, _)| d))).collect();
-        Release { month: m, tables: report.tables, truth }
+        Release { month: m, tables: report.tables, omitted: report.omitted, truth }
     }
 
     fn provider(&self, releases: Vec<Release>) -> ProviderReleases {
@@ -2401,18 +2494,8 @@ fn targeted_published_flows_at_the_bar_pin_nothing() {
     panic!("no churn of 12 to 29 pairs published the quarter's flows: the scenario tests nothing");
 }
 
-/// 07c counts the persons with mental-health care in the half-year, among everyone present in
-/// it: those active at its start and its entries. Beside the first quarter's flows, which cap
-/// that quarter's entries, it proves the second quarter's. A provider built for it: 40 at the
-/// main site and 30 at the annex through 2025, everyone at the annex in mental-health care.
-/// 2026-Q1: 15 arrive at the main site in January; at the annex 14 leave and 14 arrive, all on
-/// the 27th (the counts and the days barely move). The flows are withheld, which caps the
-/// annex's entries at 11 beyond the 3 its days prove: 14, the truth. 2026-Q2: the main site
-/// gets one more; the annex 15 more same-day pairs. The days prove 4 entries in all, so
-/// without 07c the flows (16 and 15) were published, and 07c's 59 persons less 30 active and 14
-/// proven gave the annex 15 entries and the main site exactly 1.
-#[test]
-fn targeted_half_year_mental_health_care_proves_entries() {
+/// The provider of [`targeted_half_year_mental_health_care_proves_entries`].
+fn half_year_care_people() -> Vec<Who> {
     let care = |date: Date| Record::Service(ServiceEvent { date, kind: ServiceKind::MentalHealth, minutes: Some(50) });
     let mut people = Vec::new();
     people.extend((0..40).map(|i| Who::at(0, day(0, 1 + i % 20))));
@@ -2437,6 +2520,22 @@ fn targeted_half_year_mental_health_care_proves_entries() {
         people.push(who);
     }
     people.push(Who::at(0, day(6, 2)));
+    people
+}
+
+/// 07c counts the persons with mental-health care in the half-year, among everyone present in
+/// it: those active at its start and its entries. Beside the first quarter's flows, which cap
+/// that quarter's entries, it proves the second quarter's. A provider built for it: 40 at the
+/// main site and 30 at the annex through 2025, everyone at the annex in mental-health care.
+/// 2026-Q1: 15 arrive at the main site in January; at the annex 14 leave and 14 arrive, all on
+/// the 27th (the counts and the days barely move). The flows are withheld, which caps the
+/// annex's entries at 11 beyond the 3 its days prove: 14, the truth. 2026-Q2: the main site
+/// gets one more; the annex 15 more same-day pairs. The days prove 4 entries in all, so
+/// without 07c the flows (16 and 15) were published, and 07c's 59 persons less 30 active and 14
+/// proven gave the annex 15 entries and the main site exactly 1.
+#[test]
+fn targeted_half_year_mental_health_care_proves_entries() {
+    let people = half_year_care_people();
     let scenario = Scenario::new("half-year-care", &["main", "annex"], people, 23);
     let releases: Vec<Release> = (0..9).map(|m| scenario.release(m, &ReportOptions::default())).collect();
     let state = |m: usize| {
@@ -2453,6 +2552,60 @@ fn targeted_half_year_mental_health_care_proves_entries() {
     let (leaks, report) = targeted_attack(&provider, "half-year care");
     eprintln!("{report}  03 2026-Q1: {q1}; 2026-Q2: {q2}; 07c 2026-H1: {persons:?}");
     assert_no_flow_leaks(leaks);
+}
+
+/// The same providers with the flows of quarter `m` published as they truly are, as a rule
+/// with a lower bar would have published them: the attacker must then find the leak, or the
+/// targeted tests above could not fail.
+fn with_flows_published(scenario: &Scenario, mut releases: Vec<Release>, m: usize) -> ProviderReleases {
+    let quarter = first_day(m - 2)..=last_day(m);
+    let new = scenario.people.iter().filter(|w| quarter.contains(&w.enrolled)).count() as u64;
+    let exits = scenario.people.iter().filter(|w| w.exit.is_some_and(|(d, _)| quarter.contains(&d))).count() as u64;
+    let release = &mut releases[m];
+    let t = release.tables.iter_mut().find(|t| t.id == "03").expect("03 at a quarter's end");
+    t.cells = vec![vec![Cell::Count(new), Cell::Count(exits)]; t.cells.len()];
+    t.withheld = false;
+    release.omitted.retain(|line| !line.starts_with("03, 04, 18: withheld"));
+    scenario.provider(releases)
+}
+
+/// The teeth of the flow tests: each scenario, with its quarter's flows published (below the
+/// bar, or without the identity the rule now counts), leaks a site's share.
+#[test]
+fn flows_published_below_the_bar_are_found() {
+    let flow_leaks = |provider: &ProviderReleases, heading: &str| -> usize {
+        let (leaks, report) = targeted_attack(provider, heading);
+        eprintln!("{report}");
+        let flow_tables = ["03", "04", "18", "latent n", "latent e"];
+        leaks.iter().filter(|f| flow_tables.contains(&f.info.table.as_str())).count()
+    };
+    // Churning: 12 same-day pairs give 13 entries and 12 exits, 2 of them proven by the days
+    // and 1 by the annex's rise: withheld by the rule (slack 10).
+    let mut people = Vec::new();
+    for i in 0..40usize {
+        let who = Who::at(0, day(0, 1 + (i % 20) as i64));
+        people.push(if i < 12 { who.leaving(day(3 + i % 3, 27), ExitReason::Completed) } else { who });
+    }
+    people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
+    people.extend((0..12usize).map(|i| Who::at(0, day(3 + i % 3, 27))));
+    people.push(Who::at(1, day(4, 9)));
+    let churning = Scenario::new("churning-below", &["main", "annex"], people, 24);
+    let releases: Vec<Release> = (0..6).map(|m| churning.release(m, &ReportOptions::default())).collect();
+    assert!(releases[5].tables.iter().any(|t| t.id == "03" && t.withheld), "12 pairs are below the bar");
+    let found = flow_leaks(&with_flows_published(&churning, releases, 5), "churning, published below the bar");
+    assert!(found > 0, "flows published with 10 of slack pin nothing: the attacker has no teeth");
+
+    // 09: the main site's orientation swap.
+    let scenario = Scenario::new("orientation-below", &["main", "annex"], redteam_orientation_swap(12), 25);
+    let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let found = flow_leaks(&with_flows_published(&scenario, releases, 5), "09 swap, flows published");
+    assert!(found > 0, "09's proven entries beside published flows pin nothing: the attacker has no teeth");
+
+    // 07c: the half-year's care beside the first quarter's withheld flows.
+    let scenario = Scenario::new("half-year-care-below", &["main", "annex"], half_year_care_people(), 26);
+    let releases: Vec<Release> = (0..9).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let found = flow_leaks(&with_flows_published(&scenario, releases, 8), "07c, flows published");
+    assert!(found > 0, "07c's proven entries beside published flows pin nothing: the attacker has no teeth");
 }
 
 /// Fails on any leak of a flow table or of a site's latent quarterly flows.
@@ -2668,4 +2821,186 @@ fn targeted_a_site_named_only_by_a_provider_input_is_a_provable_zero() {
     }
     eprintln!("rows of 01a:\n{}", lines.join("\n"));
     assert!(zeros.is_empty(), "withheld 01a counts the board reads as 0: {}", zeros.join(", "));
+}
+
+// =============================================================================================
+// Red-team review: stock tables whose columns follow a person (09's orientation only goes from
+// "no" to "yes"; 21a's birth-date precision is fixed) move between quarter ends only by
+// entries and exits. Before the flow rule counted them, each scenario below gave the annex's
+// entries as exactly 1.
+// =============================================================================================
+
+/// The joint attacker on a red-team scenario: its flow leaks and a printed report, after
+/// checking that the truth lies in every latent-flow interval it computes (else an identity is
+/// wrong).
+fn redteam_attack(
+    provider: &ProviderReleases,
+    heading: &str,
+    truth: &[((String, String, String), f64)],
+) -> (Vec<Finding>, String) {
+    let all = attack_with(provider, true);
+    let leaks: Vec<Finding> = all.leaks().into_iter().cloned().collect();
+    let shown: Vec<&Finding> = leaks.iter().collect();
+    let mut latent = String::new();
+    for f in all.results.iter().filter(|f| f.info.table.starts_with("latent")) {
+        latent.push_str(&format!(
+            "    {} {} {} : [{}, {}] {:?}\n",
+            f.info.table,
+            f.info.row,
+            f.info.covers,
+            bound(f.lo),
+            bound(f.hi),
+            f.class
+        ));
+        if let Some((_, v)) =
+            truth.iter().find(|((t, r, c), _)| *t == f.info.table && *r == f.info.row && *c == f.info.covers)
+        {
+            let (lo, hi) = if f.class == Class::Wide { (f64::NEG_INFINITY, f.hi) } else { (f.lo, f.hi) };
+            assert!(
+                lo - 1e-6 <= *v && *v <= hi + 1e-6,
+                "{} {} truth {v} outside [{lo}, {hi}]: an identity is wrong",
+                f.info.table,
+                f.info.row
+            );
+        }
+    }
+    let report = format!(
+        "{heading} ({}, {} clients, {} releases)\n  {}\n{}\n  latent flows:\n{}{}\n",
+        provider.name,
+        provider.clients,
+        provider.releases.len(),
+        all.line(),
+        all.breakdown(),
+        latent,
+        show(&shown, 4),
+    );
+    (leaks, report)
+}
+
+fn redteam_orientation(date: Date) -> Record {
+    Record::Service(ServiceEvent { date, kind: ServiceKind::LegalOrientation, minutes: Some(60) })
+}
+
+/// Main site: 30 enrolled in 2025-10, all with legal orientation; in February 2026 `swaps` of
+/// them leave on the 14th and as many arrive on the 15th without orientation (01a and 05 do
+/// not move: 19 x 28 + swaps x (14 + 14) = 30 x 28). Annex: 20 enrolled in 2025-10 with
+/// orientation, and one arrival on 9 February, oriented the next day (01a 20 -> 21).
+fn redteam_orientation_swap(swaps: usize) -> Vec<Who> {
+    let mut people = Vec::new();
+    for i in 0..30usize {
+        let mut who = Who::at(0, day(0, 1 + (i % 20) as i64));
+        who.records.push(redteam_orientation(day(0, 25)));
+        if i < swaps {
+            who = who.leaving(day(4, 14), ExitReason::Completed);
+        }
+        people.push(who);
+    }
+    for i in 0..20usize {
+        let mut who = Who::at(1, day(0, 3 + (i % 20) as i64));
+        who.records.push(redteam_orientation(day(0, 25)));
+        people.push(who);
+    }
+    people.extend((0..swaps).map(|_| Who::at(0, day(4, 15))));
+    let mut arrival = Who::at(1, day(4, 9));
+    arrival.records.push(redteam_orientation(day(4, 10)));
+    people.push(arrival);
+    people
+}
+
+fn redteam_table(releases: &[Release], m: usize, id: &str) -> String {
+    let Some(t) = releases[m].tables.iter().find(|t| t.id == id) else {
+        return format!("  {id}: not in release {m}\n");
+    };
+    let mut out = format!("  {} {} (withheld whole: {})\n", t.id, t.covers, t.withheld);
+    for (r, row) in t.cells.iter().enumerate() {
+        let cells: Vec<String> =
+            row.iter().map(|c| if let Cell::Count(v) = c { v.to_string() } else { "x".into() }).collect();
+        out.push_str(&format!("    {:>10}: {}\n", row_label(t, r), cells.join(" ")));
+    }
+    out
+}
+
+fn redteam_run(name: &str, swaps: usize, seed: u8) -> (bool, Vec<Finding>, String) {
+    let scenario = Scenario::new(name, &["main", "annex"], redteam_orientation_swap(swaps), seed);
+    let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let withheld = releases[5].tables.iter().any(|t| t.id == "03" && t.withheld);
+    let mut shown = String::new();
+    for (m, id) in [(2, "09"), (5, "09"), (5, "03"), (4, "05"), (4, "01a"), (5, "01a")] {
+        shown.push_str(&redteam_table(&releases, m, id));
+    }
+    let covers = releases[5].tables.iter().find(|t| t.grain == Grain::Quarter).map(|t| t.covers.clone()).unwrap();
+    let truth = vec![
+        (("latent n".to_owned(), "main".to_owned(), covers.clone()), swaps as f64),
+        (("latent e".to_owned(), "main".to_owned(), covers.clone()), swaps as f64),
+        (("latent n".to_owned(), "annex".to_owned(), covers.clone()), 1.0),
+        (("latent e".to_owned(), "annex".to_owned(), covers.clone()), 0.0),
+    ];
+    let provider = scenario.provider(releases);
+    let (leaks, report) = redteam_attack(&provider, name, &truth);
+    (withheld, leaks, format!("{shown}{report}"))
+}
+
+/// 11 swaps at the main site: 12 entries and 11 exits over the flow sites, of which the rule
+/// proves 1 entry (the annex's rise): slack 11, withheld. A withheld quarter tells the board
+/// Σ n <= 11 + 1; 09's "no" at the main site rising from 0 to 11 proves n(main) >= 11, so
+/// n(annex) <= 1, and its rise proves >= 1: the annex's entries are exactly 1.
+#[test]
+fn targeted_withheld_flows_and_09_pin_nothing() {
+    let (withheld, leaks, report) = redteam_run("orientation-withheld", 11, 40);
+    eprintln!("{report}  2026-Q1 flows withheld: {withheld}");
+    assert!(withheld, "the scenario expects the quarter withheld");
+    assert_no_flow_leaks(leaks);
+}
+
+/// 12 swaps: 13 entries and 12 exits, the rule proves 1 entry and 0 exits: slack 12 and 12,
+/// published. 09 proves n(main) >= 12 = 13 - 1, so n(annex) = 1 exactly.
+#[test]
+fn targeted_flows_09_proves_are_withheld() {
+    let (withheld, leaks, report) = redteam_run("orientation-published", 12, 41);
+    eprintln!("{report}  2026-Q1 flows withheld: {withheld}");
+    assert!(withheld, "09 proves the main site's 12 entries: the quarter is withheld");
+    assert_no_flow_leaks(leaks);
+}
+
+/// The same gap through 21a (birth-date precision, a fixed attribute of a person) in 2026-Q2,
+/// with no service at all. Main site: 30 enrolled in 2025-10, born to the day; on 14 May 2026
+/// twelve of them leave and on the 15th twelve arrive whose birth dates are known to the month
+/// only (01a and 05 do not move: 14 + 17 = 31 days a pair). Annex: 20, and one arrival on
+/// 9 May. 2026-Q2: 13 entries and 12 exits, the rule proves the annex's 1 entry: slack 12 and
+/// 12, published. 21a's "month" column at the main site, 0 in March and 12 in June, proves
+/// n(main) >= 12, so n(annex) = 13 - 12 = 1.
+#[test]
+fn targeted_flows_21a_proves_are_withheld() {
+    let month_only = || BirthDate::new(1991, Some(7), None, DatePrecision::Month, DateProvenance::SelfReport).ok();
+    let mut people = Vec::new();
+    for i in 0..30usize {
+        let who = Who::at(0, day(0, 1 + (i % 20) as i64));
+        people.push(if i < 12 { who.leaving(day(7, 14), ExitReason::Completed) } else { who });
+    }
+    people.extend((0..20usize).map(|i| Who::at(1, day(0, 3 + (i % 20) as i64))));
+    for _ in 0..12 {
+        let mut who = Who::at(0, day(7, 15));
+        who.dob = month_only();
+        people.push(who);
+    }
+    people.push(Who::at(1, day(7, 9)));
+    let scenario = Scenario::new("precision-published", &["main", "annex"], people, 42);
+    let releases: Vec<Release> = (0..9).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let withheld = releases[8].tables.iter().any(|t| t.id == "03" && t.withheld);
+    let mut shown = String::new();
+    for (m, id) in [(5, "21a"), (8, "21a"), (5, "03"), (8, "03"), (7, "05")] {
+        shown.push_str(&redteam_table(&releases, m, id));
+    }
+    let covers = releases[8].tables.iter().find(|t| t.grain == Grain::Quarter).map(|t| t.covers.clone()).unwrap();
+    let truth = vec![
+        (("latent n".to_owned(), "main".to_owned(), covers.clone()), 12.0),
+        (("latent e".to_owned(), "main".to_owned(), covers.clone()), 12.0),
+        (("latent n".to_owned(), "annex".to_owned(), covers.clone()), 1.0),
+        (("latent e".to_owned(), "annex".to_owned(), covers.clone()), 0.0),
+    ];
+    let provider = scenario.provider(releases);
+    let (leaks, report) = redteam_attack(&provider, "precision-published", &truth);
+    eprintln!("{shown}{report}  2026-Q2 flows withheld: {withheld}");
+    assert!(withheld, "21a proves the main site's 12 entries: 2026-Q2 is withheld");
+    assert_no_flow_leaks(leaks);
 }

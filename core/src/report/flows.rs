@@ -15,7 +15,13 @@
 //!   entries;
 //! * at a half-year's end, persons with mental-health care in the half-year (07c) were active
 //!   at its start or entered in one of its quarters, and the first quarter's flows cap that
-//!   quarter's entries (the caller adds this, [`at_least_entries`]).
+//!   quarter's entries (the caller adds this, [`at_least_entries`]);
+//! * a site stock table's row moves between two of its releases only by entries, exits, and
+//!   the moves its columns allow persons who stay ([`STOCK_MOVES`], [`stock_flows`]): a fixed
+//!   attribute (nationality, birth-date precision) never moves, so each column's rise is
+//!   entries and its fall exits; legal orientation only goes from "no" to "yes", so a rise of
+//!   "no" is entries. Over a span longer than the quarter the earlier quarters' flows cap
+//!   their share (the caller adds this).
 //!
 //! [`least_flows`] gives the fewest entries and exits those facts allow. If the published
 //! provider-wide totals left fewer than [`FLOW_BAR`] beyond the sum of those least values,
@@ -96,6 +102,89 @@ pub fn least_flows(months: &[Month], with_hearing: Option<u64>) -> (u64, u64) {
     (rise(exits), exits)
 }
 
+/// How the persons of a site stock table's columns may move while they stay enrolled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moves {
+    /// Never: each person stays in one column (nationality, language, sex, representation at
+    /// enrollment, birth-date precision).
+    Fixed,
+    /// Only out of these columns, into the others (legal orientation: "no" to "yes"; screening:
+    /// out of "not screened").
+    OutOf(&'static [&'static str]),
+}
+
+/// The site stock tables whose row changes prove flows, with how their persons move. Each is
+/// compared with its own previous release (a quarter, a half-year or a year earlier). Tables
+/// whose persons move both ways (10b, 21b, 20c, 20e) prove nothing and are not listed.
+pub const STOCK_MOVES: &[(&str, Moves)] = &[
+    ("09", Moves::OutOf(&["no"])),
+    ("10a", Moves::Fixed),
+    ("16", Moves::OutOf(&["not screened"])),
+    ("20a", Moves::Fixed),
+    ("20b", Moves::Fixed),
+    ("20d", Moves::Fixed),
+    ("21a", Moves::Fixed),
+];
+
+/// A site's row of a stock table as published: its interior cells (`None` when withheld) and
+/// its row total (the site's 01a).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockRow {
+    /// Interior cells, in the table's column order.
+    pub cells: Vec<Option<u64>>,
+    /// The row total.
+    pub total: u64,
+}
+
+/// The entries and exits that the change of a site's row between two releases of a stock
+/// table proves, for the persons who entered or left in between and are counted at one end.
+/// Withheld cells are merged: a fixed table's withheld columns (at either end) count as one
+/// column whose value is the row total less the published ones.
+pub fn stock_flows(moves: Moves, columns: &[String], start: &StockRow, end: &StockRow) -> (u64, u64) {
+    let n = columns.len().min(start.cells.len()).min(end.cells.len());
+    let known = |j: usize| match (start.cells.get(j).copied().flatten(), end.cells.get(j).copied().flatten()) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    match moves {
+        Moves::Fixed => {
+            let (mut entries, mut exits, mut start_known, mut end_known) = (0u64, 0u64, 0u64, 0u64);
+            for (a, b) in (0..n).filter_map(known) {
+                entries += b.saturating_sub(a);
+                exits += a.saturating_sub(b);
+                start_known += a;
+                end_known += b;
+            }
+            // The merged withheld columns.
+            let (a, b) = (start.total.saturating_sub(start_known), end.total.saturating_sub(end_known));
+            (entries + b.saturating_sub(a), exits + a.saturating_sub(b))
+        }
+        Moves::OutOf(from) => {
+            let inside: Vec<bool> =
+                (0..n).map(|j| columns.get(j).is_some_and(|c| from.contains(&c.as_str()))).collect();
+            // The persons in `from`: its cells if all are published, or the total less the
+            // others if those are.
+            let sum_from = |row: &StockRow| -> Option<u64> {
+                let part = |want: bool| -> Option<u64> {
+                    (0..n).filter(|&j| inside.get(j) == Some(&want)).map(|j| row.cells.get(j).copied().flatten()).sum()
+                };
+                part(true).or_else(|| part(false).map(|rest| row.total.saturating_sub(rest)))
+            };
+            let (Some(a), Some(b)) = (sum_from(start), sum_from(end)) else { return (0, 0) };
+            let (rest_a, rest_b) = (start.total.saturating_sub(a), end.total.saturating_sub(b));
+            // Nobody who stays enters `from`, nor leaves the rest.
+            (b.saturating_sub(a), rest_a.saturating_sub(rest_b))
+        }
+    }
+}
+
+/// Raises a site's proven exits to `exits`, given its entries minus exits over the quarter
+/// (`rise`, which may be negative).
+pub fn at_least_exits(least: (u64, u64), exits: u64, rise: i64) -> (u64, u64) {
+    let entries = i64::try_from(exits).unwrap_or(i64::MAX).saturating_add(rise).max(0);
+    at_least_entries(least, u64::try_from(entries).unwrap_or(0))
+}
+
 /// Raises a site's proven entries to `entries` (its exits rise with them: the counts fix
 /// entries minus exits).
 pub fn at_least_entries(least: (u64, u64), entries: u64) -> (u64, u64) {
@@ -169,6 +258,45 @@ mod tests {
             let (least_new, least_exits) = least_flows(&months, hearing);
             prop_assert!(least_new <= new, "proved {least_new} entries, {new} happened");
             prop_assert!(least_exits <= exits, "proved {least_exits} exits, {exits} happened");
+        }
+    }
+
+    proptest! {
+        /// A fixed attribute's row changes prove no more entries or exits than happened,
+        /// whichever cells are withheld; so do one-way moves ("no" to "yes" only).
+        #[test]
+        fn stock_rows_never_prove_more_than_happened(
+            stays in stays(),
+            attributes in prop::collection::vec(0usize..3, 60),
+            oriented_on in prop::collection::vec(prop::option::of(0i64..160), 60),
+            mask in prop::collection::vec(any::<bool>(), 6),
+        ) {
+            let (start_day, end_day) = (30i64, 122i64);
+            let active = |s: &Stay, d: i64| s.from <= d && s.to.is_none_or(|t| t > d);
+            let columns: Vec<String> = ["a", "b", "c"].iter().map(|c| (*c).to_owned()).collect();
+            let row = |d: i64, of: &dyn Fn(usize) -> usize, withheld: &[bool]| {
+                let mut cells = [0u64; 3];
+                for (i, _) in stays.iter().enumerate().filter(|(_, s)| active(s, d)) {
+                    cells[of(i)] += 1;
+                }
+                let total = cells.iter().sum();
+                StockRow {
+                    cells: cells.iter().zip(withheld).map(|(&v, &w)| (!w).then_some(v)).collect(),
+                    total,
+                }
+            };
+            let new = stays.iter().filter(|s| s.from > start_day && s.from <= end_day).count() as u64;
+            let exits = stays.iter().filter(|s| s.to.is_some_and(|t| t > start_day && t <= end_day)).count() as u64;
+            let fixed = |i: usize| attributes.get(i).copied().unwrap_or(0);
+            let (a, b) = (row(start_day, &fixed, &mask[..3]), row(end_day, &fixed, &mask[3..]));
+            let (n, e) = stock_flows(Moves::Fixed, &columns, &a, &b);
+            prop_assert!(n <= new && e <= exits, "fixed: proved {n}/{e}, {new}/{exits} happened");
+            // One way: column "a" is "not yet", "b" is "done" from the day it happened.
+            let oriented = &oriented_on;
+            let at = |d: i64| move |i: usize| usize::from(oriented.get(i).copied().flatten().is_some_and(|o| o <= d));
+            let (a, b) = (row(start_day, &at(start_day), &mask[..3]), row(end_day, &at(end_day), &mask[3..]));
+            let (n, e) = stock_flows(Moves::OutOf(&["a"]), &columns, &a, &b);
+            prop_assert!(n <= new && e <= exits, "one way: proved {n}/{e}, {new}/{exits} happened");
         }
     }
 

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::report::flows::{self, StockRow};
 use crate::report::suppress::K;
 use crate::report::{Cell, Period, Report, Table};
 
@@ -28,6 +29,11 @@ pub struct History {
     /// A quarter's flows (table 03) over its flow sites: the published new enrollments, or
     /// `None` when the quarter's flows were withheld.
     flows: BTreeMap<Period, Option<u64>>,
+    /// Persons with mental-health care in the half-year (table 07c), per half-year's last
+    /// month and site.
+    care: BTreeMap<Period, BTreeMap<String, u64>>,
+    /// The site rows of the stock tables of [`flows::STOCK_MOVES`], per month and table.
+    stock: BTreeMap<(Period, String), BTreeMap<String, StockRow>>,
 }
 
 impl History {
@@ -82,6 +88,25 @@ impl History {
                             }
                         }
                     }
+                    id if flows::STOCK_MOVES.iter().any(|(t, _)| *t == id) => {
+                        let rows = out.stock.entry((report.period, id.to_owned())).or_default();
+                        rows.clear();
+                        for i in 0..table.rows.len() {
+                            if let (Some(site), Some(row)) = (table.rows.get(i), stock_row(table, i)) {
+                                rows.insert(site.clone(), row);
+                            }
+                        }
+                    }
+                    "07c" => {
+                        let care = out.care.entry(report.period).or_default();
+                        let c = table.columns.iter().position(|c| c == "persons");
+                        for (i, site) in table.rows.iter().enumerate() {
+                            if let Some(Cell::Count(v)) = c.and_then(|c| table.cell(i, c)) {
+                                let slot = care.entry(site.clone()).or_insert(0);
+                                *slot = (*slot).max(*v);
+                            }
+                        }
+                    }
                     "03" if table.geography == "provider" => {
                         let new = table.columns.iter().position(|c| c == "new enrollments");
                         if let Some(Cell::Count(v)) = new.and_then(|c| table.cell(0, c)) {
@@ -120,11 +145,31 @@ impl History {
         self.hearing.get(&month).and_then(|d| d.get(site)).copied()
     }
 
+    /// The persons with mental-health care at `site` in the half-year ending `month` (07c).
+    pub fn care(&self, month: Period, site: &str) -> Option<u64> {
+        self.care.get(&month).and_then(|d| d.get(site)).copied()
+    }
+
+    /// The row of `site` in stock table `id` released for `month`.
+    pub fn stock(&self, month: Period, id: &str, site: &str) -> Option<&StockRow> {
+        self.stock.get(&(month, id.to_owned())).and_then(|rows| rows.get(site))
+    }
+
     /// The quarter ending `month`'s flows: `Some(Some(new))` when published, `Some(None)` when
     /// withheld, `None` when no flow table was released for it.
     pub fn flows(&self, month: Period) -> Option<Option<u64>> {
         self.flows.get(&month).copied()
     }
+}
+
+/// Row `row` of a stock table as published, if its total (the site's 01a) is.
+pub fn stock_row(table: &Table, row: usize) -> Option<StockRow> {
+    let count = |c: usize| match table.cell(row, c) {
+        Some(Cell::Count(v)) => Some(*v),
+        _ => None,
+    };
+    let total = count(table.columns.len())?;
+    Some(StockRow { cells: (0..table.columns.len()).map(count).collect(), total })
 }
 
 /// Persons with a hearing at row `row` of table 11b: its row total, or the sum of its

@@ -714,7 +714,16 @@ impl Builder {
         let mut decided = !scope.suppress;
         for t in order {
             if !decided && is_flow(&t) {
-                scope.flows_publishable = self.flows_publishable(&scope, &built);
+                let (publishable, proven_new, proven_exits) = self.flows_publishable(&scope, &built);
+                scope.flows_publishable = publishable;
+                if !publishable && !scope.flow_sites.is_empty() {
+                    // Recomputable from the published figures: it tells the board why, and no more.
+                    omitted.push(format!(
+                        "03, 04, 18: withheld, since new enrollments or exits over the flow sites are fewer than \
+                         {} beyond the {proven_new} and {proven_exits} the published figures prove",
+                        flows::FLOW_BAR
+                    ));
+                }
                 decided = true;
             }
             let table = self.table(t, &scope, &mut omitted, rng)?;
@@ -877,23 +886,113 @@ impl Builder {
     }
 
     /// Whether the quarter's flows over the flow sites may be published under suppression:
-    /// both must leave [`flows::FLOW_BAR`] or more beyond what the board can prove from the
-    /// monthly counts, participant-days, persons served (07b), persons with a hearing (11b) and,
-    /// at a half-year's end, persons with mental-health care (07c), this report's and the
-    /// ledger's (see [`flows`]).
-    fn flows_publishable(&self, scope: &Scope, built: &[Option<Table>]) -> bool {
+    /// both must leave [`flows::FLOW_BAR`] or more beyond what the board can prove ([`flows`]).
+    /// Returns that, and the proven entries and exits summed over the flow sites.
+    fn flows_publishable(&self, scope: &Scope, built: &[Option<Table>]) -> (bool, u64, u64) {
         let (mut new, mut exits, mut least) = (0u64, 0u64, Vec::new());
         for site in &scope.flow_sites {
-            let mut proven = self.quarter_least(self.period, site, built);
-            if let Some(more) = self.half_year_entries(site, built) {
-                proven = flows::at_least_entries(proven, more);
-            }
-            least.push(proven);
+            least.push(self.proven(self.period, site, built));
             let (n, e) = self.quarter_flows.get(site).copied().unwrap_or((0, 0));
             new = new.saturating_add(n);
             exits = exits.saturating_add(e);
         }
-        flows::publishable(new, exits, &least)
+        let proven_new = least.iter().map(|l| l.0).sum();
+        let proven_exits = least.iter().map(|l| l.1).sum();
+        (flows::publishable(new, exits, &least), proven_new, proven_exits)
+    }
+
+    /// The fewest entries and exits at `site` in the quarter ending `q_end` that the board can
+    /// prove from everything published: the months ([`Builder::quarter_least`]), 07c at a
+    /// half-year's end, and the stock tables of [`flows::STOCK_MOVES`] that close with the
+    /// quarter, less what earlier quarters of their span may hold.
+    fn proven(&self, q_end: Period, site: &str, built: &[Option<Table>]) -> (u64, u64) {
+        let mut least = self.quarter_least(q_end, site, built);
+        let current = q_end == self.period;
+        let rise = self.rise(q_end, site);
+        let find = |id: &str| {
+            built.iter().flatten().find(|t| t.id == id).and_then(|t| Some((t, t.rows.iter().position(|r| r == site)?)))
+        };
+        // What the earlier quarters of a span ending with this one may hold, at most.
+        let earlier_most = |months: u32| -> Option<(u64, u64)> {
+            (1..months / 3).try_fold((0u64, 0u64), |(n, e), k| {
+                let q = q_end.months_before(3 * k);
+                let most = self.entries_at_most(q, site)?;
+                let exits = i64::try_from(most).unwrap_or(i64::MAX).saturating_sub(self.rise(q, site)).max(0);
+                Some((n.saturating_add(most), e.saturating_add(u64::try_from(exits).unwrap_or(0))))
+            })
+        };
+        // 07c: everyone with mental-health care in the half-year was active at its start (10 or
+        // fewer if that count was withheld) or entered in one of its quarters.
+        if q_end.month() % 6 == 0 {
+            let care = if current {
+                find("07c").and_then(|(t, r)| {
+                    let c = t.columns.iter().position(|x| x == "persons")?;
+                    match t.cell(r, c) {
+                        Some(Cell::Count(v)) => Some(*v),
+                        _ => None,
+                    }
+                })
+            } else {
+                self.history.care(q_end, site)
+            };
+            if let (Some(care), Some((most, _))) = (care, earlier_most(6)) {
+                let start = self.history.active(q_end.months_before(6), site).unwrap_or(K - 1);
+                least = flows::at_least_entries(least, care.saturating_sub(start).saturating_sub(most));
+            }
+        }
+        for &(id, moves) in flows::STOCK_MOVES {
+            let Some(spec) = specs().into_iter().find(|s| s.id == id) else { continue };
+            if !q_end.closing_spans().iter().any(|s| s.grain == spec.grain) {
+                continue;
+            }
+            let months: u32 = match spec.grain {
+                Grain::Month => 1,
+                Grain::Quarter => 3,
+                Grain::HalfYear => 6,
+                Grain::Year | Grain::FiscalYear => 12,
+            };
+            let end = if current {
+                find(id).and_then(|(t, r)| history::stock_row(t, r))
+            } else {
+                self.history.stock(q_end, id, site).cloned()
+            };
+            let (Some(end), Some(start)) = (end, self.history.stock(q_end.months_before(months), id, site)) else {
+                continue;
+            };
+            let Some((most_new, most_exits)) = earlier_most(months) else { continue };
+            let (entries, exits) = flows::stock_flows(moves, &columns_for(&spec), start, &end);
+            least = flows::at_least_entries(least, entries.saturating_sub(most_new));
+            least = flows::at_least_exits(least, exits.saturating_sub(most_exits), rise);
+        }
+        least
+    }
+
+    /// Entries minus exits at `site` over the quarter ending `q_end`, from the active counts
+    /// the board holds.
+    fn rise(&self, q_end: Period, site: &str) -> i64 {
+        let count = |p: Period| i64::try_from(self.held_active(p, site).unwrap_or(0)).unwrap_or(i64::MAX);
+        count(q_end) - count(q_end.months_before(3))
+    }
+
+    /// The most entries the board can allow `site` in the earlier quarter ending `q_end`: its
+    /// published flows less the other flow sites' proven entries, or, if they were withheld,
+    /// 11 beyond its own proven entries. `None` if the site was not a flow site then.
+    fn entries_at_most(&self, q_end: Period, site: &str) -> Option<u64> {
+        let flow_sites: Vec<&String> = self
+            .sites
+            .iter()
+            .filter(|s| (0..=3).all(|back| self.history.active_published(q_end.months_before(back), s)))
+            .collect();
+        if !flow_sites.iter().any(|s| *s == site) {
+            return None;
+        }
+        match self.history.flows(q_end)? {
+            Some(new) => {
+                let others: u64 = flow_sites.iter().filter(|s| **s != site).map(|s| self.proven(q_end, s, &[]).0).sum();
+                Some(new.saturating_sub(others))
+            }
+            None => Some(self.proven(q_end, site, &[]).0.saturating_add(flows::FLOW_BAR - 1)),
+        }
     }
 
     /// The active count of `site` at the end of `month`, as the board holds it.
@@ -946,44 +1045,6 @@ impl Builder {
             self.history.hearing(q_end, site)
         };
         flows::least_flows(&figures, hearing)
-    }
-
-    /// At a half-year's end, the entries 07c's persons prove for this quarter: they were active
-    /// at the half-year's start or entered in one of its two quarters, so this quarter had at
-    /// least persons - active at the start - the most the first quarter can have had. That
-    /// most is what the first quarter's flows allow: published, their total less the other
-    /// flow sites' proven entries; withheld, 11 beyond the site's own.
-    fn half_year_entries(&self, site: &str, built: &[Option<Table>]) -> Option<u64> {
-        if self.period.month() % 6 != 0 {
-            return None;
-        }
-        let table = built.iter().flatten().find(|t| t.id == "07c")?;
-        let r = table.rows.iter().position(|x| x == site)?;
-        let c = table.columns.iter().position(|x| x == "persons")?;
-        let Some(Cell::Count(persons)) = table.cell(r, c) else { return None };
-        // A site withheld at the half-year's start had 10 or fewer active.
-        let start = self.history.active(self.period.months_before(6), site).unwrap_or(K - 1);
-        let q1 = self.period.months_before(3);
-        let q1_sites: Vec<String> = self
-            .sites
-            .iter()
-            .filter(|s| (0..=3).all(|back| self.history.active_published(q1.months_before(back), s)))
-            .cloned()
-            .collect();
-        let first_most = if q1_sites.iter().any(|s| s == site) {
-            match self.history.flows(q1) {
-                Some(Some(new)) => {
-                    let others: u64 =
-                        q1_sites.iter().filter(|s| *s != site).map(|s| self.quarter_least(q1, s, &[]).0).sum();
-                    new.saturating_sub(others)
-                }
-                Some(None) => self.quarter_least(q1, site, &[]).0.saturating_add(flows::FLOW_BAR - 1),
-                None => return None,
-            }
-        } else {
-            return None;
-        };
-        Some(persons.saturating_sub(start).saturating_sub(first_most))
     }
 
     /// Table 06 under suppression: a site's fiscal-year participant-days are the sum of the
