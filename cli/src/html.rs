@@ -250,8 +250,8 @@ fn summary(reports: &[SignedReport], tables: &[Table], notes: &[String], anchors
     }
     let _ = write!(
         h,
-        "<dt>Tables</dt><dd>{} on this page: {} with their cells, {whole} withheld whole (too few people to \
-         protect cell by cell); {} {}{}</dd>",
+        "<dt>Tables</dt><dd>{} on this page: {} with their cells, {whole} withheld whole (to protect small \
+         counts; the notes say why when it is not too few people); {} {}{}</dd>",
         tables.len(),
         tables.len() - whole,
         left_out.len(),
@@ -408,7 +408,7 @@ fn section(t: &Table, anchor: &str, merged: bool) -> String {
     );
     if whole {
         h.push_str(
-            r#"<p class="notice"><strong>Withheld whole: too few people to protect cell by cell.</strong> No cell of this table is published.</p>"#,
+            r#"<p class="notice"><strong>Withheld whole to protect small counts</strong> (too few people to protect cell by cell, or a rule the notes name). No cell of this table is published.</p>"#,
         );
     } else {
         let _ = write!(h, "<figure>{}</figure>", chart::chart(t));

@@ -407,7 +407,7 @@ fn print_tables(tables: &[Table]) {
             term(&t.geography),
             term(&t.unit),
             event_cap_text(t),
-            if t.withheld { " · WITHHELD: too few people to protect" } else { "" }
+            if t.withheld { " · WITHHELD to protect small counts (see the notes)" } else { "" }
         );
         let head: Vec<String> = header(t).iter().map(|h| term(h)).collect();
         let rows: Vec<Vec<String>> = body(t).iter().map(|r| r.iter().map(|c| term(c)).collect()).collect();

@@ -992,8 +992,11 @@ impl<'a> Attacker<'a> {
     /// * 19's departures are exits of the half-year at the sites published that month;
     /// * participant-days count every person present in the month at least once, and each
     ///   person active all month `days` times;
-    /// * a withheld set of flow tables (03, 04, 18) says one of the two flows is below 11, and
-    ///   the two 01a counts say which (new - exits over the flow sites is their difference).
+    /// * a withheld set of flow tables (03, 04, 18) says the entries are within 11 of what the
+    ///   releases prove (the report states that number);
+    /// * persons counted by 07b, 11b or 07c were present in the span, and stock tables whose
+    ///   persons move one way or not at all move only by entries and exits
+    ///   ([`Attacker::stock_identities`]).
     fn unlisted_identities(&mut self, m: usize) {
         let release = &self.provider.releases[m];
         let find = |id: &str| release.tables.iter().position(|t| t.id == id);

@@ -197,7 +197,8 @@ fn flows_and_fiscal_year_days_rest_on_what_the_board_already_holds() {
     // Expenditure is the provider's own figure, about no person.
     assert_eq!(count(cell(t06, SMALL, "expenditure (USD)")), Some(50_000));
 
-    // The quarter's flows add up the sites published at both ends of the quarter, and exits
+    // The quarter's flows add up the sites published in every month of the quarter and the month
+    // before it, and exits
     // are the same number in 03, 04 and 18 (or all three are withheld together).
     let t03 = table(september, "03");
     assert_eq!(t03.geography, "provider");
@@ -214,8 +215,9 @@ fn flows_and_fiscal_year_days_rest_on_what_the_board_already_holds() {
     }
     assert!(exits.is_some(), "200 clients, a third leaving: the quarter's flows are published");
 
-    // A provider whose June was never released has no site the board holds at both ends of the
-    // third quarter: its flows cover no site, and the report says so instead of sending them.
+    // A provider whose June was never released has no site the board holds in every month of the
+    // third quarter and the month before: its flows cover no site, and the report says so
+    // instead of sending them.
     let other = tempfile::tempdir().unwrap();
     let vault = provider(other.path(), 150);
     let september = release(&vault, &board, "2026-09", None);

@@ -260,8 +260,9 @@ pub(super) fn method(m: &Method) -> String {
             "Small-cell suppression: counts of 1 to {} are withheld (k = {k}), with complementary cells \
              withheld too so they cannot be worked out from the totals. A site with fewer than {k} persons \
              active at the end of the month is withheld whole and left out of every total; a quarter's \
-             entries and exits count only the sites published at both ends of the quarter; a released \
-             period never changes except by a stated revision",
+             entries and exits count only the sites published in every month of the quarter and the month \
+             before it, and are withheld unless both are 12 or more beyond what the published figures \
+             prove; a released period never changes except by a stated revision",
             k - 1
         ),
         Method::Suppress { k } => format!("Small-cell suppression with k = {k}: no count is small enough to withhold"),

@@ -15,8 +15,9 @@
 //!   5 % per noisy part (the union bound), and the merged cell states that figure. The lowest
 //!   confidence of the parts would overstate it: two discrete Laplace cells whose 95 % intervals
 //!   are single points (epsilon 3.7) both hold only about 90.7 % of the time.
-//! * Tables whose columns differ between providers (top-N nationality, for example) are not
-//!   merged: their "other" columns hold different things.
+//! * Tables whose columns differ between providers (a report from before the fixed
+//!   vocabularies, whose nationality columns were each provider's most frequent values) are
+//!   not merged: their "other" columns hold different things.
 
 use std::collections::BTreeMap;
 
