@@ -191,7 +191,9 @@ fn specs() -> Vec<Spec> {
             "03",
             3,
             "New enrollments and exits",
-            Events,
+            // One person may be a new enrollment and an exit of the same quarter: two
+            // overlapping persons columns (L1 = 2 under noise), not events.
+            PersonsOverlapping,
             "persons",
             Quarter,
             Provider,
@@ -801,7 +803,7 @@ impl Builder {
             }
         }
         let row_totals = spec.unit == Unit::Persons && columns.len() > 1
-            || spec.unit == Unit::Events && columns.len() > 1 && spec.id != "03";
+            || spec.unit == Unit::Events && columns.len() > 1;
         let cells = if !scope.suppress {
             publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?
         } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
