@@ -1418,6 +1418,10 @@ struct Figures {
     milp_timeouts: usize,
     /// The fewest late corrections that explain the releases, summed over components.
     late_corrections: f64,
+    /// Withheld cells of whole-row tables checked for holding their whole row, and those
+    /// proven to (a group fact).
+    group_facts_checked: usize,
+    group_facts: usize,
     /// Every examined target's interval; the identities are kept for leaks only.
     results: Vec<Finding>,
     problems: Vec<String>,
@@ -1439,6 +1443,8 @@ impl Figures {
         self.milp_runs += other.milp_runs;
         self.milp_timeouts += other.milp_timeouts;
         self.late_corrections += other.late_corrections;
+        self.group_facts_checked += other.group_facts_checked;
+        self.group_facts += other.group_facts;
         self.results.extend(other.results);
         self.problems.extend(other.problems);
         self.attack_time += other.attack_time;
@@ -1497,7 +1503,7 @@ impl Figures {
         format!(
             "targets {} (examined {}, skipped {} in {} infeasible components), exact {} ({} of them 0), pinned {}, \
              narrowed {}, not pinned {} ({} of them withheld values of 11 or more recovered exactly); {} components, {} contradictions among published constants, {} MILP refinements ({} \
-             timed out); {} late corrections assumed; attack {:.1} s",
+             timed out); {} late corrections assumed; {} group facts proven of {} checked; attack {:.1} s",
             self.targets,
             self.examined,
             self.skipped_targets,
@@ -1513,6 +1519,8 @@ impl Figures {
             self.milp_runs,
             self.milp_timeouts,
             self.late_corrections.round(),
+            self.group_facts,
+            self.group_facts_checked,
             self.attack_time.as_secs_f64(),
         )
     }
@@ -1912,6 +1920,53 @@ fn attack_with(provider: &ProviderReleases, unlisted: bool) -> Figures {
             record(&mut figures, target, class, lo, hi, identities);
         }
     }
+    // Group facts, jointly: in the tables with the whole-row rule, a withheld cell of a row of
+    // 11 or more persons that everything together proves to hold the whole row states a fact
+    // about everyone at the site ("all screened negative").
+    for (&(m, t, r, c), &var) in &attacker.hidden {
+        let table = &provider.releases[m].tables[t];
+        let interior = table.columns.len();
+        if !WHOLE_ROW_RULE.contains(&table.id.as_str()) || !table.row_totals || c >= interior {
+            continue;
+        }
+        let Some(Cell::Count(total)) = table.cell(r, interior) else { continue };
+        if *total < 11 {
+            continue;
+        }
+        let least = match solver.fixed[var] {
+            Some(v) => v,
+            None => {
+                let comp = &components[component_of[&var]];
+                match solver.optimise(comp, var, false, false) {
+                    Outcome::Value(v) if v > *total as f64 - 1.0 + 1e-6 => v,
+                    Outcome::Value(v) => {
+                        // The LP leaves room; the integer program may not.
+                        figures.milp_runs += 1;
+                        match solver.optimise(comp, var, false, true) {
+                            Outcome::Value(w) => w.max(v),
+                            _ => {
+                                figures.milp_timeouts += 1;
+                                v
+                            }
+                        }
+                    }
+                    _ => continue,
+                }
+            }
+        };
+        figures.group_facts_checked += 1;
+        if least > *total as f64 - 1e-6 {
+            figures.problems.push(format!(
+                "{}: group fact: {} {} row {} column {} holds all {total} of its row",
+                provider.name,
+                table.id,
+                table.covers,
+                row_label(table, r),
+                column_label(table, c)
+            ));
+            figures.group_facts += 1;
+        }
+    }
     figures.attack_time = start.elapsed();
     figures
 }
@@ -2069,6 +2124,7 @@ fn the_joint_attacker_recovers_and_pins_nothing_across_all_releases() {
         total.milp_timeouts,
         total.problems.join("\n")
     );
+    assert!(total.group_facts == 0, "whole rows proven jointly:\n{}", total.problems.join("\n"));
     assert!(
         total.exact == 0 && total.pinned == 0,
         "the joint attacker recovers {} withheld values exactly ({} of them 0) and pins {} inside 1..=10:\n{}",
@@ -2313,6 +2369,7 @@ fn targeted_attack(provider: &ProviderReleases, heading: &str) -> (Vec<Finding>,
             figures.line(),
             figures.problems.join("\n")
         );
+        assert!(figures.group_facts == 0, "{heading}: whole rows proven jointly:\n{}", figures.problems.join("\n"));
     }
     let leaks: Vec<Finding> = all.leaks().into_iter().cloned().collect();
     let shown: Vec<&Finding> = leaks.iter().collect();
@@ -2648,6 +2705,25 @@ fn flows_published_below_the_bar_are_found() {
     let releases: Vec<Release> = (0..9).map(|m| scenario.release(m, &ReportOptions::default())).collect();
     let found = flow_leaks(&with_flows_published(&scenario, releases, 8), "07c, flows published");
     assert!(found > 0, "07c's proven entries beside published flows pin nothing: the attacker has no teeth");
+}
+
+/// The teeth of the joint group-fact check: a 20d row (sex, December) whose other columns are
+/// published as 0 beside its published total gives the withheld one away as the whole row.
+#[test]
+fn a_whole_row_given_away_jointly_is_found() {
+    let scenario = Scenario::new("whole-row", &["main", "annex"], growing_provider(false), 27);
+    let mut releases: Vec<Release> = (0..3).map(|m| scenario.release(m, &ReportOptions::default())).collect();
+    let t = releases[2].tables.iter_mut().find(|t| t.id == "20d").expect("20d in December");
+    let cols = t.columns.len();
+    let total = t.cell(0, cols).cloned();
+    assert!(matches!(total, Some(Cell::Count(v)) if v >= 11), "the main site's row is published: {total:?}");
+    t.withheld = false;
+    for c in 0..cols {
+        t.cells[0][c] = if c == 0 { Cell::Suppressed } else { Cell::Count(0) };
+    }
+    let figures = attack_with(&scenario.provider(releases), true);
+    eprintln!("{}\n{}", figures.line(), figures.problems.join("\n"));
+    assert!(figures.group_facts > 0, "a whole row given away by its zeros is not found: the check has no teeth");
 }
 
 /// Fails on any leak of a flow table or of a site's latent quarterly flows.

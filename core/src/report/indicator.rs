@@ -802,8 +802,8 @@ impl Builder {
                 }
             }
         }
-        let row_totals = spec.unit == Unit::Persons && columns.len() > 1
-            || spec.unit == Unit::Events && columns.len() > 1;
+        let row_totals =
+            spec.unit == Unit::Persons && columns.len() > 1 || spec.unit == Unit::Events && columns.len() > 1;
         let cells = if !scope.suppress {
             publish(spec, &values, &persons, columns.len(), row_totals, self.options.method, rng)?
         } else if FLOW_TABLES.contains(&spec.id) && !scope.flows_publishable {
