@@ -14,7 +14,7 @@ use std::sync::Arc;
 use caseward::{Date, Record, ServiceEvent, ServiceKind, Vault};
 use caseward_tests::test_key;
 
-const PER_PROCESS: u32 = 10_000;
+const PER_PROCESS: u32 = 5_000;
 const THREADS: u32 = 4;
 const PER_THREAD: u32 = 500;
 

@@ -620,7 +620,9 @@ fn judge(
     }
 }
 
-fn run(sc: &Scenario, dir: &Path) -> Tally {
+/// Judges the edits whose index is `shard.0` modulo `shard.1` (the list is the same in every
+/// run: seeded), so that one scenario's edits can run as two tests on two cores.
+fn run(sc: &Scenario, dir: &Path, shard: (usize, usize)) -> Tally {
     let pristine = dir.join(format!("{}-pristine.cwv", sc.name));
     let older = dir.join(format!("{}-older.cwv", sc.name));
     write_case(&pristine, &sc.pristine);
@@ -642,7 +644,8 @@ fn run(sc: &Scenario, dir: &Path) -> Tally {
     // `CW_TAMPER_ONLY=<text>` runs only the edits whose label contains it (to study one).
     let only = std::env::var("CW_TAMPER_ONLY").ok();
     let wanted = |label: &str| only.as_deref().is_none_or(|o| label.contains(o));
-    for e in edits(&pristine, &older).into_iter().filter(|e| wanted(&e.label)) {
+    let mine = |i: usize| i % shard.1 == shard.0;
+    for (_, e) in edits(&pristine, &older).into_iter().enumerate().filter(|(i, e)| mine(*i) && wanted(&e.label)) {
         write_case(&case, &sc.pristine);
         {
             let conn = Connection::open(&case).unwrap();
@@ -668,7 +671,7 @@ fn run(sc: &Scenario, dir: &Path) -> Tally {
         let p = rng.usize(100..bytes.len());
         bytes[p] ^= 1 << rng.u8(0..8);
         let label = format!("raw file flip {n} at byte {p}");
-        if !wanted(&label) {
+        if !mine(n) || !wanted(&label) {
             continue;
         }
         write_case(&case, &bytes);
@@ -683,15 +686,18 @@ fn run(sc: &Scenario, dir: &Path) -> Tally {
     tally
 }
 
-/// Runs the harness over one scenario and fails with every output that differed silently.
-fn attack(make: fn(&Path) -> Scenario) {
+/// Runs the harness over one scenario (the edits of `shard`) and fails with every output that
+/// differed silently.
+fn attack(make: fn(&Path) -> Scenario, shard: (usize, usize)) {
     let dir = tempfile::tempdir().unwrap();
     let sc = make(dir.path());
     let started = std::time::Instant::now();
-    let tally = run(&sc, dir.path());
+    let tally = run(&sc, dir.path(), shard);
     eprintln!(
-        "tamper {}: {} edits judged ({} refused by SQLite itself); {} refused at open; {} outputs identical, {} typed errors; {} failures; {:.1} s",
+        "tamper {} (edits {} of every {}): {} edits judged ({} refused by SQLite itself); {} refused at open; {} outputs identical, {} typed errors; {} failures; {:.1} s",
         sc.name,
+        shard.0,
+        shard.1,
         tally.cases,
         tally.refused_by_sqlite,
         tally.refused_at_open,
@@ -704,12 +710,19 @@ fn attack(make: fn(&Path) -> Scenario) {
     assert!(tally.failures.is_empty(), "{} outputs differed without an error:\n{shown:#?}", tally.failures.len());
 }
 
+/// The main scenario's edits in two halves, one test each, so that the two run on two cores.
 #[test]
 fn a_file_edited_without_the_key_gives_the_same_outputs_or_a_typed_error() {
-    attack(main_scenario);
+    attack(main_scenario, (0, 2));
+}
+
+/// The other half of the main scenario's edits.
+#[test]
+fn a_file_edited_without_the_key_gives_the_same_outputs_or_a_typed_error_second_half() {
+    attack(main_scenario, (1, 2));
 }
 
 #[test]
 fn a_site_policy_cannot_be_edited_away_without_the_key() {
-    attack(sanctuary_scenario);
+    attack(sanctuary_scenario, (0, 1));
 }
