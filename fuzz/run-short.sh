@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short fuzz run of every target (CI): SECONDS per target (default 30), on the committed
+# A short fuzz run of every target (by hand before a release): SECONDS per target (default 30), on the committed
 # seeds, with new inputs written to a scratch corpus under target/. Any crash fails the run and
 # leaves its input in fuzz/artifacts/TARGET/ (turn it into a regression seed in seeds/TARGET/).
 # Uses --sanitizer none, which builds on stable Rust (see SECURITY.md for the sanitizer build).
