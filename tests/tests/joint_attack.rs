@@ -2559,25 +2559,29 @@ fn targeted_flows_near_the_bar_are_withheld() {
     assert_no_flow_leaks(leaks);
 }
 
-/// Flows published with the least slack the rule allows. A churning provider: 40 at the main
-/// site and 20 at the annex through 2025; in 2026-Q1, at the main site, `pairs` persons who
-/// enrolled in 2025 leave on the 27th of a month and as many arrive that day (its count and
-/// its participant-days barely move), and one person arrives at the annex. The test finds the smallest `pairs` whose flows
-/// are published and attacks it: the annex's one entry, and the main site's share, must not be
-/// pinned.
+/// The churning provider: 40 at the main site and 20 at the annex through 2025; in 2026-Q1, at
+/// the main site, `pairs` persons who enrolled in 2025 leave on the 27th of a month and as many
+/// arrive that day (its count and its participant-days barely move), and one person arrives at
+/// the annex.
+fn churning_provider(pairs: usize) -> Vec<Who> {
+    let mut people = Vec::new();
+    for i in 0..40usize {
+        let who = Who::at(0, day(0, 1 + (i % 20) as i64));
+        people.push(if i < pairs { who.leaving(day(3 + i % 3, 27), ExitReason::Completed) } else { who });
+    }
+    people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
+    people.extend((0..pairs).map(|i| Who::at(0, day(3 + i % 3, 27))));
+    people.push(Who::at(1, day(4, 9)));
+    people
+}
+
+/// Flows published with the least slack the rule allows: the test finds the smallest number of
+/// churning pairs ([`churning_provider`]) whose flows are published and attacks it: the annex's
+/// one entry, and the main site's share, must not be pinned.
 #[test]
 fn targeted_published_flows_at_the_bar_pin_nothing() {
     for pairs in 12..30 {
-        let mut people = Vec::new();
-        for i in 0..40 {
-            let who = Who::at(0, day(0, 1 + i % 20));
-            let month = 3 + (i as usize) % 3;
-            people.push(if (i as usize) < pairs { who.leaving(day(month, 27), ExitReason::Completed) } else { who });
-        }
-        people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
-        people.extend((0..pairs).map(|i| Who::at(0, day(3 + i % 3, 27))));
-        people.push(Who::at(1, day(4, 9)));
-        let scenario = Scenario::new("churning", &["main", "annex"], people, 22);
+        let scenario = Scenario::new("churning", &["main", "annex"], churning_provider(pairs), 22);
         let releases: Vec<Release> = (0..6).map(|m| scenario.release(m, &ReportOptions::default())).collect();
         let flows = releases[5].tables.iter().find(|t| t.id == "03").expect("03 in March");
         if flows.withheld {
@@ -2680,15 +2684,7 @@ fn flows_published_below_the_bar_are_found() {
     };
     // Churning: 12 same-day pairs give 13 entries and 12 exits, 2 of them proven by the days
     // and 1 by the annex's rise: withheld by the rule (slack 10).
-    let mut people = Vec::new();
-    for i in 0..40usize {
-        let who = Who::at(0, day(0, 1 + (i % 20) as i64));
-        people.push(if i < 12 { who.leaving(day(3 + i % 3, 27), ExitReason::Completed) } else { who });
-    }
-    people.extend((0..20).map(|i| Who::at(1, day(0, 3 + i % 20))));
-    people.extend((0..12usize).map(|i| Who::at(0, day(3 + i % 3, 27))));
-    people.push(Who::at(1, day(4, 9)));
-    let churning = Scenario::new("churning-below", &["main", "annex"], people, 24);
+    let churning = Scenario::new("churning-below", &["main", "annex"], churning_provider(12), 24);
     let releases: Vec<Release> = (0..6).map(|m| churning.release(m, &ReportOptions::default())).collect();
     assert!(releases[5].tables.iter().any(|t| t.id == "03" && t.withheld), "12 pairs are below the bar");
     let found = flow_leaks(&with_flows_published(&churning, releases, 5), "churning, published below the bar");

@@ -93,13 +93,11 @@ pub fn least_exits(month: &Month) -> u64 {
 /// published (they were active at the quarter's start or entered during it).
 pub fn least_flows(months: &[Month], with_hearing: Option<u64>) -> (u64, u64) {
     let (Some(first), Some(last)) = (months.first(), months.last()) else { return (0, 0) };
-    let exits: u64 = months.iter().map(least_exits).sum();
-    // Entries = exits + (last after - first before) over the quarter; persons with a hearing
-    // are at most first before + entries.
-    let rise = |e: u64| (last.after + e).saturating_sub(first.before);
-    // ... and persons with a hearing at most first before + entries = last after + exits.
-    let exits = exits.max(with_hearing.map_or(0, |h| h.saturating_sub(last.after)));
-    (rise(exits), exits)
+    // Persons with a hearing are at most first before + entries = last after + exits.
+    let exits =
+        months.iter().map(least_exits).sum::<u64>().max(with_hearing.map_or(0, |h| h.saturating_sub(last.after)));
+    // Entries = exits + (last after - first before) over the quarter.
+    ((last.after + exits).saturating_sub(first.before), exits)
 }
 
 /// How the persons of a site stock table's columns may move while they stay enrolled.

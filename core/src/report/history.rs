@@ -68,42 +68,15 @@ impl History {
                             }
                         }
                     }
-                    "07b" => {
-                        // The board keeps every release of the period: the most any of them
-                        // proves.
-                        let served = out.served.entry(report.period).or_default();
-                        for (i, site) in table.rows.iter().enumerate() {
-                            if let Some(most) = most_served(table, i) {
-                                let slot = served.entry(site.clone()).or_insert(0);
-                                *slot = (*slot).max(most);
-                            }
-                        }
-                    }
-                    "11b" => {
-                        let hearing = out.hearing.entry(report.period).or_default();
-                        for i in 0..table.rows.len() {
-                            if let (Some(site), Some(h)) = (table.rows.get(i), with_hearing(table, i)) {
-                                let slot = hearing.entry(site.clone()).or_insert(0);
-                                *slot = (*slot).max(h);
-                            }
-                        }
-                    }
+                    "07b" => keep_most(&mut out.served, report.period, table, most_served),
+                    "11b" => keep_most(&mut out.hearing, report.period, table, with_hearing),
+                    "07c" => keep_most(&mut out.care, report.period, table, with_care),
                     id if flows::STOCK_MOVES.iter().any(|(t, _)| *t == id) => {
                         let rows = out.stock.entry((report.period, id.to_owned())).or_default();
                         rows.clear();
                         for i in 0..table.rows.len() {
                             if let (Some(site), Some(row)) = (table.rows.get(i), stock_row(table, i)) {
                                 rows.insert(site.clone(), row);
-                            }
-                        }
-                    }
-                    "07c" => {
-                        let care = out.care.entry(report.period).or_default();
-                        let c = table.columns.iter().position(|c| c == "persons");
-                        for (i, site) in table.rows.iter().enumerate() {
-                            if let Some(Cell::Count(v)) = c.and_then(|c| table.cell(i, c)) {
-                                let slot = care.entry(site.clone()).or_insert(0);
-                                *slot = (*slot).max(*v);
                             }
                         }
                     }
@@ -159,6 +132,32 @@ impl History {
     /// withheld, `None` when no flow table was released for it.
     pub fn flows(&self, month: Period) -> Option<Option<u64>> {
         self.flows.get(&month).copied()
+    }
+}
+
+/// Keeps, per site, the most `value_of` gives over every release of `period`: the board keeps
+/// them all, so the largest lower bound any of them proves stands.
+fn keep_most(
+    into: &mut BTreeMap<Period, BTreeMap<String, u64>>,
+    period: Period,
+    table: &Table,
+    value_of: fn(&Table, usize) -> Option<u64>,
+) {
+    let sites = into.entry(period).or_default();
+    for (i, site) in table.rows.iter().enumerate() {
+        if let Some(v) = value_of(table, i) {
+            let slot = sites.entry(site.clone()).or_insert(0);
+            *slot = (*slot).max(v);
+        }
+    }
+}
+
+/// Persons with mental-health care at row `row` of table 07c, if published.
+pub fn with_care(table: &Table, row: usize) -> Option<u64> {
+    let c = table.columns.iter().position(|c| c == "persons")?;
+    match table.cell(row, c) {
+        Some(Cell::Count(v)) => Some(*v),
+        _ => None,
     }
 }
 

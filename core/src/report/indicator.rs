@@ -878,11 +878,8 @@ impl Builder {
         // Flow sites: published at the end of every month of the quarter and of the month
         // before it, so that what the board can prove about their flows is known exactly
         // (a withheld month in between would prove more than its neighbours' difference).
-        let flow_sites: BTreeSet<String> = sites
-            .iter()
-            .filter(|s| (1..=3).all(|back| self.history.active_published(self.period.months_before(back), s)))
-            .cloned()
-            .collect();
+        let flow_sites: BTreeSet<String> =
+            sites.iter().filter(|s| self.held_before_quarter(self.period, s)).cloned().collect();
         // Decided once the other tables are built (`flows_publishable`).
         Scope { suppress, sites, flow_sites, flows_publishable: false, all_sites_label }
     }
@@ -911,9 +908,7 @@ impl Builder {
         let mut least = self.quarter_least(q_end, site, built);
         let current = q_end == self.period;
         let rise = self.rise(q_end, site);
-        let find = |id: &str| {
-            built.iter().flatten().find(|t| t.id == id).and_then(|t| Some((t, t.rows.iter().position(|r| r == site)?)))
-        };
+        let find = |id: &str| site_row(built, id, site);
         // What the earlier quarters of a span ending with this one may hold, at most.
         let earlier_most = |months: u32| -> Option<(u64, u64)> {
             (1..months / 3).try_fold((0u64, 0u64), |(n, e), k| {
@@ -927,13 +922,7 @@ impl Builder {
         // fewer if that count was withheld) or entered in one of its quarters.
         if q_end.month() % 6 == 0 {
             let care = if current {
-                find("07c").and_then(|(t, r)| {
-                    let c = t.columns.iter().position(|x| x == "persons")?;
-                    match t.cell(r, c) {
-                        Some(Cell::Count(v)) => Some(*v),
-                        _ => None,
-                    }
-                })
+                find("07c").and_then(|(t, r)| history::with_care(t, r))
             } else {
                 self.history.care(q_end, site)
             };
@@ -983,7 +972,7 @@ impl Builder {
         let flow_sites: Vec<&String> = self
             .sites
             .iter()
-            .filter(|s| (0..=3).all(|back| self.history.active_published(q_end.months_before(back), s)))
+            .filter(|s| self.history.active_published(q_end, s) && self.held_before_quarter(q_end, s))
             .collect();
         if !flow_sites.iter().any(|s| *s == site) {
             return None;
@@ -995,6 +984,12 @@ impl Builder {
             }
             None => Some(self.proven(q_end, site, &[]).0.saturating_add(flows::FLOW_BAR - 1)),
         }
+    }
+
+    /// Whether the board holds the active count of `site` for the three months before the last
+    /// month of the quarter ending `q_end` (with that month's, the condition of a flow site).
+    fn held_before_quarter(&self, q_end: Period, site: &str) -> bool {
+        (1..=3).all(|back| self.history.active_published(q_end.months_before(back), site))
     }
 
     /// The active count of `site` at the end of `month`, as the board holds it.
@@ -1011,9 +1006,7 @@ impl Builder {
     /// earlier one.
     fn quarter_least(&self, q_end: Period, site: &str, built: &[Option<Table>]) -> (u64, u64) {
         let current = q_end == self.period;
-        let now = |id: &str| {
-            built.iter().flatten().find(|t| t.id == id).and_then(|t| Some((t, t.rows.iter().position(|r| r == site)?)))
-        };
+        let now = |id: &str| site_row(built, id, site);
         let months: Vec<Period> = (0..=3).rev().map(|back| q_end.months_before(back)).collect();
         let figures: Vec<flows::Month> = months
             .iter()
@@ -1095,6 +1088,12 @@ impl Builder {
         out.push(vec![total_days, Cell::Count(all_usd)]);
         out
     }
+}
+
+/// Table `id` of those built so far, and the row of `site` in it.
+fn site_row<'a>(built: &'a [Option<Table>], id: &str, site: &str) -> Option<(&'a Table, usize)> {
+    let table = built.iter().flatten().find(|t| t.id == id)?;
+    Some((table, table.rows.iter().position(|r| r == site)?))
 }
 
 /// Flow tables: what entered and left the program in the quarter.
