@@ -298,7 +298,9 @@ impl Vault {
     /// recipients: an age file's bytes. Logged. `method`: `None` for suppression (k = 11), or
     /// `laplace:EPSILON` / `gaussian:RHO` per table, charged to the period's privacy budget
     /// (`Budget` when it would overspend). `inputs`: the site-level figures that are not in
-    /// the records (capacity, declined offers, expenditure).
+    /// the records (capacity, declined offers, expenditure); under noise, the sites they name
+    /// are the rows of site tables, and every other site's clients count in one `other sites`
+    /// row.
     // `default(x)` (the type's default) shows `= None` in Python's signature; `default(x = None)`
     // showed a sentinel object. Two attributes: uniffi 0.31 parses a bare name only last in a list.
     #[uniffi::method(default(method), default(inputs))]

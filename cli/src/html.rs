@@ -39,7 +39,7 @@ fn column_word(id: &str, raw: &str) -> Option<&'static str> {
     words::column(id, raw)
 }
 
-/// A row label in words, when it is caseward's own (`all sites`).
+/// A row label in words, when it is caseward's own (`all sites`, `other sites`).
 fn row_word(raw: &str) -> Option<&'static str> {
     words::row(raw)
 }
@@ -64,7 +64,8 @@ fn cell_html(c: &Cell) -> String {
     match c {
         Cell::Count(v) => format!("{v}"),
         Cell::Suppressed => {
-            r#"<span class="sup" title="withheld: 1 to 10, or hidden to protect such a cell">&lt;11</span>"#.into()
+            r#"<span class="sup" title="withheld to protect small counts: see the key and the notes">&lt;11</span>"#
+                .into()
         }
         Cell::Noisy { value, variance, half_width } => {
             let h = caseward::report::noisy_half_width(*variance, *half_width);
@@ -337,8 +338,9 @@ fn key(tables: &[Table]) -> String {
     if cells().any(|c| matches!(c, Cell::Suppressed)) {
         items.push(
             "<span class=\"sup\">&lt;11</span>: withheld. The cell holds 1 to 10 persons or events, or is hidden so that \
-             such a cell cannot be worked out from the totals. It is never estimated here; in the charts it is a \
-             short hatched bar.",
+             such a cell cannot be worked out from the totals. A cell withheld so that a row is not shown to sit \
+             wholly in one column, or in a table withheld whole for the reason its notes give, may hold any count. \
+             It is never estimated here; in the charts it is a short hatched bar.",
         );
     }
     if cells().any(|c| matches!(c, Cell::Bound { .. })) {
@@ -355,8 +357,10 @@ fn key(tables: &[Table]) -> String {
     }
     if cells().any(|c| matches!(c, Cell::Estimate { .. })) {
         items.push(
-            "<span class=\"noisy\">v <small>[a, b] p&nbsp;%</small></span> (merged totals with noisy parts): the sum \
-             of the parts&#39; intervals, true with probability at least p&nbsp;% (5&nbsp;% less per noisy part).",
+            "<span class=\"noisy\">v <small>[a, b] p&nbsp;%</small></span>: a noisy value, never below 0, and an \
+             interval that holds the true count with probability at least p&nbsp;%. A total is the sum of the values \
+             shown beside it; a merged total&#39;s interval is the sum of its parts&#39; (5&nbsp;% less per noisy \
+             part).",
         );
     }
     if items.is_empty() {

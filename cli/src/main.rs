@@ -192,7 +192,9 @@ enum ReportCommand {
         /// table).
         #[arg(long, default_value = "suppress")]
         method: String,
-        /// Funded slots of a site, SITE=N (indicator 1).
+        /// Funded slots of a site, SITE=N (indicator 1). Under noise, the sites named here (and
+        /// in --declined and --expenditure) are the rows of site tables; every other site's
+        /// clients count in one `other sites` row.
         #[arg(long)]
         capacity: Vec<String>,
         /// Selected people who declined the offer this quarter, SITE=N (indicator 2).

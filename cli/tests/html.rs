@@ -384,8 +384,8 @@ fn a_noisy_report_states_its_method_and_tells_twelve_series_apart() {
     let all = check_page(&dom, &["irc-new-york"]);
     // 5: noise in words, the budget the report spent, and each events table's cap.
     assert!(dom.contains(
-        "Differential privacy: discrete Laplace noise, ε = 1/5 per table; each noisy cell shows value ± half-width, \
-         true with probability 95 %"
+        "Differential privacy: discrete Laplace noise, ε = 1/5 per table; each noisy cell shows a value, never below \
+         0, and an interval [low, high] that holds the true count with probability 95 %"
     ));
     assert!(dom.contains("This report spent ρ = ") && dom.contains("of the provider's privacy budget"));
     let t07a = table(&all, "07a");

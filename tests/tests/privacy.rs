@@ -80,6 +80,41 @@ fn a_persons_table_counts_each_person_once() {
     assert!(t.iter().all(|t| t.event_cap.is_none()));
 }
 
+/// Under noise too, 07b counts each person once: 15 people with 3 food services in June give
+/// noisy 07b cells that average 15 and 07a cells that average 45 over many builds (each within
+/// four standard errors, from the variance the cell states).
+#[test]
+fn a_noisy_persons_table_counts_each_person_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(11)).unwrap();
+    let clients = population(&vault, 15, 18, ServiceKind::Food);
+    // A large epsilon, so that 400 builds tell 15 from 45 (07a's sensitivity is 10 x 11 columns).
+    let method = Method::Noise { mechanism: Mechanism::Laplace { epsilon_num: 2, epsilon_den: 1 } };
+    let mut rng = Seeded(fastrand::Rng::with_seed(12));
+    let runs = 400;
+    let (mut sum07a, mut sum07b, mut var07a, mut var07b) = (0i64, 0i64, 0.0, 0.0);
+    for _ in 0..runs {
+        let t = tables("2026-06", &clients, method, &mut rng);
+        for (id, sum, var) in [("07a", &mut sum07a, &mut var07a), ("07b", &mut sum07b, &mut var07b)] {
+            match cell(&t, id, "other sites", "food") {
+                Cell::Noisy { value, variance, .. } => {
+                    *sum += value;
+                    *var = *variance;
+                }
+                other => panic!("{id} not noisy: {other:?}"),
+            }
+        }
+    }
+    let runs_f = f64::from(runs);
+    let (mean07a, mean07b) = (sum07a as f64 / runs_f, sum07b as f64 / runs_f);
+    let (se07a, se07b) = ((var07a / runs_f).sqrt(), (var07b / runs_f).sqrt());
+    println!("noisy 07b food, {runs} builds: mean {mean07b:.2} (true 15, se {se07b:.2}); 07a {mean07a:.2} (true 45, se {se07a:.2})");
+    assert!((mean07b - 15.0).abs() <= 4.0 * se07b, "07b averages {mean07b:.2}, not 15 persons");
+    assert!((mean07a - 45.0).abs() <= 4.0 * se07a, "07a averages {mean07a:.2}, not 45 events");
+    // The test has power: 15 and 45 are far more than four standard errors apart.
+    assert!(30.0 > 4.0 * (se07a + se07b));
+}
+
 /// The one-person test over `runs` noisy builds: returns the largest observed
 /// `P[x >= t | with] - e^eps * P[x >= t | without]` over thresholds, less its sampling margin
 /// (so a value above 0 is a violation beyond chance), and the rates at the worst threshold.
@@ -205,4 +240,54 @@ fn everyone_seeking_one_relief_is_not_published_as_a_group_fact() {
     // All 30, or 29: withheld, although far above 11.
     assert_eq!(asylum(0), (Cell::Suppressed, Cell::Count(30)));
     assert_eq!(asylum(1), (Cell::Suppressed, Cell::Count(30)));
+}
+
+/// Every table's shape (its rows, columns and totals) for `clients` at `period`, with `site-a`
+/// declared through its capacity.
+fn shapes(period: &str, clients: &[ClientRecord], method: Method) -> Vec<(String, Vec<String>, Vec<String>, bool)> {
+    let mut options = ReportOptions { method, ..ReportOptions::default() };
+    options.capacity.insert("site-a".into(), 50);
+    let mut builder = Builder::new(period.parse::<Period>().unwrap(), &Policy::default_policy().unwrap(), options);
+    for c in clients {
+        builder.add(c);
+    }
+    let (tables, _) = builder.finish(&mut Seeded(fastrand::Rng::with_seed(5))).unwrap();
+    tables.into_iter().map(|t| (t.id, t.rows, t.columns, t.row_totals)).collect()
+}
+
+/// Under noise, one person at a site the provider never declared changes no table's shape: the
+/// rows are the declared sites and one `other sites` row, fixed before any client is read. Each
+/// month of a year is built, so every table is seen at its closing month.
+#[test]
+fn one_person_at_a_new_site_changes_no_noisy_table_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("v.cwv"), &test_key(10)).unwrap();
+    let base = population(&vault, 20, 3, ServiceKind::Food);
+    let mut synth = caseward::synth::Synth::new(77);
+    let mut intake = synth.intake();
+    intake.enrollment.site = "site-z".into();
+    intake.enrollment.enrolled_on = day(2, 3);
+    intake.enrollment.exit = None;
+    let lone = vault.enroll(&intake).unwrap();
+    let neighbour: Vec<ClientRecord> = base.iter().cloned().chain([vault.client_record(lone).unwrap()]).collect();
+    let noise = Method::Noise { mechanism: Mechanism::Laplace { epsilon_num: 1, epsilon_den: 2 } };
+    let mut site_tables = 0;
+    for month in 1..=12 {
+        let period = format!("2026-{month:02}");
+        let (without, with) = (shapes(&period, &base, noise), shapes(&period, &neighbour, noise));
+        assert_eq!(without, with, "{period}: one person at a new site changed a noisy table's shape");
+        for (id, rows, _, _) in &with {
+            assert!(!rows.iter().any(|r| r == "site-z"), "{period} {id} names the undeclared site");
+            if rows.iter().any(|r| r == "site-a") {
+                assert_eq!(rows, &["other sites", "site-a"], "{period} {id}");
+                site_tables += 1;
+            }
+        }
+    }
+    println!("noisy site tables compared with and without one person at a new site: {site_tables}");
+    assert!(site_tables >= 12, "every month has site tables");
+    // The comparison has power: suppression takes its rows from the data (a small site's row
+    // is withheld whole), so the same person adds a row there.
+    let suppress = Method::Suppress { k: 11 };
+    assert_ne!(shapes("2026-06", &base, suppress), shapes("2026-06", &neighbour, suppress));
 }

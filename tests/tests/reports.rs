@@ -296,3 +296,36 @@ fn merging_never_prints_a_number_for_a_cell_any_provider_suppressed() {
     }
     assert!(bounds > 0, "the small provider's suppressed totals show as bounds");
 }
+
+/// Under noise the rows of site tables are the sites the provider declares (here, its
+/// capacity) and one `other sites` row, never a site read from the records; a declared label
+/// the report reserves for its own rows is refused before anything is charged or logged.
+#[test]
+fn noisy_site_rows_are_the_declared_sites_and_one_other_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = provider_vault(dir.path(), "bakerripley-houston", 14, 120);
+    let board = RecoveryIdentity::generate();
+    let period: Period = "2026-10".parse().unwrap();
+    let mut options = ReportOptions {
+        method: Method::Noise { mechanism: Mechanism::parse("gaussian:1/64").unwrap() },
+        ..ReportOptions::default()
+    };
+    options.capacity.insert("declared-annex".into(), 40);
+    let log_before = vault.read_log().unwrap().len();
+    for reserved in ["other sites", "all sites", " "] {
+        let mut bad = options.clone();
+        bad.capacity.insert(reserved.into(), 5);
+        let err = vault.board_report(period, &bad, &[board.recipient()]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("cannot name a site"), "{err}");
+    }
+    assert_eq!(vault.read_log().unwrap().len(), log_before, "nothing logged");
+    assert_eq!(vault.privacy_budget(period).unwrap().0, 0, "nothing charged");
+    let report =
+        open_bundle(&vault.board_report(period, &options, &[board.recipient()]).unwrap(), &board, None).unwrap().report;
+    let site_tables: Vec<_> = report.tables.iter().filter(|t| t.geography == "site").collect();
+    assert!(!site_tables.is_empty());
+    for t in site_tables {
+        assert_eq!(t.rows, ["declared-annex", "other sites"], "{}", t.id);
+    }
+}

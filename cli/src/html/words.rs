@@ -146,7 +146,12 @@ pub(super) fn column(id: &str, raw: &str) -> Option<&'static str> {
 
 /// A row label in words: only caseward's own `all sites` (a site or provider is shown as written).
 pub(super) fn row(raw: &str) -> Option<&'static str> {
-    (raw == caseward::report::indicator::ALL_SITES).then_some("All sites")
+    use caseward::report::indicator::{ALL_SITES, OTHER_SITES};
+    match raw {
+        ALL_SITES => Some("All sites"),
+        OTHER_SITES => Some("Sites the provider did not declare"),
+        _ => None,
+    }
 }
 
 /// What a cell counts, for "each cell counts ...".
@@ -258,7 +263,9 @@ pub(super) fn method(m: &Method) -> String {
     match m {
         Method::Suppress { k } if *k >= 2 => format!(
             "Small-cell suppression: counts of 1 to {} are withheld (k = {k}), with complementary cells \
-             withheld too so they cannot be worked out from the totals. A site with fewer than {k} persons \
+             withheld too so they cannot be worked out from the totals. A cell that would show everyone in a \
+             row in one sensitive or demographic column is withheld the same way, and may then hide any count, \
+             0 included. A site with fewer than {k} persons \
              active at the end of the month is withheld whole and left out of every total; a quarter's \
              entries and exits count only the sites published in every month of the quarter and the month \
              before it, and are withheld unless both are 12 or more beyond what the published figures \
@@ -277,8 +284,8 @@ pub(super) fn method(m: &Method) -> String {
                 ),
             };
             format!(
-                "Differential privacy: {kind}; each noisy cell shows value ± half-width, true with probability \
-                 {NOISY_CONFIDENCE} %"
+                "Differential privacy: {kind}; each noisy cell shows a value, never below 0, and an interval \
+                 [low, high] that holds the true count with probability {NOISY_CONFIDENCE} %"
             )
         }
     }

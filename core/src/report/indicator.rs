@@ -34,6 +34,12 @@ pub const EVENT_CAP: u64 = 10;
 /// The row label of provider-wide tables.
 pub const ALL_SITES: &str = "all sites";
 
+/// Under noise, the one row of site tables that holds every client at a site the provider did
+/// not declare in its inputs. Noisy site tables have the declared sites and this row, always:
+/// rows taken from the data would let one person at a new site change every table's shape,
+/// which no noise hides.
+pub const OTHER_SITES: &str = "other sites";
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Geo {
     Site,
@@ -511,6 +517,8 @@ pub struct Builder {
     omitted: Vec<String>,
     sites: BTreeSet<String>,
     noise: bool,
+    /// Under noise, the sites of the provider's inputs ([`ReportOptions::declared_sites`]).
+    declared: BTreeSet<String>,
     /// (table, row, column) -> (amount, persons)
     cells: BTreeMap<(usize, String, String), (u64, u64)>,
     options: ReportOptions,
@@ -565,11 +573,16 @@ impl Builder {
             chosen.push((spec, span.clone()));
         }
         let noise = matches!(options.method, Method::Noise { .. });
+        let declared = options.declared_sites();
+        // Under noise the rows are fixed before any client is seen.
+        let sites =
+            if noise { declared.iter().cloned().chain([OTHER_SITES.to_owned()]).collect() } else { BTreeSet::new() };
         Self {
             specs: chosen,
             omitted,
-            sites: BTreeSet::new(),
+            sites,
             noise,
+            declared,
             cells: BTreeMap::new(),
             options,
             period,
@@ -618,7 +631,11 @@ impl Builder {
     /// Adds one client. Clients without an enrollment are skipped.
     pub fn add(&mut self, client: &ClientRecord) {
         let Some(enrollment) = client.enrollment() else { return };
-        let site = enrollment.site.clone();
+        let site = if self.noise && !self.declared.contains(&enrollment.site) {
+            OTHER_SITES.to_owned()
+        } else {
+            enrollment.site.clone()
+        };
         self.sites.insert(site.clone());
         let end = self.period.last_day();
         let exit = enrollment.exit.as_ref().map(|x| x.date);

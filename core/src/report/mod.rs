@@ -29,7 +29,7 @@ pub mod noise;
 pub mod readable;
 pub mod suppress;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -385,6 +385,25 @@ pub struct ReportOptions {
     /// released period is sent again exactly as it was first signed.
     #[serde(default)]
     pub revise: Option<String>,
+}
+
+impl ReportOptions {
+    /// The sites the provider names in its inputs (capacity, declined offers, expenditure).
+    /// Under noise these, and one row for every other site ([`indicator::OTHER_SITES`]), are the
+    /// rows of every site table, whatever the records say.
+    pub fn declared_sites(&self) -> BTreeSet<String> {
+        self.capacity.keys().chain(self.declined_offers.keys()).chain(self.expenditure_usd.keys()).cloned().collect()
+    }
+
+    /// Refuses a site label a report reserves for its own rows.
+    pub fn check(&self) -> Result<()> {
+        for site in self.declared_sites() {
+            if site == indicator::ALL_SITES || site == indicator::OTHER_SITES || site.trim().is_empty() {
+                return Err(Error::input(format!("{site:?} cannot name a site: reports use it for their own rows")));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The content of a bundle, before signing: what the board receives.

@@ -526,6 +526,7 @@ impl Vault {
         if recipients.is_empty() {
             return Err(Error::input("a report needs at least one board recipient"));
         }
+        options.check()?;
         let provider = self
             .provider_id()?
             .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
