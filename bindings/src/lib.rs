@@ -19,6 +19,7 @@ mod enums;
 mod error;
 mod keys;
 mod log;
+mod lottery;
 mod notice;
 mod records;
 mod redact;
@@ -36,6 +37,7 @@ pub use enums::{
 pub use error::CasewardError;
 pub use keys::{generate_keystore_key, KeyEnvelope, RecoveryKey};
 pub use log::LogStatus;
+pub use lottery::{verify_lottery, LotteryFiles};
 pub use notice::{IceNotice, NoticeCheckIn, NoticeCourtDate};
 pub use records::input::{
     Address, BirthDate, CheckIn, Consent, Departure, Exit, ForeignDocument, Health, Hearing, Household, Intake, Legal,

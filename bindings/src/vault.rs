@@ -12,6 +12,7 @@ use crate::enums::ExitReason;
 use crate::error::Result;
 use crate::keys::{raw_key, KeyEnvelope};
 use crate::log::LogStatus;
+use crate::lottery::LotteryFiles;
 use crate::notice::IceNotice;
 use crate::records::input::{
     intake, Address, CheckIn, Consent, Departure, Health, Hearing, Household, Intake, Legal, Randomization, Referral,
@@ -410,6 +411,35 @@ impl Vault {
         let domain: cw::Domain = domain.parse()?;
         let epoch = cw::Epoch::new(&epoch)?;
         Ok(self.inner.pseudonym(domain, &epoch, &a_number)?.to_string())
+    }
+
+    /// Commits a pool of clients (ids) to the enrollment lottery `lottery` with `slots` places,
+    /// before any seed exists, naming where the seed will come from (`seed_source`, such as a
+    /// beacon and the pulse it will publish after now): pseudonyms of the `evaluation` domain
+    /// and `epoch`, a signed and logged commitment (docs/lottery.md). Returns the public files to publish now.
+    pub fn lottery_commit(
+        &self,
+        lottery: String,
+        epoch: String,
+        pool: Vec<String>,
+        slots: u32,
+        seed_source: String,
+    ) -> Result<LotteryFiles> {
+        let epoch = cw::Epoch::new(&epoch)?;
+        let pool = pool.iter().map(|c| client(c)).collect::<Result<Vec<_>>>()?;
+        Ok(self.inner.lottery_commit(&lottery, &epoch, &pool, slots, &seed_source)?.into())
+    }
+
+    /// Draws a committed lottery once with `seed` (a beacon value published after the
+    /// commitment) and records each member's arm. Returns the signed draw (JSON bytes). A
+    /// second draw of the same pool is refused.
+    pub fn lottery_draw(&self, lottery: String, seed: String) -> Result<Vec<u8>> {
+        Ok(self.inner.lottery_draw(&lottery, &seed)?)
+    }
+
+    /// A lottery's public files, as committed and drawn.
+    pub fn lottery_files(&self, lottery: String) -> Result<LotteryFiles> {
+        Ok(self.inner.lottery_files(&lottery)?.into())
     }
 
     /// How long a write waits for another process's write before it fails with `Storage`

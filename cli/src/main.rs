@@ -14,6 +14,7 @@ mod audiences;
 mod demo;
 mod html;
 mod import;
+mod lottery;
 mod neutral;
 mod report;
 mod secret;
@@ -123,12 +124,37 @@ enum Command {
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
     },
+    /// Gives the vault the consortium's pseudonym key: generated (the consortium's first
+    /// provider) or imported from its age file. Board pseudonyms and lottery pools need it;
+    /// it is never replaced once set.
+    ///
+    /// Example: caseward pseudonym-key provider.cwv --import consortium-key.age -i provider.key
+    PseudonymKey {
+        /// The vault.
+        vault: PathBuf,
+        /// Generate a new key.
+        #[arg(long, conflicts_with = "import", required_unless_present = "import")]
+        generate: bool,
+        /// The consortium's age file holding the key.
+        #[arg(long, requires = "identity")]
+        import: Option<PathBuf>,
+        /// The age identity file that opens it.
+        #[arg(short = 'i', long)]
+        identity: Option<PathBuf>,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Builds, opens and merges board reports.
     #[command(subcommand)]
     Report(ReportCommand),
     /// Manages the keys that open a vault.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The evaluation's enrollment lottery: commit a pool, draw it once with a public beacon
+    /// value, and let anyone verify the draw (docs/lottery.md).
+    #[command(subcommand)]
+    Lottery(LotteryCommand),
     /// Prints a shell completion script, generated from these definitions.
     ///
     /// Example: caseward completions bash > /etc/bash_completion.d/caseward
@@ -269,6 +295,96 @@ enum ReportCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum LotteryCommand {
+    /// Commits a pool of eligible, interested clients (a file of A-numbers, one per line) to a
+    /// lottery of SLOTS places: pseudonymizes them in the evaluation domain, signs and logs the
+    /// commitment, and writes commitment.json and pool.txt to publish before the seed exists.
+    ///
+    /// Example: caseward lottery commit provider.cwv --id nyc-2026-q1 --epoch pilot-2026 --slots 40 --seed-from "NIST beacon v2 chain 2, first pulse after 2027-01-05T12:00Z" --pool eligible.txt -o lottery/
+    Commit {
+        /// The vault.
+        vault: PathBuf,
+        /// The lottery's id (a-z, 0-9, '-'); a new pool needs a new id.
+        #[arg(long)]
+        id: String,
+        /// The evaluation epoch of the pseudonyms (a-z, 0-9, '-').
+        #[arg(long)]
+        epoch: String,
+        /// How many places the draw fills (at least 1, fewer than the pool).
+        #[arg(long)]
+        slots: u32,
+        /// Where the seed will come from, named now, before it exists: the beacon and the pulse
+        /// it will publish after this commitment (signed into the commitment).
+        #[arg(long, value_name = "SOURCE")]
+        seed_from: String,
+        /// A file of the pool's A-numbers, one per line ('#' comments allowed).
+        #[arg(long)]
+        pool: PathBuf,
+        /// The folder to write commitment.json and pool.txt into (never overwritten).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Draws a committed lottery once with SEED (a randomness-beacon value published after the
+    /// commitment), records each member's arm in the vault, and writes the signed draw.json.
+    /// A second draw of the same pool is refused.
+    ///
+    /// Example: caseward lottery draw provider.cwv --id nyc-2026-q1 --seed 5A0F...E1 -o lottery/
+    Draw {
+        /// The vault.
+        vault: PathBuf,
+        /// The lottery's id.
+        #[arg(long)]
+        id: String,
+        /// The seed, exactly as published (1 to 512 printable ASCII characters).
+        #[arg(long)]
+        seed: String,
+        /// The folder to write draw.json into (never overwritten).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Re-runs a draw from its three public files and checks the selection. Needs no vault and
+    /// no identity. Exit 1, with the reason, if any check fails.
+    ///
+    /// Example: caseward lottery verify lottery/commitment.json lottery/pool.txt lottery/draw.json --providers registry.toml
+    Verify {
+        /// The signed commitment.
+        commitment: PathBuf,
+        /// The pool file.
+        pool: PathBuf,
+        /// The signed draw.
+        draw: PathBuf,
+        /// The provider's signing key (ed25519:...), which both documents must be signed by.
+        #[arg(long)]
+        key: Option<String>,
+        /// Or the board's registry of provider keys, to look the provider's key up in.
+        #[arg(long, conflicts_with = "key")]
+        providers: Option<PathBuf>,
+    },
+    /// Writes a lottery's public files again, from the vault.
+    ///
+    /// Example: caseward lottery files provider.cwv --id nyc-2026-q1 -o copy/
+    Files {
+        /// The vault.
+        vault: PathBuf,
+        /// The lottery's id.
+        #[arg(long)]
+        id: String,
+        /// The folder to write into (never overwritten).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum KeyCommand {
     /// Lists the key envelopes that open a vault: the passphrase, recovery recipients and
     /// keystore keys.
@@ -382,6 +498,22 @@ enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Installs a policy (and overlays) in a vault, after the same validation as `check`; the
+    /// change is logged. Exit 2 with every problem found, and nothing installed.
+    ///
+    /// Example: caseward policy install provider.cwv policies/default.toml --overlay evaluation.toml
+    Install {
+        /// The vault.
+        vault: PathBuf,
+        /// The base policy file.
+        policy: PathBuf,
+        /// Site overlays, applied in order; each may only tighten.
+        #[arg(long)]
+        overlay: Vec<PathBuf>,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
     /// Prints the effective category x audience matrix, each cell with the rule that made it.
     ///
     /// Example: caseward policy explain policies/default.toml --json
@@ -447,6 +579,34 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check { policy, overlay, json }) => {
             return policy_check(&policy, &overlay, json);
         }
+        Command::Policy(PolicyCommand::Install { vault, policy, overlay, passphrase_file }) => {
+            let Ok(p) = caseward::Policy::check_files(&policy, &overlay) else {
+                // The same report as `policy check`, and nothing installed.
+                return policy_check(&policy, &overlay, false);
+            };
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                v.install_policy(&p)?;
+                println!("installed: {} ({})", p.hash(), p.name());
+                Ok(())
+            })
+        }
+        Command::PseudonymKey { vault, generate, import, identity, passphrase_file } => {
+            with_vault(&vault, passphrase_file.as_deref(), |v| {
+                match (generate, import, identity) {
+                    (true, _, _) => v.generate_pseudonym_key()?,
+                    (false, Some(file), Some(id)) => {
+                        v.import_pseudonym_key(&std::fs::read(&file)?, &report::identity(&id)?)?;
+                    }
+                    _ => {
+                        return Err(caseward::Error::InvalidInput(
+                            "pass --generate, or --import FILE -i IDENTITY".into(),
+                        ))
+                    }
+                }
+                println!("the vault holds the consortium's pseudonym key");
+                Ok(())
+            })
+        }
         Command::Policy(PolicyCommand::Explain { policy, overlay, audience, json }) => {
             policy_explain(&policy, &overlay, audience.as_deref(), json)
         }
@@ -499,6 +659,34 @@ fn main() -> ExitCode {
         }
         Command::Key(KeyCommand::Rotate { vault, passphrase_file, new_passphrase_file, kdf_log_n }) => {
             key_rotate(&vault, passphrase_file.as_deref(), new_passphrase_file.as_deref(), kdf_log_n)
+        }
+        Command::Lottery(LotteryCommand::Commit {
+            vault,
+            id,
+            epoch,
+            slots,
+            seed_from,
+            pool,
+            output,
+            passphrase_file,
+        }) => lottery::commit(&lottery::CommitArgs {
+            vault: &vault,
+            id: &id,
+            epoch: &epoch,
+            slots,
+            seed_from: &seed_from,
+            pool: &pool,
+            out: &output,
+            passphrase_file: passphrase_file.as_deref(),
+        }),
+        Command::Lottery(LotteryCommand::Draw { vault, id, seed, output, passphrase_file }) => {
+            lottery::draw(&vault, &id, &seed, &output, passphrase_file.as_deref())
+        }
+        Command::Lottery(LotteryCommand::Files { vault, id, output, passphrase_file }) => {
+            lottery::files(&vault, &id, &output, passphrase_file.as_deref())
+        }
+        Command::Lottery(LotteryCommand::Verify { commitment, pool, draw, key, providers }) => {
+            return report::exit(lottery::verify(&commitment, &pool, &draw, key.as_deref(), providers.as_deref()));
         }
         Command::Provider { vault, id, passphrase_file } => {
             report::provider(&vault, id.as_deref(), passphrase_file.as_deref())

@@ -178,7 +178,7 @@ pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
     v.close()
 }
 
-fn identity(path: &Path) -> Result<RecoveryIdentity, Error> {
+pub fn identity(path: &Path) -> Result<RecoveryIdentity, Error> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path)
             .map_err(|e| Error::InvalidInput(format!("cannot read the identity file: {}", e.kind())))?,

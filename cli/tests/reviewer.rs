@@ -163,6 +163,12 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "key-recover",
         "key-rotate",
         "report-budget",
+        "policy-install",
+        "pseudonym-key",
+        "lottery-commit",
+        "lottery-draw",
+        "lottery-verify",
+        "lottery-files",
         "completions",
         "man",
     ] {

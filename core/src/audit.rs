@@ -53,6 +53,8 @@ pub enum Event {
     MatchDecision,
     /// A pseudonym key was generated or imported.
     PseudonymKey,
+    /// A lottery pool was committed, or drawn.
+    Lottery,
 }
 
 impl Event {
@@ -67,6 +69,7 @@ impl Event {
             Self::PolicyChange => "policy_change",
             Self::MatchDecision => "match_decision",
             Self::PseudonymKey => "pseudonym_key",
+            Self::Lottery => "lottery",
         }
     }
 
@@ -80,6 +83,7 @@ impl Event {
             Self::PolicyChange,
             Self::MatchDecision,
             Self::PseudonymKey,
+            Self::Lottery,
         ]
         .into_iter()
         .find(|e| e.as_str() == s)

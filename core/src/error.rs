@@ -180,6 +180,9 @@ pub enum Error {
     /// A report bundle was refused.
     #[error("report bundle refused: {0}")]
     Bundle(crate::report::bundle::BundleProblem),
+    /// A lottery step was refused, or a lottery's documents failed verification.
+    #[error("lottery: {0}")]
+    Lottery(crate::lottery::LotteryProblem),
     /// A noisy report would spend more of the period's, or the year's, privacy budget than is
     /// left. Budgets are zCDP rho; the error also states the cost in the unit the report asked
     /// for.
@@ -224,6 +227,8 @@ impl Error {
             // Asking too early is the caller's mistake, not a damaged bundle.
             Self::Bundle(crate::report::bundle::BundleProblem::PeriodNotEnded { .. }) => ErrorKind::InvalidInput,
             Self::Bundle(_) => ErrorKind::Integrity,
+            Self::Lottery(p) if p.is_integrity() => ErrorKind::Integrity,
+            Self::Lottery(_) => ErrorKind::InvalidInput,
             Self::Budget(_) => ErrorKind::Budget,
             Self::Internal(_) => ErrorKind::Internal,
         }

@@ -54,6 +54,7 @@ pub mod error;
 pub mod firewall;
 pub mod identifier;
 pub mod keys;
+pub mod lottery;
 pub mod policy;
 pub mod pseudonym;
 pub mod record;
@@ -105,6 +106,7 @@ pub use identifier::{
     AlienNumber, BirthDate, Date, DatePrecision, DateProvenance, InvalidIdentifier, PersonName, Surname, SurnameRole,
 };
 pub use keys::{EnvelopeKind, KdfParams, Passphrase, RawKey, RecoveryIdentity, RecoveryRecipient};
+pub use lottery::LotteryProblem;
 pub use policy::{Audience, PartnerId, Policy, PolicyError, PolicyHash, Treatment};
 pub use pseudonym::{Domain, Epoch, Pseudonym, PseudonymKey};
 pub use record::{
@@ -115,7 +117,7 @@ pub use record::{
     Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
 };
 pub use report::{Cell, Method, Period, Report, ReportOptions, Table};
-pub use vault::{AddressConsent, EnvelopeInfo, Erasure, Vault, VaultOptions};
+pub use vault::{AddressConsent, EnvelopeInfo, Erasure, LotteryFiles, Vault, VaultOptions};
 
 /// The README's examples, compiled and run as doc tests so they cannot drift from the code.
 #[cfg(doctest)]

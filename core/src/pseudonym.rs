@@ -38,6 +38,8 @@ pub enum Domain {
     Board,
     /// Linkage with administrative outcomes for the evaluation.
     Linkage,
+    /// The randomized evaluation: lottery pools and evaluator extracts.
+    Evaluation,
 }
 
 impl Domain {
@@ -46,6 +48,7 @@ impl Domain {
         match self {
             Self::Board => "board",
             Self::Linkage => "linkage",
+            Self::Evaluation => "evaluation",
         }
     }
 }
@@ -56,7 +59,11 @@ impl FromStr for Domain {
         match s {
             "board" => Ok(Self::Board),
             "linkage" => Ok(Self::Linkage),
-            _ => Err(Error::input(format!("unknown pseudonym domain {}: use board or linkage", crate::error::echo(s)))),
+            "evaluation" => Ok(Self::Evaluation),
+            _ => Err(Error::input(format!(
+                "unknown pseudonym domain {}: use board, linkage or evaluation",
+                crate::error::echo(s)
+            ))),
         }
     }
 }

@@ -143,6 +143,46 @@ def test_board_report_and_pseudonym(vault):
     assert cid
 
 
+EVALUATION_RULE = """
+[[rule]]
+id = "evaluator-pseudonyms"
+audience = "evaluator"
+treatment = "pseudonymize"
+categories = ["identifier.alien_number"]
+why = "The evaluation's lottery pools."
+"""
+
+
+def test_a_lottery_is_committed_drawn_once_and_verified(vault):
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "..", "policies", "default.toml"), encoding="utf-8") as f:
+        vault.install_policy(f.read() + EVALUATION_RULE, [])
+    vault.set_provider_id("global-refuge-baltimore")
+    vault.generate_pseudonym_key()
+    ids = [vault.enroll(intake(a_number=f"A2015550{n:02d}")) for n in range(10)]
+    source = "NIST beacon v2 chain 2, first pulse after the commitment"
+    files = vault.lottery_commit("baltimore-q1", "pilot-2026", ids, 4, source)
+    assert files.draw is None and files.pool.count(b"\n") == 10
+    draw = vault.lottery_draw("baltimore-q1", "5A0F9C")
+    selected = caseward.verify_lottery(files.commitment, files.pool, draw, vault.signing_public_key())
+    assert len(selected) == 4 and json.loads(draw)["document"]["selected"] == selected
+    arms = [
+        r.value.enrollment.randomization.arm
+        for c in ids
+        for r in vault.client_record(c)
+        if isinstance(r.value, caseward.RecordValue.ENROLLMENT)
+    ]
+    assert arms.count(caseward.Arm.TREATMENT) == 4 and arms.count(caseward.Arm.CONTROL) == 6
+    with pytest.raises(CasewardError.InvalidInput, match="drawn already"):
+        vault.lottery_draw("baltimore-q1", "another")
+    changed = files.pool.replace(files.pool[-33:-1], b"0" * 32)
+    with pytest.raises(CasewardError.Integrity, match="does not match the commitment"):
+        caseward.verify_lottery(files.commitment, changed, draw)
+    with pytest.raises(CasewardError.InvalidInput, match="pool is empty"):
+        vault.lottery_commit("baltimore-q2", "pilot-2026", [], 1, source)
+    assert vault.lottery_files("baltimore-q1").draw == draw
+
+
 def test_canaries_never_reach_an_ice_notice(vault):
     canaries = [f"CANARY-{i:02d}-ZQX" for i in range(40)]
     it = iter(canaries)

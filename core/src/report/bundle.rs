@@ -210,14 +210,14 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex only: one spelling per byte string, so two spellings of one key can never
 /// pass as two keys (`from_str_radix` alone takes uppercase digits and a leading `+`).
-fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok())).collect()
 }
 
-fn parse_public_key(text: &str) -> Result<[u8; 32]> {
+pub(crate) fn parse_public_key(text: &str) -> Result<[u8; 32]> {
     let hexpart =
         text.strip_prefix("ed25519:").ok_or_else(|| Error::input("a public key is ed25519:<64 hex digits>"))?;
     unhex(hexpart)
@@ -243,6 +243,11 @@ impl SigningKey {
 
     pub(crate) fn public_key(&self) -> String {
         format!("ed25519:{}", hex(self.0.public_key().as_ref()))
+    }
+
+    /// Signs `message`, which the caller has prefixed with its own context.
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.0.sign(message).as_ref().to_vec()
     }
 }
 

@@ -15,7 +15,11 @@ const VALUE_LAYOUT: u32 = 1;
 /// The `meta` values sealed under the vault's metadata key (with [`meta`] as their AAD). The
 /// others (vault id, algorithm, key version, canary, layout, provider id, budget) are stored
 /// plain and authenticated by the state. A root-key rotation re-seals exactly these.
-pub(crate) const SEALED_META: [&str; 5] = ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS, RELEASE_LEDGER];
+pub(crate) const SEALED_META: [&str; 6] =
+    ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS, RELEASE_LEDGER, LOTTERIES];
+
+/// Every lottery the vault has committed and drawn (`vault::lottery`).
+pub(crate) const LOTTERIES: &str = "lotteries";
 
 /// Every board report the vault has signed (`vault::reports`), resealed by a root rotation like
 /// the rest.

@@ -49,6 +49,17 @@ pub(super) enum Detail<'a> {
     PseudonymKey { how: &'a str },
     /// A duplicate-review decision, by random client ids.
     MatchDecision { a: String, b: String, decision: &'static str },
+    /// A lottery step: the pool's digest and size, and at the draw its seed and the arms
+    /// recorded (clients erased since the commitment have none).
+    Lottery {
+        lottery: &'a str,
+        stage: &'static str,
+        pool_sha256: &'a str,
+        pool: usize,
+        slots: u32,
+        seed: Option<&'a str>,
+        recorded: usize,
+    },
 }
 
 impl<'a> Detail<'a> {

@@ -30,12 +30,14 @@ use crate::store;
 
 mod aad;
 mod log;
+mod lottery;
 mod rekey;
 mod reports;
 mod state;
 mod upgrade;
 
 use log::{checked_log_head, Detail, Entry, Subject};
+pub use lottery::LotteryFiles;
 pub use reports::{DuplicateCandidate, MatchDecision, MatchReason};
 use state::State;
 
@@ -522,30 +524,10 @@ impl Vault {
     /// call and a write in another could lose a change another writer made in between.
     pub fn update_enrollment(&self, client: ClientId, change: impl FnOnce(&mut crate::Enrollment)) -> Result<()> {
         self.write(|tx, crypto| {
-            let ck = load_client_key(tx, crypto, client)?;
-            let mut keys = ClientKeys::new(client, ck, crypto.alg);
-            let (id, month, old_body): (i64, String, Vec<u8>) = tx
-                .query_row(
-                    "SELECT id, created_month, body FROM record WHERE client_id = ?1 AND kind = 'enrollment'",
-                    [client.as_bytes()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?
-                .ok_or_else(|| Error::not_found(format!("the enrollment of client {client}")))?;
-            let Record::Enrollment(mut enrollment) =
-                open_record(&crypto.vault_id, &mut keys, id, RecordKind::Enrollment, old_body.clone())?
-            else {
-                return Err(Error::corrupt("record", id, "not an enrollment record"));
-            };
-            change(&mut enrollment);
-            rewrite_record(
-                tx,
-                crypto,
-                &mut keys,
-                (id, "enrollment", &month),
-                &old_body,
-                &Record::Enrollment(enrollment),
-            )
+            update_enrollment_in(tx, crypto, client, |e| {
+                change(e);
+                Ok(())
+            })
         })
     }
 
@@ -1209,6 +1191,7 @@ impl Vault {
             // The foreign key deletes the client's duplicate decisions with it.
             crypto.state.touch_decisions(tx)?;
             delete_lookups(tx, crypto, client)?;
+            lottery::forget_client(tx, crypto, client)?;
             let n: i64 =
                 tx.query_row("SELECT count(*) FROM record WHERE client_id = ?1", [client.as_bytes()], |r| r.get(0))?;
             let deleted = tx.execute("DELETE FROM client WHERE id = ?1", [client.as_bytes()])?;
@@ -1382,6 +1365,33 @@ fn blame_a_row(conn: &Connection, crypto: &Crypto, client: ClientId) -> Option<E
         };
         open_record(&crypto.vault_id, &mut keys, id, kind, body).err()
     })
+}
+
+/// Reads a client's enrollment, applies `change` (which may refuse), and writes it back, in the
+/// caller's transaction.
+fn update_enrollment_in(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    client: ClientId,
+    change: impl FnOnce(&mut crate::Enrollment) -> Result<()>,
+) -> Result<()> {
+    let ck = load_client_key(tx, crypto, client)?;
+    let mut keys = ClientKeys::new(client, ck, crypto.alg);
+    let (id, month, old_body): (i64, String, Vec<u8>) = tx
+        .query_row(
+            "SELECT id, created_month, body FROM record WHERE client_id = ?1 AND kind = 'enrollment'",
+            [client.as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("the enrollment of client {client}")))?;
+    let Record::Enrollment(mut enrollment) =
+        open_record(&crypto.vault_id, &mut keys, id, RecordKind::Enrollment, old_body.clone())?
+    else {
+        return Err(Error::corrupt("record", id, "not an enrollment record"));
+    };
+    change(&mut enrollment)?;
+    rewrite_record(tx, crypto, &mut keys, (id, "enrollment", &month), &old_body, &Record::Enrollment(enrollment))
 }
 
 /// The client's key, after the client (its row and every record) is checked against the

@@ -140,11 +140,11 @@ impl MatchDecision {
     }
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-fn get_meta_sealed(
+pub(super) fn get_meta_sealed(
     conn: &rusqlite::Connection,
     crypto: &Crypto,
     name: &'static str,
@@ -158,7 +158,12 @@ fn get_meta_sealed(
         .transpose()
 }
 
-fn put_meta_sealed(tx: &Transaction<'_>, crypto: &mut Crypto, name: &'static str, plain: &[u8]) -> Result<()> {
+pub(super) fn put_meta_sealed(
+    tx: &Transaction<'_>,
+    crypto: &mut Crypto,
+    name: &'static str,
+    plain: &[u8],
+) -> Result<()> {
     let sealed = crypto
         .meta_key
         .seal(&mut crypto.nonces, &aad::meta(&crypto.vault_id, name), plain)
@@ -166,7 +171,7 @@ fn put_meta_sealed(tx: &Transaction<'_>, crypto: &mut Crypto, name: &'static str
     crypto.state.meta_put(tx, name, &sealed)
 }
 
-fn load_signing_key(tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<SigningKey> {
+pub(super) fn load_signing_key(tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<SigningKey> {
     if let Some(doc) = get_meta_sealed(tx, crypto, META_SIGNING)? {
         return SigningKey::from_pkcs8(&doc);
     }
@@ -175,7 +180,7 @@ fn load_signing_key(tx: &Transaction<'_>, crypto: &mut Crypto) -> Result<Signing
     SigningKey::from_pkcs8(&doc)
 }
 
-fn load_pseudonym_key(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<PseudonymKey> {
+pub(super) fn load_pseudonym_key(conn: &rusqlite::Connection, crypto: &Crypto) -> Result<PseudonymKey> {
     let bytes = get_meta_sealed(conn, crypto, META_PSEUDONYM)?
         .ok_or_else(|| Error::not_found("pseudonym key: import the consortium's key or generate one"))?;
     let secret =

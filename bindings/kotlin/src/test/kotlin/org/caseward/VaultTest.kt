@@ -121,6 +121,27 @@ class VaultTest {
     }
 
     @Test
+    fun aLotteryIsCommittedDrawnOnceAndVerified() {
+        val vault = Vault.create(tempVault(), pass)
+        val rule = "\n[[rule]]\nid = \"evaluator-pseudonyms\"\naudience = \"evaluator\"\ntreatment = \"pseudonymize\"\n" +
+            "categories = [\"identifier.alien_number\"]\nwhy = \"The evaluation's lottery pools.\"\n"
+        vault.installPolicy(File("../../policies/default.toml").readText() + rule, listOf())
+        vault.setProviderId("bakerripley-houston")
+        vault.generatePseudonymKey()
+        val ids = (0 until 8).map { vault.enroll(intake("A20155503$it")) }
+        val files = vault.lotteryCommit("houston-q1", "pilot-2026", ids, 3u, "NIST beacon v2 chain 2, first pulse after the commitment")
+        assertNull(files.draw)
+        val draw = vault.lotteryDraw("houston-q1", "9C41B0")
+        val selected = verifyLottery(files.commitment, files.pool, draw, vault.signingPublicKey())
+        assertEquals(3, selected.size)
+        val again = assertFailsWith<CasewardException.InvalidInput> { vault.lotteryDraw("houston-q1", "other") }
+        assertTrue("drawn already" in again.message!!)
+        val changed = files.pool.copyOf().also { val i = it.size - 2; it[i] = (if (it[i] == '0'.code.toByte()) '1' else '0').code.toByte() }
+        assertFailsWith<CasewardException.Integrity> { verifyLottery(files.commitment, changed, draw, null) }
+        vault.closeVault()
+    }
+
+    @Test
     fun everyErrorKind() {
         val path = tempVault()
         val vault = Vault.create(path, pass)
