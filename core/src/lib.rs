@@ -51,6 +51,7 @@ pub mod audit;
 pub mod category;
 pub mod deadline;
 pub mod error;
+pub mod extract;
 pub mod firewall;
 pub mod identifier;
 pub mod keys;
@@ -61,6 +62,7 @@ pub mod record;
 pub mod report;
 pub mod seal;
 mod sealed_record;
+mod signed;
 pub mod store;
 pub mod synth;
 pub mod vault;
@@ -117,7 +119,7 @@ pub use record::{
     Relationship, ReleaseBasis, Screening, ScreeningKind, ServiceEvent, StoredRecord,
 };
 pub use report::{Cell, Method, Period, Report, ReportOptions, Table};
-pub use vault::{AddressConsent, EnvelopeInfo, Erasure, LotteryFiles, Vault, VaultOptions};
+pub use vault::{AddressConsent, EnvelopeInfo, Erasure, ExtractFiles, LotteryFiles, Vault, VaultOptions};
 
 /// The README's examples, compiled and run as doc tests so they cannot drift from the code.
 #[cfg(doctest)]

@@ -30,7 +30,7 @@ use ring::{digest, hmac};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::report::bundle::{canonical_json, hex, parse_public_key, unhex, SigningKey};
+use crate::report::bundle::{hex, parse_public_key, unhex, SigningKey};
 
 /// The format tag of both lottery documents.
 pub const LOTTERY_FORMAT: &str = "caseward-lottery/1";
@@ -334,57 +334,17 @@ pub fn select(lottery: &str, pool: &Pool, slots: u32, seed: &str) -> Vec<String>
     out
 }
 
-#[derive(Serialize, Deserialize)]
-struct Signed {
-    format: String,
-    document: serde_json::Value,
-    signature: Signature,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Signature {
-    algorithm: String,
-    public_key: String,
-    value: String,
-}
-
 /// Signs a lottery document: the JSON a provider publishes.
 pub(crate) fn sign<T: Serialize>(document: &T, key: &SigningKey) -> Result<Vec<u8>> {
-    let value =
-        serde_json::to_value(document).map_err(|_| Error::internal("a lottery document could not be serialized"))?;
-    let mut message = SIGNING_CONTEXT.to_vec();
-    message.extend_from_slice(&canonical_json(&value));
-    let signed = Signed {
-        format: SIGNED_FORMAT.into(),
-        document: value,
-        signature: Signature {
-            algorithm: "ed25519".into(),
-            public_key: key.public_key(),
-            value: hex(&key.sign(&message)),
-        },
-    };
-    let mut out = serde_json::to_vec_pretty(&signed)
-        .map_err(|_| Error::internal("a lottery document could not be serialized"))?;
-    out.push(b'\n');
-    Ok(out)
+    crate::signed::sign(SIGNING_CONTEXT, SIGNED_FORMAT, document, key)
 }
 
 /// Opens a signed lottery document: its content and its signer (`ed25519:<hex>`).
 pub fn open<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<(T, String)> {
-    let malformed = |what| problem(LotteryProblem::Malformed(what));
-    let signed: Signed = serde_json::from_slice(bytes).map_err(|_| malformed("not the signed JSON structure"))?;
-    if signed.format != SIGNED_FORMAT || signed.signature.algorithm != "ed25519" {
-        return Err(malformed("unknown format or signature algorithm"));
-    }
-    let key = parse_public_key(&signed.signature.public_key).map_err(|_| malformed("bad public key"))?;
-    let sig = unhex(&signed.signature.value).ok_or_else(|| malformed("bad signature encoding"))?;
-    let mut message = SIGNING_CONTEXT.to_vec();
-    message.extend_from_slice(&canonical_json(&signed.document));
-    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &key)
-        .verify(&message, &sig)
-        .map_err(|_| problem(LotteryProblem::BadSignature))?;
-    let doc: T = serde_json::from_value(signed.document).map_err(|_| malformed("the document does not parse"))?;
-    Ok((doc, format!("ed25519:{}", hex(&key))))
+    crate::signed::open(SIGNING_CONTEXT, SIGNED_FORMAT, bytes).map_err(|e| match e {
+        crate::signed::Problem::Malformed(what) => problem(LotteryProblem::Malformed(what)),
+        crate::signed::Problem::BadSignature => problem(LotteryProblem::BadSignature),
+    })
 }
 
 /// What a verification established.

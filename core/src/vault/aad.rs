@@ -15,8 +15,11 @@ const VALUE_LAYOUT: u32 = 1;
 /// The `meta` values sealed under the vault's metadata key (with [`meta`] as their AAD). The
 /// others (vault id, algorithm, key version, canary, layout, provider id, budget) are stored
 /// plain and authenticated by the state. A root-key rotation re-seals exactly these.
-pub(crate) const SEALED_META: [&str; 6] =
-    ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS, RELEASE_LEDGER, LOTTERIES];
+pub(crate) const SEALED_META: [&str; 7] =
+    ["policy", "signing_key", "pseudonym_key", RETIRED_ROOTS, RELEASE_LEDGER, LOTTERIES, EXTRACT_LEDGER];
+
+/// Every evaluator extract the vault has released (`vault::extracts`): its signed dictionary.
+pub(crate) const EXTRACT_LEDGER: &str = "extract_ledger";
 
 /// Every lottery the vault has committed and drawn (`vault::lottery`).
 pub(crate) const LOTTERIES: &str = "lotteries";

@@ -49,6 +49,8 @@ pub(super) enum Detail<'a> {
     PseudonymKey { how: &'a str },
     /// A duplicate-review decision, by random client ids.
     MatchDecision { a: String, b: String, decision: &'static str },
+    /// An evaluator extract: its evaluation, size and protection.
+    Extract { evaluation: &'a str, records: u64, suppressed: u64, k: u32 },
     /// A lottery step: the pool's digest and size, and at the draw its seed and the arms
     /// recorded (clients erased since the commitment have none).
     Lottery {

@@ -29,6 +29,7 @@ use crate::sealed_record::{open_partial, open_record, seal_record, ClientKeys};
 use crate::store;
 
 mod aad;
+mod extracts;
 mod log;
 mod lottery;
 mod rekey;
@@ -36,6 +37,7 @@ mod reports;
 mod state;
 mod upgrade;
 
+pub use extracts::ExtractFiles;
 use log::{checked_log_head, Detail, Entry, Subject};
 pub use lottery::LotteryFiles;
 pub use reports::{DuplicateCandidate, MatchDecision, MatchReason};

@@ -729,7 +729,11 @@ fn report_entry(crypto: &Crypto, report: &Report, rho_micros: u64) -> Result<Ent
 }
 
 /// Streams every client's records, opened for `categories` only, one client at a time.
-fn for_each_client(vault: &Vault, categories: &[C], mut f: impl FnMut(ClientRecord) -> Result<()>) -> Result<()> {
+pub(super) fn for_each_client(
+    vault: &Vault,
+    categories: &[C],
+    mut f: impl FnMut(ClientRecord) -> Result<()>,
+) -> Result<()> {
     let mut current: Option<ClientRecord> = None;
     vault.scan_declared(categories, |client, record: StoredRecord| {
         match current.as_mut() {

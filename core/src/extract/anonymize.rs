@@ -1,0 +1,248 @@
+//! k-anonymity by full-domain generalization, then suppression, as ARX does: each
+//! quasi-identifier has a fixed hierarchy of coarser levels; every combination of levels (the
+//! lattice) is tried from the least generalized up, and the first level of the lattice where
+//! some node leaves every published class with k or more records, after suppressing at most a
+//! set share of records, wins. Among nodes of one height, the one that suppresses fewest wins,
+//! then the one that coarsens the earlier quasi-identifiers least.
+//!
+//! One rule beyond ARX's: the number suppressed is 0 or at least k. A handful of suppressed
+//! records beside the board's tables (which count everyone) would let a reader subtract the
+//! extract from a table and read the handful's outcomes.
+
+use std::collections::HashMap;
+
+/// A quasi-identifier: its name and its values at each level, most detailed first. The last
+/// level of every hierarchy is `*` (everything in one class).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Qi {
+    AgeBand,
+    Enrolled,
+    Site,
+    Nationality,
+    Language,
+}
+
+impl Qi {
+    /// Every quasi-identifier, in the order the search prefers to keep detailed.
+    pub(crate) const ALL: [Qi; 5] = [Qi::Enrolled, Qi::Site, Qi::AgeBand, Qi::Nationality, Qi::Language];
+
+    /// The column name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Qi::AgeBand => "age_band",
+            Qi::Enrolled => "enrolled",
+            Qi::Site => "site",
+            Qi::Nationality => "nationality",
+            Qi::Language => "language",
+        }
+    }
+
+    /// How many levels the hierarchy has (the last is `*`).
+    pub(crate) fn levels(self) -> usize {
+        match self {
+            Qi::AgeBand | Qi::Enrolled => 5,
+            Qi::Site => 2,
+            Qi::Nationality | Qi::Language => 3,
+        }
+    }
+
+    /// What each level means, for the data dictionary.
+    pub(crate) fn level_names(self) -> &'static [&'static str] {
+        match self {
+            Qi::AgeBand => &[
+                "5-year bands at enrollment (under 18, 18-24, 25-29, ..., 60-64, 65 and over)",
+                "10-year bands (under 18, 18-24, 25-34, 35-44, 45-54, 55 and over)",
+                "wide bands (under 18, 18-34, 35-54, 55 and over)",
+                "minor or adult",
+                "*",
+            ],
+            Qi::Enrolled => &["month", "quarter", "half-year", "year", "*"],
+            Qi::Site => &["site", "*"],
+            Qi::Nationality => &["fixed vocabulary of 12, else other", "region", "*"],
+            Qi::Language => &["fixed vocabulary of 10, else other", "Spanish or not", "*"],
+        }
+    }
+}
+
+/// A record's quasi-identifiers at their most detailed, as the extract computes them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Detail {
+    /// Age in whole years at enrollment, `None` when unknown.
+    pub age: Option<u16>,
+    /// Enrollment year and month.
+    pub enrolled: (i32, u8),
+    pub site: String,
+    /// A code of the nationality vocabulary, or `other`.
+    pub nationality: &'static str,
+    /// A code of the language vocabulary, or `other`.
+    pub language: &'static str,
+}
+
+/// The value of `qi` for `d` at `level`.
+pub(crate) fn generalize(qi: Qi, d: &Detail, level: usize) -> String {
+    if level + 1 >= qi.levels() {
+        return "*".into();
+    }
+    match qi {
+        Qi::AgeBand => age_band(d.age, level),
+        Qi::Enrolled => {
+            let (y, m) = d.enrolled;
+            match level {
+                0 => format!("{y}-{m:02}"),
+                1 => format!("{y}-Q{}", m.div_ceil(3)),
+                2 => format!("{y}-H{}", if m <= 6 { 1 } else { 2 }),
+                _ => format!("{y}"),
+            }
+        }
+        Qi::Site => d.site.clone(),
+        Qi::Nationality => match level {
+            0 => d.nationality.into(),
+            _ => nationality_region(d.nationality).into(),
+        },
+        Qi::Language => match level {
+            0 => d.language.into(),
+            _ => (if d.language == "es" { "Spanish" } else { "not Spanish" }).into(),
+        },
+    }
+}
+
+fn age_band(age: Option<u16>, level: usize) -> String {
+    let Some(a) = age else { return "unknown".into() };
+    if a < 18 {
+        return "under 18".into();
+    }
+    let bands: &[(u16, &str)] = match level {
+        0 => &[
+            (24, "18-24"),
+            (29, "25-29"),
+            (34, "30-34"),
+            (39, "35-39"),
+            (44, "40-44"),
+            (49, "45-49"),
+            (54, "50-54"),
+            (59, "55-59"),
+            (64, "60-64"),
+            (u16::MAX, "65 and over"),
+        ],
+        1 => &[(24, "18-24"), (34, "25-34"), (44, "35-44"), (54, "45-54"), (u16::MAX, "55 and over")],
+        2 => &[(34, "18-34"), (54, "35-54"), (u16::MAX, "55 and over")],
+        _ => &[(u16::MAX, "18 and over")],
+    };
+    bands.iter().find(|(top, _)| a <= *top).map_or("18 and over", |(_, name)| name).into()
+}
+
+/// The region of a nationality code of the vocabulary.
+fn nationality_region(code: &str) -> &'static str {
+    match code {
+        "MX" | "GT" | "HN" | "SV" | "NI" => "Mexico and Central America",
+        "CU" | "HT" => "Caribbean",
+        "VE" | "CO" | "EC" | "BR" => "South America",
+        "AF" => "Asia",
+        _ => "other",
+    }
+}
+
+/// The chosen generalization: a level per quasi-identifier, and which records are suppressed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Choice {
+    /// The level of each of `qis`, in the same order.
+    pub levels: Vec<usize>,
+    /// Per record: kept (`true`) or suppressed.
+    pub kept: Vec<bool>,
+    /// The smallest published class.
+    pub smallest_class: usize,
+}
+
+/// The least generalized node of the lattice over `qis` that leaves every published class with
+/// `k` or more records, suppressing at most `max_suppressed` records, and either none or `k` or
+/// more. `None` when no node does (fewer than `k` records in all).
+pub(crate) fn anonymize(records: &[Detail], qis: &[Qi], k: usize, max_suppressed: usize) -> Option<Choice> {
+    let heights: Vec<usize> = qis.iter().map(|q| q.levels() - 1).collect();
+    let top: usize = heights.iter().sum();
+    for height in 0..=top {
+        let mut best: Option<(usize, Vec<usize>, Vec<bool>, usize)> = None;
+        for levels in nodes(&heights, height) {
+            let keys: Vec<Vec<String>> =
+                records.iter().map(|r| qis.iter().zip(&levels).map(|(q, l)| generalize(*q, r, *l)).collect()).collect();
+            let mut sizes: HashMap<&[String], usize> = HashMap::new();
+            for key in &keys {
+                *sizes.entry(key.as_slice()).or_insert(0) += 1;
+            }
+            let kept: Vec<bool> = keys.iter().map(|key| sizes.get(key.as_slice()).copied().unwrap_or(0) >= k).collect();
+            let suppressed = kept.iter().filter(|k| !**k).count();
+            if suppressed > max_suppressed || (suppressed > 0 && suppressed < k) || suppressed == records.len() {
+                continue;
+            }
+            let smallest = sizes.values().copied().filter(|&s| s >= k).min().unwrap_or(0);
+            // Fewest suppressed wins; `nodes` yields the earlier quasi-identifiers' low levels first.
+            if best.as_ref().is_none_or(|b| suppressed < b.0) {
+                best = Some((suppressed, levels, kept, smallest));
+            }
+        }
+        if let Some((_, levels, kept, smallest_class)) = best {
+            return Some(Choice { levels, kept, smallest_class });
+        }
+    }
+    None
+}
+
+/// Every vector of levels under `heights` whose sum is `height`, the earlier positions' lower
+/// levels first.
+fn nodes(heights: &[usize], height: usize) -> Vec<Vec<usize>> {
+    let Some((&first, rest)) = heights.split_first() else {
+        return if height == 0 { vec![Vec::new()] } else { Vec::new() };
+    };
+    let mut out = Vec::new();
+    for l in 0..=first.min(height) {
+        for mut tail in nodes(rest, height - l) {
+            tail.insert(0, l);
+            out.push(tail);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+
+    fn detail(i: usize) -> Detail {
+        Detail {
+            age: Some(18 + (i % 50) as u16),
+            enrolled: (2026, 1 + (i % 12) as u8),
+            site: format!("site-{}", i % 3),
+            nationality: ["MX", "HN", "VE", "other"][i % 4],
+            language: ["es", "ht", "other"][i % 3],
+        }
+    }
+
+    #[test]
+    fn every_published_class_has_k_or_more_and_suppression_is_zero_or_k() {
+        for n in [11, 30, 200, 1000] {
+            let records: Vec<Detail> = (0..n).map(detail).collect();
+            let max = n / 20;
+            let c = anonymize(&records, &Qi::ALL, 11, max).unwrap();
+            let mut sizes: HashMap<Vec<String>, usize> = HashMap::new();
+            for (r, kept) in records.iter().zip(&c.kept) {
+                if *kept {
+                    let key = Qi::ALL.iter().zip(&c.levels).map(|(q, l)| generalize(*q, r, *l)).collect();
+                    *sizes.entry(key).or_insert(0) += 1;
+                }
+            }
+            assert!(sizes.values().all(|&s| s >= 11), "{n}: {sizes:?}");
+            let suppressed = c.kept.iter().filter(|k| !**k).count();
+            assert!(suppressed == 0 || (11..=max).contains(&suppressed), "{n}: {suppressed}");
+        }
+        assert_eq!(anonymize(&(0..10).map(detail).collect::<Vec<_>>(), &Qi::ALL, 11, 0), None, "fewer than k");
+    }
+
+    #[test]
+    fn the_lattice_is_searched_from_the_least_generalized_node() {
+        // 22 identical records need no generalization at all.
+        let same: Vec<Detail> = (0..22).map(|_| detail(0)).collect();
+        assert_eq!(anonymize(&same, &Qi::ALL, 11, 0).unwrap().levels, vec![0; 5]);
+        assert_eq!(nodes(&[1, 2], 2), vec![vec![0, 2], vec![1, 1]]);
+    }
+}

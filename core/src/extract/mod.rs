@@ -1,0 +1,517 @@
+//! Evaluator extracts: pseudonymized, k-anonymous microdata of an evaluation's participants, as
+//! a Parquet file with a signed data dictionary, both age-encrypted to the evaluator.
+//!
+//! One row per randomized participant: a pseudonym of the `evaluation` domain under the
+//! evaluation's own epoch (so two evaluations cannot be joined by pseudonym), the arm,
+//! coarsened quasi-identifiers (age band, enrollment month, site, grouped nationality and
+//! language), and outcomes (hearings attended and missed, check-ins attended and missed,
+//! services by category, exit group, days enrolled). Never included: free text, anything about
+//! protected relief (the extract never reads that category), and clients of VAWA-grantee
+//! programs (left out whole).
+//!
+//! Each column needs the policy's leave for the `evaluator` audience: `coarsen` for a
+//! quasi-identifier, `pseudonymize` for the pseudonym, the arm and the outcomes. A column the
+//! policy does not allow is left out, and the dictionary says so; the pseudonym and the arm are
+//! required. The quasi-identifiers are then generalized, and records suppressed, until every
+//! class has k or more records ([`anonymize`]).
+//!
+//! An evaluation is extracted once. Two extracts of the same people taken at different times
+//! could be differenced (a person who joined in between stands alone in the difference), so a
+//! second extract of an evaluation is refused; new data go out as a new evaluation, under a new
+//! epoch.
+
+pub(crate) mod anonymize;
+pub(crate) mod table;
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category as C;
+use crate::error::{Error, Result};
+use crate::identifier::Date;
+use crate::keys::RecoveryIdentity;
+use crate::policy::{Audience, Policy, Treatment};
+use crate::pseudonym::Pseudonymizer;
+use crate::record::{Arm, Attendance, ClientRecord, ExitReason, HearingOutcome, Record};
+use crate::report::bundle::{hex, parse_public_key, Registry, SigningKey};
+use crate::report::indicator::{LANGUAGES, NATIONALITIES};
+use crate::ServiceKind;
+use anonymize::{Detail, Qi};
+use table::{Column, Values};
+
+/// The format tag of the data dictionary.
+pub const EXTRACT_FORMAT: &str = "caseward-extract/1";
+const SIGNED_FORMAT: &str = "caseward-extract-signed/1";
+const SIGNING_CONTEXT: &[u8] = b"caseward-extract/1\0";
+/// The Parquet key-value metadata entry that carries the dictionary.
+pub const DICTIONARY_KEY: &str = "caseward.dictionary";
+
+/// The k of k-anonymity unless the caller asks for more.
+pub const DEFAULT_K: u32 = 11;
+
+/// What an extract covers and how strictly it is protected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// The evaluation's id (`a-z`, `0-9`, `-`, 1 to 32 characters); also the epoch of its
+    /// pseudonyms.
+    pub evaluation: String,
+    /// Only participants randomized by these selections (lottery ids); empty: every randomized
+    /// participant.
+    pub selections: Vec<String>,
+    /// Every published class holds at least k records (at least 2; 11 by default).
+    pub k: u32,
+    /// At most this many percent of the records may be suppressed (5 by default).
+    pub max_suppressed_percent: u32,
+}
+
+impl ExtractOptions {
+    /// An extract of `evaluation` with the defaults: every randomized participant, k = 11, at
+    /// most 5 % suppressed.
+    pub fn new(evaluation: &str) -> Self {
+        Self { evaluation: evaluation.to_owned(), selections: Vec::new(), k: DEFAULT_K, max_suppressed_percent: 5 }
+    }
+}
+
+/// A quasi-identifier as published: the level of its hierarchy the extract uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generalization {
+    /// The column.
+    pub column: String,
+    /// 0 for the most detailed level.
+    pub level: u32,
+    /// What the level means.
+    pub meaning: String,
+    /// Every level of the hierarchy, most detailed first.
+    pub hierarchy: Vec<String>,
+}
+
+/// A column of the extract.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    /// The Parquet column name.
+    pub name: String,
+    /// `text` or `int32`.
+    pub kind: String,
+    /// What it holds.
+    pub meaning: String,
+}
+
+/// The data dictionary: what the extract holds and how it was protected. Signed by the
+/// provider; it names the Parquet file by its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dictionary {
+    /// Always [`EXTRACT_FORMAT`].
+    pub format: String,
+    /// The provider's id, as in the board's registry.
+    pub provider: String,
+    /// The evaluation's id, and the epoch of its pseudonyms.
+    pub evaluation: String,
+    /// The selections covered (empty: every randomized participant).
+    pub selections: Vec<String>,
+    /// The day the extract was made; outcomes count up to it.
+    pub as_of: Date,
+    /// The k of k-anonymity.
+    pub k: u32,
+    /// Rows published.
+    pub records: u64,
+    /// Records suppressed to reach k (0, or k or more).
+    pub suppressed: u64,
+    /// The smallest published class.
+    pub smallest_class: u64,
+    /// The quasi-identifiers and how far each was generalized.
+    pub quasi_identifiers: Vec<Generalization>,
+    /// Every column, in file order.
+    pub columns: Vec<ColumnInfo>,
+    /// Columns left out, with why.
+    pub omitted: Vec<String>,
+    /// What is never in an extract.
+    pub never_included: Vec<String>,
+    /// The SHA-256 of the Parquet file, in lowercase hex.
+    pub parquet_sha256: String,
+}
+
+/// An extract as the evaluator opens it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpenedExtract {
+    /// The Parquet file.
+    pub parquet: Vec<u8>,
+    /// The dictionary, verified.
+    pub dictionary: Dictionary,
+    /// Who signed it (`ed25519:<hex>`).
+    pub signer: String,
+}
+
+impl std::fmt::Debug for OpenedExtract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedExtract").field("records", &self.dictionary.records).finish_non_exhaustive()
+    }
+}
+
+/// The categories an extract may read; nothing else is opened.
+pub(crate) const READS: [C; 14] = [
+    C::IdentifierAlienNumber,
+    C::IdentifierDob,
+    C::DemographicNationality,
+    C::DemographicLanguage,
+    C::ProgramSite,
+    C::ProgramEnrollment,
+    C::ProgramExit,
+    C::EvaluationRandomization,
+    C::RegimeVawaGrantee,
+    C::ObligationCourtNext,
+    C::LegalCase,
+    C::ObligationReportingNext,
+    C::ObligationReportingAttendance,
+    C::ServiceEvent,
+];
+
+/// Which groups of columns the policy lets the evaluator have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Allowed {
+    pub qis: Vec<Qi>,
+    pub hearings: bool,
+    pub check_ins: bool,
+    pub services: bool,
+    pub exit: bool,
+    pub omitted: Vec<String>,
+}
+
+/// What the policy allows, or `Denied` when it does not allow the pseudonym or the arm.
+pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
+    let at_least = |c: C, t: Treatment| policy.treatment(&Audience::Evaluator, c) >= t;
+    for c in [C::IdentifierAlienNumber, C::EvaluationRandomization] {
+        if !at_least(c, Treatment::Pseudonymize) {
+            return Err(Error::denied(format!(
+                "the policy does not let the evaluator have {c} pseudonymized: an extract needs a rule granting \
+                 `evaluator` `pseudonymize` on identifier.alien_number and evaluation.randomization"
+            )));
+        }
+    }
+    let mut omitted = Vec::new();
+    let mut qis = Vec::new();
+    for qi in Qi::ALL {
+        let category = match qi {
+            Qi::AgeBand => C::IdentifierDob,
+            Qi::Enrolled => C::ProgramEnrollment,
+            Qi::Site => C::ProgramSite,
+            Qi::Nationality => C::DemographicNationality,
+            Qi::Language => C::DemographicLanguage,
+        };
+        if at_least(category, Treatment::Coarsen) {
+            qis.push(qi);
+        } else {
+            omitted.push(format!("{}: the policy keeps {category} from the evaluator", qi.name()));
+        }
+    }
+    let mut group = |name: &str, categories: &[C]| {
+        let denied: Vec<String> =
+            categories.iter().filter(|c| !at_least(**c, Treatment::Pseudonymize)).map(ToString::to_string).collect();
+        if !denied.is_empty() {
+            omitted.push(format!("{name}: the policy keeps {} from the evaluator", denied.join(", ")));
+        }
+        denied.is_empty()
+    };
+    let hearings = group("hearings_attended, hearings_missed", &[C::ObligationCourtNext, C::LegalCase]);
+    let check_ins =
+        group("check_ins_attended, check_ins_missed", &[C::ObligationReportingNext, C::ObligationReportingAttendance]);
+    let services = group("services_*", &[C::ServiceEvent]);
+    let exit = group("exit_group, days_enrolled", &[C::ProgramExit, C::ProgramEnrollment]);
+    Ok(Allowed { qis, hearings, check_ins, services, exit, omitted })
+}
+
+/// One participant before protection.
+struct Row {
+    person: String,
+    arm: Arm,
+    detail: Detail,
+    hearings: (i32, i32),
+    check_ins: (i32, i32),
+    services: Vec<i32>,
+    exit_group: &'static str,
+    days: i32,
+}
+
+/// The exit groups: what an evaluation compares, without the detail of why.
+fn exit_group(reason: Option<ExitReason>) -> &'static str {
+    match reason {
+        None => "active",
+        Some(ExitReason::Completed | ExitReason::ReliefGranted | ExitReason::CaseTerminated) => "completed",
+        Some(ExitReason::RemovalOrder | ExitReason::VoluntaryDeparture | ExitReason::Departed) => "departed",
+        Some(ExitReason::LostContact) => "lost_contact",
+        Some(ExitReason::Detained) => "detained",
+        Some(_) => "left",
+    }
+}
+
+/// Accumulates an evaluation's participants, one client at a time.
+pub(crate) struct Builder {
+    options: ExtractOptions,
+    pseudonymizer: Pseudonymizer,
+    today: Date,
+    rows: Vec<Row>,
+}
+
+impl Builder {
+    pub(crate) fn new(options: ExtractOptions, pseudonymizer: Pseudonymizer, today: Date) -> Self {
+        Self { options, pseudonymizer, today, rows: Vec::new() }
+    }
+
+    /// Adds a client when it is a participant of the evaluation; VAWA-grantee clients never.
+    pub(crate) fn add(&mut self, c: &ClientRecord) {
+        let (Some(identity), Some(enrollment)) = (c.identity(), c.enrollment()) else { return };
+        let Some(randomization) = &enrollment.randomization else { return };
+        if enrollment.vawa_grantee {
+            return;
+        }
+        if !self.options.selections.is_empty() && !self.options.selections.contains(&randomization.selection_id) {
+            return;
+        }
+        let today = self.today;
+        let age = identity.dob.as_ref().map(|b| {
+            let years = enrollment.enrolled_on.year() - i32::from(b.year);
+            // Month precision or better: subtract a year when the birthday had not come yet.
+            let before = b.month.is_some_and(|m| m > enrollment.enrolled_on.month());
+            u16::try_from(years - i32::from(before)).unwrap_or(0)
+        });
+        let in_vocabulary = |vocabulary: &'static [&'static str], value: Option<&String>| -> &'static str {
+            value.and_then(|v| vocabulary.iter().find(|w| w.eq_ignore_ascii_case(v.trim()))).copied().unwrap_or("other")
+        };
+        let detail = Detail {
+            age,
+            enrolled: (enrollment.enrolled_on.year(), enrollment.enrolled_on.month()),
+            site: enrollment.site.clone(),
+            nationality: in_vocabulary(NATIONALITIES, identity.nationality.first()),
+            language: in_vocabulary(LANGUAGES, identity.languages.first()),
+        };
+        let (mut hearings, mut check_ins) = ((0, 0), (0, 0));
+        let mut services = vec![0i32; ServiceKind::ALL.len()];
+        for r in &c.records {
+            match &r.record {
+                Record::Hearing(h) if h.date <= today => match h.outcome {
+                    Some(HearingOutcome::InAbsentia) => hearings.1 += 1,
+                    Some(_) => hearings.0 += 1,
+                    None => {}
+                },
+                Record::CheckIn(x) if x.date <= today => match x.attendance {
+                    Some(Attendance::Attended) => check_ins.0 += 1,
+                    Some(Attendance::Missed) => check_ins.1 += 1,
+                    _ => {}
+                },
+                Record::Service(s) if s.date <= today => {
+                    if let Some(i) = ServiceKind::ALL.iter().position(|k| *k == s.kind) {
+                        if let Some(slot) = services.get_mut(i) {
+                            *slot += 1;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let exit = enrollment.exit.as_ref().filter(|x| x.date <= today);
+        let end = exit.map_or(today, |x| x.date);
+        let days = if enrollment.enrolled_on <= end { end.days_since(enrollment.enrolled_on) + 1 } else { 0 };
+        self.rows.push(Row {
+            person: self.pseudonymizer.pseudonym(&identity.a_number).to_string(),
+            arm: randomization.arm,
+            detail,
+            hearings,
+            check_ins,
+            services,
+            exit_group: exit_group(exit.map(|x| x.reason)),
+            days: i32::try_from(days).unwrap_or(i32::MAX),
+        });
+    }
+
+    /// Protects the rows and writes the Parquet file; returns it and its dictionary.
+    pub(crate) fn finish(mut self, provider: &str, allowed: &Allowed) -> Result<(Vec<u8>, Dictionary)> {
+        let k = usize::try_from(self.options.k).unwrap_or(usize::MAX);
+        if self.rows.len() < k {
+            return Err(Error::input(format!(
+                "evaluation {} has {} participant(s) to extract, fewer than k = {}: no extract can keep every class at k",
+                self.options.evaluation,
+                self.rows.len(),
+                self.options.k
+            )));
+        }
+        // Row order must not follow the vault's order (enrollment order would rank people).
+        self.rows.sort_by(|a, b| a.person.cmp(&b.person));
+        let details: Vec<Detail> = self.rows.iter().map(|r| r.detail.clone()).collect();
+        let max = self.rows.len() * usize::try_from(self.options.max_suppressed_percent).unwrap_or(0) / 100;
+        let choice = anonymize::anonymize(&details, &allowed.qis, k, max).ok_or_else(|| {
+            Error::input(format!("evaluation {}: no generalization keeps every class at k", self.options.evaluation))
+        })?;
+        let kept: Vec<&Row> = self.rows.iter().zip(&choice.kept).filter(|(_, k)| **k).map(|(r, _)| r).collect();
+        let mut columns = vec![
+            Column { name: "person", values: Values::Text(kept.iter().map(|r| r.person.clone()).collect()) },
+            Column {
+                name: "arm",
+                values: Values::Text(
+                    kept.iter()
+                        .map(|r| if r.arm == Arm::Treatment { "treatment" } else { "control" }.to_owned())
+                        .collect(),
+                ),
+            },
+        ];
+        let mut info = vec![
+            ("person", "text", "pseudonym of the evaluation domain, under this evaluation's epoch".to_owned()),
+            ("arm", "text", "treatment (offered case management) or control".to_owned()),
+        ];
+        let mut generalizations = Vec::new();
+        for (qi, level) in allowed.qis.iter().zip(&choice.levels) {
+            let values = kept.iter().map(|r| anonymize::generalize(*qi, &r.detail, *level)).collect();
+            columns.push(Column { name: qi.name(), values: Values::Text(values) });
+            let names = qi.level_names();
+            let meaning = names.get(*level).copied().unwrap_or("*").to_owned();
+            info.push((qi.name(), "text", format!("quasi-identifier, generalized to: {meaning}")));
+            generalizations.push(Generalization {
+                column: qi.name().into(),
+                level: u32::try_from(*level).unwrap_or(u32::MAX),
+                meaning,
+                hierarchy: names.iter().map(|s| (*s).to_owned()).collect(),
+            });
+        }
+        let int = |name: &'static str, f: &dyn Fn(&Row) -> i32| Column {
+            name,
+            values: Values::Int(kept.iter().map(|r| f(r)).collect()),
+        };
+        if allowed.hearings {
+            columns.push(int("hearings_attended", &|r| r.hearings.0));
+            columns.push(int("hearings_missed", &|r| r.hearings.1));
+            info.push(("hearings_attended", "int32", "court hearings held up to as_of with the person present".into()));
+            info.push(("hearings_missed", "int32", "court hearings held up to as_of in absentia".into()));
+        }
+        if allowed.check_ins {
+            columns.push(int("check_ins_attended", &|r| r.check_ins.0));
+            columns.push(int("check_ins_missed", &|r| r.check_ins.1));
+            info.push(("check_ins_attended", "int32", "ICE check-ins up to as_of marked attended".into()));
+            info.push(("check_ins_missed", "int32", "ICE check-ins up to as_of marked missed".into()));
+        }
+        if allowed.services {
+            for (i, kind) in ServiceKind::ALL.iter().enumerate() {
+                let name = service_column(*kind);
+                columns.push(int(name, &move |r| r.services.get(i).copied().unwrap_or(0)));
+                info.push((name, "int32", format!("{} services up to as_of", kind.as_str())));
+            }
+        }
+        if allowed.exit {
+            columns.push(Column {
+                name: "exit_group",
+                values: Values::Text(kept.iter().map(|r| r.exit_group.to_owned()).collect()),
+            });
+            columns.push(int("days_enrolled", &|r| r.days));
+            info.push((
+                "exit_group",
+                "text",
+                "active, completed, departed, left, lost_contact or detained (as of as_of)".into(),
+            ));
+            info.push(("days_enrolled", "int32", "days from enrollment to exit or as_of, both counted".into()));
+        }
+        let mut dictionary = Dictionary {
+            format: EXTRACT_FORMAT.into(),
+            provider: provider.to_owned(),
+            evaluation: self.options.evaluation.clone(),
+            selections: self.options.selections.clone(),
+            as_of: self.today,
+            k: self.options.k,
+            records: kept.len() as u64,
+            suppressed: (self.rows.len() - kept.len()) as u64,
+            smallest_class: choice.smallest_class as u64,
+            quasi_identifiers: generalizations,
+            columns: info
+                .into_iter()
+                .map(|(n, t, m)| ColumnInfo { name: n.into(), kind: t.into(), meaning: m })
+                .collect(),
+            omitted: allowed.omitted.clone(),
+            never_included: vec![
+                "free text (case notes, psychotherapy notes)".into(),
+                "anything about protected relief (VAWA, T and U)".into(),
+                "clients of VAWA-grantee programs (left out whole)".into(),
+                "names, A-numbers, birth dates, addresses and contact details".into(),
+            ],
+            parquet_sha256: String::new(),
+        };
+        let text = serde_json::to_string(&dictionary)
+            .map_err(|_| Error::internal("the dictionary could not be serialized"))?;
+        let parquet = table::write(&columns, &[(DICTIONARY_KEY, text)])?;
+        dictionary.parquet_sha256 = hex(ring::digest::digest(&ring::digest::SHA256, &parquet).as_ref());
+        Ok((parquet, dictionary))
+    }
+}
+
+/// The Parquet column of a service kind: `services_` and its stable name.
+fn service_column(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::LegalOrientation => "services_legal_orientation",
+        ServiceKind::LegalServices => "services_legal_services",
+        ServiceKind::CulturalOrientation => "services_cultural_orientation",
+        ServiceKind::MentalHealth => "services_mental_health",
+        ServiceKind::HealthEnrollment => "services_health_enrollment",
+        ServiceKind::Itin => "services_itin",
+        ServiceKind::Food => "services_food",
+        ServiceKind::Housing => "services_housing",
+        ServiceKind::Language => "services_language",
+        ServiceKind::School => "services_school",
+        ServiceKind::Transport => "services_transport",
+        ServiceKind::Employment => "services_employment",
+        ServiceKind::Departure => "services_departure",
+        ServiceKind::Reintegration => "services_reintegration",
+    }
+}
+
+/// Checks an evaluation id: `a-z`, `0-9` and `-`, 1 to 32 characters (it is the epoch).
+pub fn check_evaluation(id: &str) -> Result<()> {
+    crate::pseudonym::Epoch::new(id)
+        .map(|_| ())
+        .map_err(|_| Error::input("an evaluation id is 1 to 32 characters of a-z, 0-9 and '-'"))
+}
+
+/// Signs a dictionary with the provider's key.
+pub(crate) fn sign(dictionary: &Dictionary, key: &SigningKey) -> Result<Vec<u8>> {
+    crate::signed::sign(SIGNING_CONTEXT, SIGNED_FORMAT, dictionary, key)
+}
+
+fn decrypt(bytes: &[u8], identity: &RecoveryIdentity) -> Result<Vec<u8>> {
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| Error::input("not an age file"))?;
+    let reader = decryptor.decrypt(std::iter::once(identity.inner() as &dyn age::Identity)).map_err(|e| match e {
+        age::DecryptError::NoMatchingKeys => Error::WrongKey("this identity is not a recipient of the extract"),
+        _ => Error::input("the extract is not a readable age file (truncated or altered)"),
+    })?;
+    let mut out = Vec::new();
+    reader.take(1 << 31).read_to_end(&mut out).map_err(|_| Error::input("the extract could not be read"))?;
+    Ok(out)
+}
+
+/// Opens an extract as the evaluator: decrypts the Parquet file and the signed dictionary with
+/// the evaluator's identity, verifies the signature (against the provider's registered key when
+/// a registry is given) and that the dictionary names this very Parquet file.
+pub fn open(
+    parquet_age: &[u8],
+    dictionary_age: &[u8],
+    identity: &RecoveryIdentity,
+    registry: Option<&Registry>,
+) -> Result<OpenedExtract> {
+    let refused = |what: &str| Error::Bundle(crate::report::bundle::BundleProblem::Malformed(what.to_owned()));
+    let signed = decrypt(dictionary_age, identity)?;
+    let (dictionary, signer): (Dictionary, String) = crate::signed::open(SIGNING_CONTEXT, SIGNED_FORMAT, &signed)
+        .map_err(|e| match e {
+            crate::signed::Problem::Malformed(what) => refused(what),
+            crate::signed::Problem::BadSignature => Error::Bundle(crate::report::bundle::BundleProblem::BadSignature),
+        })?;
+    if dictionary.format != EXTRACT_FORMAT {
+        return Err(refused("not an extract dictionary"));
+    }
+    if let Some(reg) = registry {
+        let registered = reg.providers.get(&dictionary.provider).ok_or_else(|| {
+            Error::Bundle(crate::report::bundle::BundleProblem::UnknownProvider(dictionary.provider.clone()))
+        })?;
+        if format!("ed25519:{}", hex(&parse_public_key(registered)?)) != signer {
+            return Err(Error::Bundle(crate::report::bundle::BundleProblem::WrongSigner(dictionary.provider.clone())));
+        }
+    }
+    let parquet = decrypt(parquet_age, identity)?;
+    if hex(ring::digest::digest(&ring::digest::SHA256, &parquet).as_ref()) != dictionary.parquet_sha256 {
+        return Err(refused("the Parquet file is not the one the dictionary signs"));
+    }
+    Ok(OpenedExtract { parquet, dictionary, signer })
+}
