@@ -10,7 +10,7 @@ use crate::error::Result;
 pub struct LotteryFiles {
     /// The signed commitment (JSON).
     pub commitment: Vec<u8>,
-    /// The pool file: sorted pseudonyms, one per line.
+    /// The pool file: sorted tokens, one per line.
     pub pool: Vec<u8>,
     /// The signed draw (JSON), once drawn.
     pub draw: Option<Vec<u8>>,
@@ -22,7 +22,7 @@ impl From<cw::LotteryFiles> for LotteryFiles {
     }
 }
 
-/// Re-runs a draw from its three public files and returns the selected pseudonyms, sorted.
+/// Re-runs a draw from its three public files and returns the selected tokens, sorted.
 /// With `signer` (`ed25519:...`, the provider's registered key) both documents must be signed
 /// by it. `Integrity` when the pool changed after the commitment, the draw belongs to another
 /// pool, or the selection is not what the seed selects.

@@ -415,19 +415,17 @@ impl Vault {
 
     /// Commits a pool of clients (ids) to the enrollment lottery `lottery` with `slots` places,
     /// before any seed exists, naming where the seed will come from (`seed_source`, such as a
-    /// beacon and the pulse it will publish after now): pseudonyms of the `evaluation` domain
-    /// and `epoch`, a signed and logged commitment (docs/lottery.md). Returns the public files to publish now.
+    /// beacon and the pulse it will publish after now): one-time tokens, and a signed and logged
+    /// commitment (docs/lottery.md). Returns the public files to publish now.
     pub fn lottery_commit(
         &self,
         lottery: String,
-        epoch: String,
         pool: Vec<String>,
         slots: u32,
         seed_source: String,
     ) -> Result<LotteryFiles> {
-        let epoch = cw::Epoch::new(&epoch)?;
         let pool = pool.iter().map(|c| client(c)).collect::<Result<Vec<_>>>()?;
-        Ok(self.inner.lottery_commit(&lottery, &epoch, &pool, slots, &seed_source)?.into())
+        Ok(self.inner.lottery_commit(&lottery, &pool, slots, &seed_source)?.into())
     }
 
     /// Draws a committed lottery once with `seed` (a beacon value published after the

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use caseward::lottery::{self, Commitment};
 use caseward::report::Registry;
-use caseward::{ClientId, Epoch, Error, Vault};
+use caseward::{ClientId, Error, Vault};
 
+use crate::neutral::term;
 use crate::report::Failure;
 use crate::secret;
 
@@ -29,6 +30,24 @@ fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
+}
+
+/// Makes sure `dir` is a folder that can take `names`, none of which exists yet, before the
+/// vault records anything.
+fn ready(dir: &Path, names: &[&str]) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::InvalidInput(format!("{}: cannot be used as the output folder ({})", dir.display(), e.kind()))
+    })?;
+    for name in names {
+        let path = dir.join(name);
+        if path.exists() {
+            return Err(Error::InvalidInput(format!("{} exists; caseward never overwrites it", path.display())));
+        }
+    }
+    let probe = dir.join(".caseward-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::InvalidInput(format!("{}: cannot write there ({})", dir.display(), e.kind())))
 }
 
 /// The pool's clients from a file of A-numbers, one per line (blank lines and `#` comments
@@ -60,7 +79,6 @@ fn pool_clients(vault: &Vault, file: &Path) -> Result<Vec<ClientId>, Error> {
 pub struct CommitArgs<'a> {
     pub vault: &'a Path,
     pub id: &'a str,
-    pub epoch: &'a str,
     pub slots: u32,
     pub seed_from: &'a str,
     pub pool: &'a Path,
@@ -70,21 +88,13 @@ pub struct CommitArgs<'a> {
 
 /// `lottery commit`.
 pub fn commit(a: &CommitArgs<'_>) -> Result<(), Error> {
-    let CommitArgs { vault, id, epoch, slots, seed_from, pool, out, passphrase_file } = *a;
+    let CommitArgs { vault, id, slots, seed_from, pool, out, passphrase_file } = *a;
     let v = Vault::open(vault, &secret::passphrase(passphrase_file, false)?)?;
-    let epoch = Epoch::new(epoch)?;
     let clients = pool_clients(&v, pool)?;
-    // The folder must be free before anything is committed: a commitment whose files could not
-    // be written would still be logged.
-    for name in [COMMITMENT, POOL] {
-        if out.join(name).exists() {
-            return Err(Error::InvalidInput(format!(
-                "{} exists; caseward never overwrites it",
-                out.join(name).display()
-            )));
-        }
-    }
-    let files = v.lottery_commit(id, &epoch, &clients, slots, seed_from)?;
+    // The folder must take the files before anything is committed: a commitment whose files
+    // could not be written would still be logged.
+    ready(out, &[COMMITMENT, POOL])?;
+    let files = v.lottery_commit(id, &clients, slots, seed_from)?;
     write_new(out, COMMITMENT, &files.commitment)?;
     write_new(out, POOL, &files.pool)?;
     let (c, _): (Commitment, String) = lottery::open(&files.commitment)?;
@@ -102,9 +112,7 @@ pub fn commit(a: &CommitArgs<'_>) -> Result<(), Error> {
 /// `lottery draw`.
 pub fn draw(vault: &Path, id: &str, seed: &str, out: &Path, passphrase_file: Option<&Path>) -> Result<(), Error> {
     let v = Vault::open(vault, &secret::passphrase(passphrase_file, false)?)?;
-    if out.join(DRAW).exists() {
-        return Err(Error::InvalidInput(format!("{} exists; caseward never overwrites it", out.join(DRAW).display())));
-    }
+    ready(out, &[DRAW])?;
     let signed = v.lottery_draw(id, seed)?;
     write_new(out, DRAW, &signed)?;
     let (d, _): (lottery::Draw, String) = lottery::open(&signed)?;
@@ -161,7 +169,17 @@ pub fn verify(
         Ok(v) => {
             println!(
                 "verified: lottery {}, {} of {} selected, seed {}",
-                v.commitment.lottery, v.commitment.slots, v.commitment.pool_size, v.draw.seed
+                term(&v.commitment.lottery),
+                v.commitment.slots,
+                v.commitment.pool_size,
+                term(&v.draw.seed)
+            );
+            println!(
+                "check by hand: the seed is the value named in advance as \"{}\", published after the commitment \
+                 ({} unix time, the provider's own clock: trust it as far as the board received the commitment \
+                 before that value existed)",
+                term(&v.commitment.seed_source),
+                v.commitment.committed_at
             );
             if expected.is_none() {
                 println!("the signer was not checked against the provider's key: pass --key or --providers");

@@ -297,19 +297,16 @@ enum ReportCommand {
 #[derive(Subcommand, Debug)]
 enum LotteryCommand {
     /// Commits a pool of eligible, interested clients (a file of A-numbers, one per line) to a
-    /// lottery of SLOTS places: pseudonymizes them in the evaluation domain, signs and logs the
-    /// commitment, and writes commitment.json and pool.txt to publish before the seed exists.
+    /// lottery of SLOTS places: replaces them by one-time tokens, signs and logs the commitment,
+    /// and writes commitment.json and pool.txt to publish before the seed exists.
     ///
-    /// Example: caseward lottery commit provider.cwv --id nyc-2026-q1 --epoch pilot-2026 --slots 40 --seed-from "NIST beacon v2 chain 2, first pulse after 2027-01-05T12:00Z" --pool eligible.txt -o lottery/
+    /// Example: caseward lottery commit provider.cwv --id nyc-2026-q1 --slots 40 --seed-from "NIST beacon v2 chain 2, first pulse after 2027-01-05T12:00Z" --pool eligible.txt -o lottery/
     Commit {
         /// The vault.
         vault: PathBuf,
         /// The lottery's id (a-z, 0-9, '-'); a new pool needs a new id.
         #[arg(long)]
         id: String,
-        /// The evaluation epoch of the pseudonyms (a-z, 0-9, '-').
-        #[arg(long)]
-        epoch: String,
         /// How many places the draw fills (at least 1, fewer than the pool).
         #[arg(long)]
         slots: u32,
@@ -660,25 +657,17 @@ fn main() -> ExitCode {
         Command::Key(KeyCommand::Rotate { vault, passphrase_file, new_passphrase_file, kdf_log_n }) => {
             key_rotate(&vault, passphrase_file.as_deref(), new_passphrase_file.as_deref(), kdf_log_n)
         }
-        Command::Lottery(LotteryCommand::Commit {
-            vault,
-            id,
-            epoch,
-            slots,
-            seed_from,
-            pool,
-            output,
-            passphrase_file,
-        }) => lottery::commit(&lottery::CommitArgs {
-            vault: &vault,
-            id: &id,
-            epoch: &epoch,
-            slots,
-            seed_from: &seed_from,
-            pool: &pool,
-            out: &output,
-            passphrase_file: passphrase_file.as_deref(),
-        }),
+        Command::Lottery(LotteryCommand::Commit { vault, id, slots, seed_from, pool, output, passphrase_file }) => {
+            lottery::commit(&lottery::CommitArgs {
+                vault: &vault,
+                id: &id,
+                slots,
+                seed_from: &seed_from,
+                pool: &pool,
+                out: &output,
+                passphrase_file: passphrase_file.as_deref(),
+            })
+        }
         Command::Lottery(LotteryCommand::Draw { vault, id, seed, output, passphrase_file }) => {
             lottery::draw(&vault, &id, &seed, &output, passphrase_file.as_deref())
         }

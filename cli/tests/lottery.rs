@@ -66,15 +66,13 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
         "ny.cwv",
         "--id",
         "nyc-2026-q1",
-        "--epoch",
-        "pilot-2026",
         "--slots",
         "10",
         "--seed-from",
         "NIST beacon v2 chain 2, first pulse after the commitment",
     ];
     let commit_args: Vec<&str> = commit.iter().copied().chain(["--pool", "eligible.txt", "-o", "lottery"]).collect();
-    // Without the evaluator's rule, or without the pseudonym key, there is no lottery.
+    // Without the evaluator's rule there is no lottery.
     let o = run(d, &commit_args);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("evaluator"), "{}", err(&o));
@@ -82,12 +80,12 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     let o = run(d, &["policy", "install", "ny.cwv", "evaluation.toml"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).starts_with("installed: blake3:"), "{}", out(&o));
-    let o = run(d, &commit_args);
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    assert!(err(&o).contains("pseudonym key"), "{}", err(&o));
+    // The consortium's pseudonym key (for board pseudonyms and extracts) is set the same way.
     let o = run(d, &["pseudonym-key", "ny.cwv", "--generate"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(!d.join("lottery").exists(), "refusals wrote nothing");
+    let o = run(d, &["pseudonym-key", "ny.cwv", "--generate"]);
+    assert_eq!(o.status.code(), Some(2), "never replaced: {}", out(&o));
+    assert!(!d.join("lottery/commitment.json").exists(), "refusals wrote nothing");
 
     // A seed given before the commitment has nothing to draw.
     let o = run(d, &["lottery", "draw", "ny.cwv", "--id", "nyc-2026-q1", "--seed", "early", "-o", "lottery"]);
@@ -103,6 +101,11 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     let o = run(d, &commit_args);
     assert_eq!(o.status.code(), Some(2));
 
+    // A bad output folder is found before anything is drawn.
+    std::fs::write(d.join("not-a-folder"), "x").unwrap();
+    let o = run(d, &["lottery", "draw", "ny.cwv", "--id", "nyc-2026-q1", "--seed", "AB", "-o", "not-a-folder"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(err(&o).contains("output folder"), "{}", err(&o));
     let beacon = "4F1C0D7A92B3E65810CDA4F7B2E9318C5D60A7F42B91E3C8D7A5F0B6E2C49A13";
     let o = run(d, &["lottery", "draw", "ny.cwv", "--id", "nyc-2026-q1", "--seed", beacon, "-o", "lottery"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -117,6 +120,10 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     let o = run(d, &[&verify[..], &["--providers", "registry.toml"]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert!(out(&o).starts_with("verified: lottery nyc-2026-q1, 10 of "), "{}", out(&o));
+    assert!(
+        out(&o).contains("NIST beacon v2 chain 2, first pulse after the commitment"),
+        "the seed's source, to check"
+    );
     // ... and a separate verifier in Python, written from docs/lottery.md alone, selects the
     // same set.
     let py = python_verify(d, "lottery/pool.txt");
@@ -129,8 +136,7 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     assert_eq!(recomputed, selected);
 
     // A pool changed after the commitment fails both verifiers, with exit 1.
-    let changed =
-        pool.replacen(pool.lines().next().unwrap(), "cwp1:evaluation:pilot-2026:00000000000000000000000000000000", 1);
+    let changed = pool.replacen(pool.lines().next().unwrap(), "cwl1:00000000000000000000000000000000", 1);
     std::fs::write(d.join("changed.txt"), changed).unwrap();
     let o = run(d, &["lottery", "verify", "lottery/commitment.json", "changed.txt", "lottery/draw.json"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
@@ -168,8 +174,6 @@ fn a_bad_pool_file_is_refused_by_line_without_echoing_it() {
             "ny.cwv",
             "--id",
             "l1",
-            "--epoch",
-            "e1",
             "--slots",
             "1",
             "--seed-from",
@@ -192,8 +196,6 @@ fn a_bad_pool_file_is_refused_by_line_without_echoing_it() {
             "ny.cwv",
             "--id",
             "l1",
-            "--epoch",
-            "e1",
             "--slots",
             "1",
             "--seed-from",

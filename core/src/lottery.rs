@@ -3,26 +3,31 @@
 //!
 //! An evaluation is only as good as its randomization, so advocates and the board must be able
 //! to check that nobody hand-picked who got in. The vault ([`crate::Vault::lottery_commit`])
-//! pseudonymizes the pool in the `evaluation` domain and publishes two files:
+//! replaces each member by a **token** and publishes two files:
 //!
-//! * the **pool file**: the pool's pseudonyms, sorted, one per line, each ending in `\n`;
-//! * the **commitment**: a signed JSON document naming the lottery, the number of slots and the
-//!   SHA-256 of the pool file, logged before any seed is known.
+//! * the **pool file**: the pool's tokens, sorted, one per line, each ending in `\n`. A token is
+//!   `cwl1:` and 32 hex digits of keyed BLAKE3 over the A-number, under a random key made for
+//!   this lottery and dropped at once: nobody, the provider and the consortium included, can
+//!   test a guessed A-number against a published pool, and two pools share no token;
+//! * the **commitment**: a signed JSON document naming the lottery, the slots, the seed's source
+//!   and the SHA-256 of the pool file, logged before the seed is known.
 //!
-//! The draw ([`crate::Vault::lottery_draw`]) takes a seed fixed only after the commitment (a
-//! public randomness-beacon value the operator types in) and selects deterministically:
+//! The draw ([`crate::Vault::lottery_draw`]) takes the value the seed source names and selects
+//! deterministically:
 //!
 //! ```text
-//! key      = SHA-256("caseward-lottery/1 draw" 0x00 lottery 0x00 pool_sha256 0x00 slots 0x00 seed)
-//! score(p) = HMAC-SHA256(key, p)                      for each pseudonym p of the pool file
-//! selected = the `slots` pseudonyms with the smallest scores (bytewise), ties by pseudonym
+//! key      = SHA-256("caseward-lottery/1 draw" 0x00 lottery 0x00 pool_sha256 0x00 slots 0x00 SEED)
+//! score(t) = HMAC-SHA256(key, t)                      for each token t of the pool file
+//! selected = the `slots` tokens with the smallest scores (bytewise), ties by token
 //! ```
 //!
-//! (`pool_sha256` as 64 lowercase hex digits and `slots` in decimal, all UTF-8.) Every subset
-//! of `slots` members is equally likely as long as HMAC-SHA256 behaves as a random function and
-//! the seed was unknown when the pool was fixed. [`verify`] re-runs it from the three public
-//! files; `docs/lottery.md` states the algorithm so that a verifier can be written without this
-//! code (the tests hold one in Python).
+//! (`SEED` is the seed with ASCII letters in upper case, so that a hex beacon value typed in
+//! either case gives one draw and its spellings cannot be tried one by one; `pool_sha256` as 64
+//! lowercase hex digits and `slots` in decimal.) Every subset of `slots` members is equally
+//! likely as long as HMAC-SHA256 behaves as a random function and the seed was unknown when the
+//! pool was fixed. [`verify`] re-runs it from the three public files; `docs/lottery.md` states
+//! the algorithm so that a verifier can be written without this code (the tests hold one in
+//! Python).
 
 use std::fmt;
 
@@ -30,7 +35,7 @@ use ring::{digest, hmac};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::report::bundle::{hex, parse_public_key, unhex, SigningKey};
+use crate::report::bundle::{hex, parse_public_key, SigningKey};
 
 /// The format tag of both lottery documents.
 pub const LOTTERY_FORMAT: &str = "caseward-lottery/1";
@@ -90,6 +95,10 @@ pub enum LotteryProblem {
         /// The earlier selection's id.
         selection: String,
     },
+    /// A write that would change an arm a lottery decided, or give a lottery's id to an arm it
+    /// did not draw.
+    #[error("lottery {0} decides this arm: only its draw records it, and nothing changes it afterwards")]
+    ArmOfADraw(String),
     /// A seed source that is empty, too long, or not printable ASCII.
     #[error("name the seed's source before the draw: 1 to 200 printable ASCII characters, such as the beacon and the pulse it will publish after the commitment")]
     BadSeedSource,
@@ -104,7 +113,7 @@ pub enum LotteryProblem {
         /// The digest the commitment signs.
         committed: String,
     },
-    /// The pool file is not sorted, unique pseudonyms of the commitment's epoch.
+    /// The pool file is not sorted, unique tokens, one per line.
     #[error("the pool file is malformed: {0}")]
     PoolMalformed(String),
     /// The draw's selection is not what its seed selects.
@@ -163,6 +172,18 @@ pub fn check_id(id: &str) -> Result<()> {
     }
 }
 
+/// Whether `line` is a token: `cwl1:` and 32 lowercase hex digits.
+fn is_token(line: &str) -> bool {
+    line.strip_prefix("cwl1:")
+        .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// The token of a canonical A-number under a lottery's one-time key.
+pub(crate) fn token(key: &[u8; 32], a_number: &str) -> String {
+    let hash = blake3::keyed_hash(key, a_number.as_bytes());
+    format!("cwl1:{}", hex(hash.as_bytes().get(..16).unwrap_or_default()))
+}
+
 /// Checks a seed source: 1 to 200 printable ASCII characters or spaces, not only spaces.
 pub fn check_seed_source(source: &str) -> Result<()> {
     let ok = (1..=200).contains(&source.len())
@@ -187,6 +208,7 @@ pub fn check_seed(seed: &str) -> Result<()> {
 
 /// What a provider commits to before the draw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Commitment {
     /// Always [`LOTTERY_FORMAT`].
     pub format: String,
@@ -196,8 +218,6 @@ pub struct Commitment {
     pub provider: String,
     /// The lottery's id.
     pub lottery: String,
-    /// The evaluation-domain epoch of the pool's pseudonyms.
-    pub epoch: String,
     /// How many of the pool the draw selects.
     pub slots: u32,
     /// Where the seed will come from, named before it exists: a beacon and the pulse it will
@@ -215,6 +235,7 @@ pub struct Commitment {
 
 /// The result of a draw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Draw {
     /// Always [`LOTTERY_FORMAT`].
     pub format: String,
@@ -228,15 +249,15 @@ pub struct Draw {
     pub pool_sha256: String,
     /// The committed number of slots.
     pub slots: u32,
-    /// The seed, exactly as typed.
+    /// The seed, as typed (the draw reads its ASCII letters in upper case).
     pub seed: String,
     /// When the draw was made, in seconds since 1970 (UTC).
     pub drawn_at: i64,
-    /// The selected pseudonyms, sorted.
+    /// The selected tokens, sorted.
     pub selected: Vec<String>,
 }
 
-/// A pool of evaluation-domain pseudonyms as published: sorted, unique, one per line.
+/// A pool of tokens as published: sorted, unique, one per line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pool {
     members: Vec<String>,
@@ -249,7 +270,7 @@ impl fmt::Debug for Pool {
 }
 
 impl Pool {
-    /// A pool from pseudonyms in any order; a repeated pseudonym (one person twice) is refused.
+    /// A pool from tokens in any order; a repeated token (one person twice) is refused.
     pub fn new(mut members: Vec<String>) -> Result<Self> {
         members.sort_unstable();
         if members.windows(2).any(|w| w.first() == w.get(1)) {
@@ -258,30 +279,23 @@ impl Pool {
         Ok(Self { members })
     }
 
-    /// Parses a published pool file: pseudonyms of `epoch`'s evaluation domain, sorted
-    /// strictly ascending, each line ending in `\n`.
-    pub fn parse(bytes: &[u8], epoch: &str) -> Result<Self> {
+    /// Parses a published pool file: tokens (`cwl1:` and 32 lowercase hex digits) sorted
+    /// strictly ascending, each line ending in a single `\n`, nothing else.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
         let bad = |what: String| problem(LotteryProblem::PoolMalformed(what));
         let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            return Err(bad("the last line does not end in a newline".into()));
-        }
-        let prefix = format!("cwp1:evaluation:{epoch}:");
+        let Some(body) = text.strip_suffix('\n') else {
+            return Err(bad("empty, or the last line does not end in a line feed".into()));
+        };
         let mut members: Vec<String> = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let digest = line.strip_prefix(&prefix).ok_or_else(|| {
-                bad(format!("line {} is not a pseudonym of the evaluation domain, epoch {epoch}", n + 1))
-            })?;
-            if digest.len() != 32 || unhex(digest).is_none() {
-                return Err(bad(format!("line {} does not end in 32 lowercase hex digits", n + 1)));
+        for (n, line) in body.split('\n').enumerate() {
+            if !is_token(line) {
+                return Err(bad(format!("line {} is not a token (cwl1: and 32 lowercase hex digits)", n + 1)));
             }
             if members.last().is_some_and(|last| last.as_str() >= line) {
                 return Err(bad(format!("line {} is out of order or repeated", n + 1)));
             }
             members.push(line.to_owned());
-        }
-        if members.is_empty() {
-            return Err(bad("no pseudonym".into()));
         }
         Ok(Self { members })
     }
@@ -320,7 +334,7 @@ impl Pool {
 /// The draw: the `slots` members of `pool` that `seed` selects, sorted (the module's algorithm).
 pub fn select(lottery: &str, pool: &Pool, slots: u32, seed: &str) -> Vec<String> {
     let mut input = DRAW_CONTEXT.to_vec();
-    for part in [lottery, &pool.sha256(), &slots.to_string(), seed] {
+    for part in [lottery, &pool.sha256(), &slots.to_string(), &seed.to_ascii_uppercase()] {
         input.push(0);
         input.extend_from_slice(part.as_bytes());
     }
@@ -392,12 +406,23 @@ pub fn verify(commitment: &[u8], pool: &[u8], draw: &[u8], signer: Option<&str>)
     if d.drawn_at < c.committed_at {
         return mismatch("drawn before the pool was committed");
     }
-    check_seed(&d.seed).map_err(|_| problem(LotteryProblem::Mismatch("the seed is not a valid seed")))?;
+    // Every field as the vault would have written it: a document signed by some key but carrying
+    // control characters or impossible counts is refused, not printed.
+    let malformed = |what| Err(problem(LotteryProblem::Malformed(what)));
+    if check_id(&c.lottery).is_err() || check_id(&c.provider).is_err() {
+        return malformed("the lottery or provider id is not well formed");
+    }
+    if check_seed_source(&c.seed_source).is_err() || check_seed(&d.seed).is_err() {
+        return malformed("the seed or its source is not well formed");
+    }
+    if c.slots == 0 || u64::from(c.slots) >= c.pool_size {
+        return malformed("the slots are not between 1 and the pool's size less one");
+    }
     let found = hex(digest::digest(&digest::SHA256, pool).as_ref());
     if found != c.pool_sha256 {
         return Err(problem(LotteryProblem::PoolChanged { found, committed: c.pool_sha256 }));
     }
-    let parsed = Pool::parse(pool, &c.epoch)?;
+    let parsed = Pool::parse(pool)?;
     if u64::try_from(parsed.len()).ok() != Some(c.pool_size) {
         return mismatch("the pool's size is not the committed size");
     }
@@ -420,38 +445,40 @@ mod tests {
     use super::*;
 
     fn pool(n: usize) -> Pool {
-        Pool::new((0..n).map(|i| format!("cwp1:evaluation:2026:{:032x}", i * 7919 + 13)).collect()).unwrap()
+        Pool::new((0..n).map(|i| format!("cwl1:{:032x}", i * 7919 + 13)).collect()).unwrap()
     }
 
     #[test]
-    fn a_pool_file_round_trips_and_refuses_disorder() {
+    fn a_pool_file_round_trips_and_refuses_disorder_and_carriage_returns() {
         let p = pool(5);
         let file = p.to_file();
-        assert_eq!(Pool::parse(&file, "2026").unwrap(), p);
-        let mut lines: Vec<&str> = std::str::from_utf8(&file).unwrap().lines().collect();
+        assert_eq!(Pool::parse(&file).unwrap(), p);
+        let text = std::str::from_utf8(&file).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
         lines.swap(0, 1);
         let swapped = format!("{}\n", lines.join("\n"));
-        assert!(matches!(
-            Pool::parse(swapped.as_bytes(), "2026"),
-            Err(Error::Lottery(LotteryProblem::PoolMalformed(_)))
-        ));
-        assert!(Pool::parse(&file, "2027").is_err(), "another epoch");
+        assert!(matches!(Pool::parse(swapped.as_bytes()), Err(Error::Lottery(LotteryProblem::PoolMalformed(_)))));
+        assert!(Pool::parse(text.replace('\n', "\r\n").as_bytes()).is_err(), "CRLF");
+        assert!(Pool::parse(text.trim_end().as_bytes()).is_err(), "no final line feed");
+        assert!(Pool::parse(format!("{text}\n").as_bytes()).is_err(), "a blank line");
+        assert!(Pool::parse(text.to_uppercase().as_bytes()).is_err(), "uppercase hex");
         assert!(Pool::new(vec!["a".into(), "a".into()]).is_err(), "a repeated member");
     }
 
     #[test]
-    fn the_draw_depends_on_the_seed_and_takes_exactly_the_slots() {
+    fn the_draw_depends_on_the_seed_not_on_its_letter_case() {
         let p = pool(40);
-        let a = select("l1", &p, 10, "seed-a");
+        let a = select("l1", &p, 10, "8f3a0c");
         assert_eq!(a.len(), 10);
-        assert_eq!(a, select("l1", &p, 10, "seed-a"), "deterministic");
-        assert_ne!(a, select("l1", &p, 10, "seed-b"));
-        assert_ne!(a, select("l2", &p, 10, "seed-a"), "bound to the lottery id");
+        assert_eq!(a, select("l1", &p, 10, "8F3A0C"), "one draw per value, whatever its spelling");
+        assert_eq!(a, select("l1", &p, 10, "8f3A0c"));
+        assert_ne!(a, select("l1", &p, 10, "8f3a0d"));
+        assert_ne!(a, select("l2", &p, 10, "8f3a0c"), "bound to the lottery id");
         assert!(a.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
-    fn ids_and_seeds_are_checked() {
+    fn ids_seeds_and_tokens_are_checked() {
         assert!(check_id("pilot-2026-nyc").is_ok());
         for bad in ["", "Pilot", "a b", &"x".repeat(65)] {
             assert!(check_id(bad).is_err(), "{bad:?}");
@@ -460,5 +487,8 @@ mod tests {
         for bad in ["", "with space", "é", &"x".repeat(MAX_SEED + 1)] {
             assert!(check_seed(bad).is_err(), "{bad:?}");
         }
+        let t = token(&[7; 32], "A201555012");
+        assert!(is_token(&t), "{t}");
+        assert_ne!(t, token(&[8; 32], "A201555012"), "another lottery's key, another token");
     }
 }

@@ -21,6 +21,27 @@ struct Signature {
     value: String,
 }
 
+/// The same structure, read strictly: a repeated or unknown field anywhere is refused (the
+/// loose reading above, which the canonical form needs, would keep the last of two `slots`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Strict<T> {
+    #[allow(dead_code, reason = "checked by the loose reading")]
+    format: String,
+    document: T,
+    #[allow(dead_code, reason = "checked by the loose reading")]
+    signature: StrictSignature,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "its fields are checked by the loose reading")]
+struct StrictSignature {
+    algorithm: String,
+    public_key: String,
+    value: String,
+}
+
 /// Why a signed document was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Problem {
@@ -56,6 +77,8 @@ pub(crate) fn open<T: for<'de> Deserialize<'de>>(
     format: &str,
     bytes: &[u8],
 ) -> std::result::Result<(T, String), Problem> {
+    let strict: Strict<T> = serde_json::from_slice(bytes)
+        .map_err(|_| Problem::Malformed("not the signed JSON structure, or a field repeated or unknown"))?;
     let signed: Signed =
         serde_json::from_slice(bytes).map_err(|_| Problem::Malformed("not the signed JSON structure"))?;
     if signed.format != format || signed.signature.algorithm != "ed25519" {
@@ -68,7 +91,5 @@ pub(crate) fn open<T: for<'de> Deserialize<'de>>(
     ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &key)
         .verify(&message, &sig)
         .map_err(|_| Problem::BadSignature)?;
-    let doc: T =
-        serde_json::from_value(signed.document).map_err(|_| Problem::Malformed("the document does not parse"))?;
-    Ok((doc, format!("ed25519:{}", hex(&key))))
+    Ok((strict.document, format!("ed25519:{}", hex(&key))))
 }

@@ -9,13 +9,14 @@ specification is enough to re-run a draw. Standard library only (Python 3.11).
 Runs the checks of "What a verification checks" and re-runs the draw. Ed25519 signatures are
 verified only if the `cryptography` package is importable. Still to check by hand: the key is
 the provider's registered key, and the seed is the value the commitment's seed_source names,
-published after committed_at. (The field seed_source was added to the specification after this
-verifier was first written from it; the change here is that one field.)
+published after committed_at. (After the verifier was first written from it, the specification
+gained seed_source, changed pool lines to one-time tokens and the seed to upper case, after a
+review; the changes here follow those three points.)
 """
 import argparse, hashlib, hmac, json, re, sys  # standard library only
 
 FIELDS = {
-    "commitment": {"format", "stage", "provider", "lottery", "epoch", "slots", "seed_source",
+    "commitment": {"format", "stage", "provider", "lottery", "slots", "seed_source",
                    "pool_size", "pool_sha256", "committed_at"},
     "draw": {"format", "stage", "provider", "lottery", "pool_sha256", "slots", "seed",
              "drawn_at", "selected"},
@@ -69,7 +70,6 @@ def load_signed(path, stage):
     check(is_str(doc["pool_sha256"], r"[0-9a-f]{64}"), f"{stage}: pool_sha256 is not 64 lowercase hex")
     check(is_int(doc["slots"], 1), f"{stage}: slots is not an integer >= 1")
     if stage == "commitment":
-        check(is_str(doc["epoch"], r"[a-z0-9-]{1,32}"), "commitment: epoch is not 1 to 32 of a-z, 0-9, -")
         check(is_str(doc["seed_source"], r"[\x20-\x7e]{1,200}") and doc["seed_source"].strip(),
               "commitment: seed_source is not 1 to 200 printable ASCII characters")
         check(is_int(doc["pool_size"]) and doc["slots"] < doc["pool_size"],
@@ -113,10 +113,9 @@ def read_pool(path, commitment):
           "pool file SHA-256 does not match the commitment's pool_sha256")
     check(data.endswith(b"\n"), "pool file is empty or its last line does not end with a line feed")
     lines = data[:-1].split(b"\n")
-    epoch = str(commitment["epoch"]).encode("utf-8")
-    pattern = re.compile(rb"cwp1:evaluation:" + re.escape(epoch) + rb":[0-9a-f]{32}")
+    pattern = re.compile(rb"cwl1:[0-9a-f]{32}")
     for n, line in enumerate(lines, 1):
-        check(pattern.fullmatch(line), f"pool file line {n} is not a pseudonym of epoch {epoch.decode()}: {line!r}")
+        check(pattern.fullmatch(line), f"pool file line {n} is not a token: {line!r}")
         check(n == 1 or lines[n - 2] < line, f"pool file line {n} is not after line {n - 1} in byte order")
     check(len(lines) == commitment["pool_size"],
           f"pool file has {len(lines)} lines, commitment says pool_size {commitment['pool_size']}")
@@ -125,6 +124,8 @@ def read_pool(path, commitment):
 
 def run_draw(pool, lottery, pool_sha256, slots, seed):
     """The draw algorithm of docs/lottery.md; returns the selected pseudonyms, sorted."""
+    # The seed's ASCII letters in upper case: one draw per beacon value, whatever its spelling.
+    seed = "".join(ch.upper() if "a" <= ch <= "z" else ch for ch in seed)
     parts = [b"caseward-lottery/1 draw", lottery.encode(), pool_sha256.encode(), str(slots).encode(), seed.encode()]
     draw_key = hashlib.sha256(b"\x00".join(parts)).digest()
     ranked = sorted(pool, key=lambda p: (hmac.new(draw_key, p, hashlib.sha256).digest(), p))
@@ -162,7 +163,8 @@ def main():
     except Failed as e:
         print(f"FAILED: {e}", file=sys.stderr)
         return 1
-    print(f"verified: lottery {cd['lottery']}, {cd['slots']} of {cd['pool_size']} selected, seed {dd['seed']}")
+    signed = "" if note != NO_SIG else " (signatures NOT checked)"
+    print(f"verified{signed}: lottery {cd['lottery']}, {cd['slots']} of {cd['pool_size']} selected, seed {dd['seed']}")
     print(f"check by hand: the seed is the value named in advance ({cd['seed_source']}), "
           f"published after {cd['committed_at']} (unix time)", file=sys.stderr)
     if args.print_selection:

@@ -161,7 +161,7 @@ def test_a_lottery_is_committed_drawn_once_and_verified(vault):
     vault.generate_pseudonym_key()
     ids = [vault.enroll(intake(a_number=f"A2015550{n:02d}")) for n in range(10)]
     source = "NIST beacon v2 chain 2, first pulse after the commitment"
-    files = vault.lottery_commit("baltimore-q1", "pilot-2026", ids, 4, source)
+    files = vault.lottery_commit("baltimore-q1", ids, 4, source)
     assert files.draw is None and files.pool.count(b"\n") == 10
     draw = vault.lottery_draw("baltimore-q1", "5A0F9C")
     selected = caseward.verify_lottery(files.commitment, files.pool, draw, vault.signing_public_key())
@@ -179,7 +179,7 @@ def test_a_lottery_is_committed_drawn_once_and_verified(vault):
     with pytest.raises(CasewardError.Integrity, match="does not match the commitment"):
         caseward.verify_lottery(files.commitment, changed, draw)
     with pytest.raises(CasewardError.InvalidInput, match="pool is empty"):
-        vault.lottery_commit("baltimore-q2", "pilot-2026", [], 1, source)
+        vault.lottery_commit("baltimore-q2", [], 1, source)
     assert vault.lottery_files("baltimore-q1").draw == draw
 
 

@@ -13,7 +13,7 @@
 //! quasi-identifier, `pseudonymize` for the pseudonym, the arm and the outcomes. A column the
 //! policy does not allow is left out, and the dictionary says so; the pseudonym and the arm are
 //! required. The quasi-identifiers are then generalized, and records suppressed, until every
-//! class has k or more records ([`anonymize`]).
+//! class has k or more records (full-domain generalization, then suppression).
 //!
 //! An evaluation is extracted once. Two extracts of the same people taken at different times
 //! could be differenced (a person who joined in between stands alone in the difference), so a
@@ -75,6 +75,7 @@ impl ExtractOptions {
 
 /// A quasi-identifier as published: the level of its hierarchy the extract uses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Generalization {
     /// The column.
     pub column: String,
@@ -88,6 +89,7 @@ pub struct Generalization {
 
 /// A column of the extract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColumnInfo {
     /// The Parquet column name.
     pub name: String,
@@ -100,6 +102,7 @@ pub struct ColumnInfo {
 /// The data dictionary: what the extract holds and how it was protected. Signed by the
 /// provider; it names the Parquet file by its SHA-256.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Dictionary {
     /// Always [`EXTRACT_FORMAT`].
     pub format: String,

@@ -1,6 +1,7 @@
-//! The vault's side of the enrollment lottery ([`crate::lottery`]): it pseudonymizes the pool,
-//! signs and logs the commitment before any seed exists, refuses a second draw, and records each
-//! member's arm on their enrollment in the draw's own transaction.
+//! The vault's side of the enrollment lottery ([`crate::lottery`]): it replaces the pool's
+//! members by one-time tokens, signs and logs the commitment before any seed exists, refuses a
+//! second draw, records each member's arm on their enrollment in the draw's own transaction,
+//! and refuses any other write that would change an arm a lottery decided.
 //!
 //! Every lottery is kept in one sealed `meta` value (JSON), authenticated by the vault state like
 //! the release ledger: deleting it, or putting back a copy from before a draw, is an `Integrity`
@@ -9,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::log::{self, Detail, Entry, Subject};
-use super::reports::{get_meta_sealed, load_pseudonym_key, load_signing_key, now, put_meta_sealed};
+use super::reports::{get_meta_sealed, load_signing_key, now, put_meta_sealed};
 use super::{aad, update_enrollment_in, Crypto, Vault};
 use crate::audit::Event;
 use crate::category::Category as C;
@@ -17,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::identifier::Date;
 use crate::lottery::{self, Commitment, Draw, LotteryProblem, Pool, LOTTERY_FORMAT};
 use crate::policy::{Audience, Treatment};
-use crate::pseudonym::{Domain, Epoch};
 use crate::record::{Arm, ClientId, Randomization};
 
 const META_LOTTERIES: &str = aad::LOTTERIES;
@@ -34,10 +34,21 @@ struct Stored {
     lottery: String,
     /// The signed commitment, as published.
     commitment: String,
-    /// Each member's client id (hex) and pseudonym, in pool order.
-    members: Vec<(String, String)>,
+    /// Each member, in the order given.
+    members: Vec<Member>,
     /// The signed draw, once made.
     draw: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Member {
+    /// The client id (hex); empty once the client is erased.
+    client: String,
+    /// The published token.
+    token: String,
+    /// The vault's blind index of the A-number (hex): the same person in two pools, even as
+    /// two clients, is found by it. Empty once the client is erased.
+    person: String,
 }
 
 impl Lotteries {
@@ -63,10 +74,43 @@ impl Lotteries {
     fn find(&self, lottery: &str) -> Option<&Stored> {
         self.lotteries.iter().find(|l| l.lottery == lottery)
     }
+
+    /// Whether `selection` is a lottery of this vault.
+    fn holds(&self, selection: &str) -> bool {
+        self.lotteries.iter().any(|l| l.lottery == selection)
+    }
 }
 
-/// Forgets an erased client in every pool, in the erasure's transaction: the pseudonym stays
-/// (the published pool fixed it), the link to the client goes.
+/// Refuses a write that would change an arm a lottery of this vault decided, or claim a
+/// lottery's id for an arm it did not draw. Only [`Vault::lottery_draw`] records those.
+/// A member of a pool not drawn yet cannot be randomized by hand either: that would block the
+/// draw once its result is known to anyone holding the public files.
+pub(super) fn guard_randomization(
+    conn: &rusqlite::Connection,
+    crypto: &Crypto,
+    client: Option<ClientId>,
+    old: Option<&Randomization>,
+    new: Option<&Randomization>,
+) -> Result<()> {
+    if old == new || crypto.state.meta_get(conn, META_LOTTERIES)?.is_none() {
+        return Ok(());
+    }
+    let register = Lotteries::load(conn, crypto)?;
+    for r in [old, new].into_iter().flatten() {
+        if register.holds(&r.selection_id) {
+            return Err(problem(LotteryProblem::ArmOfADraw(r.selection_id.clone())));
+        }
+    }
+    if let Some(id) = client.map(|c| c.to_string()) {
+        if let Some(l) = register.lotteries.iter().find(|l| l.members.iter().any(|m| m.client == id)) {
+            return Err(problem(LotteryProblem::ArmOfADraw(l.lottery.clone())));
+        }
+    }
+    Ok(())
+}
+
+/// Forgets an erased client in every pool, in the erasure's transaction: the token stays (the
+/// published pool fixed it, and no key to test it exists), the link to the client goes.
 pub(super) fn forget_client(tx: &rusqlite::Transaction<'_>, crypto: &mut Crypto, client: ClientId) -> Result<()> {
     if crypto.state.meta_get(tx, META_LOTTERIES)?.is_none() {
         return Ok(());
@@ -75,8 +119,9 @@ pub(super) fn forget_client(tx: &rusqlite::Transaction<'_>, crypto: &mut Crypto,
     let id = client.to_string();
     let mut changed = false;
     for member in register.lotteries.iter_mut().flat_map(|l| l.members.iter_mut()) {
-        if member.0 == id {
-            member.0 = String::new();
+        if member.client == id {
+            member.client.clear();
+            member.person.clear();
             changed = true;
         }
     }
@@ -91,7 +136,7 @@ pub(super) fn forget_client(tx: &rusqlite::Transaction<'_>, crypto: &mut Crypto,
 pub struct LotteryFiles {
     /// The signed commitment (JSON).
     pub commitment: Vec<u8>,
-    /// The pool file: sorted pseudonyms, one per line.
+    /// The pool file: sorted tokens, one per line.
     pub pool: Vec<u8>,
     /// The signed draw (JSON), once drawn.
     pub draw: Option<Vec<u8>>,
@@ -109,21 +154,23 @@ fn problem(p: LotteryProblem) -> Error {
 
 impl Vault {
     /// Commits a pool of eligible, interested clients to a lottery of `slots` places, before
-    /// any seed exists, naming where the seed will come from (`seed_source`): pseudonymizes them in the `evaluation` domain and `epoch`, signs the
-    /// commitment (the SHA-256 of the sorted pool file, the slots, the time) and logs it, in one
-    /// transaction. Returns the public files.
+    /// any seed exists, naming where the seed will come from (`seed_source`): replaces each
+    /// member by a token under a one-time key (dropped at once, so nobody can test a guessed
+    /// A-number against the published pool), signs the commitment (the SHA-256 of the sorted
+    /// pool file, the slots, the seed source, the time) and logs it, in one transaction.
+    /// Returns the public files.
     ///
-    /// Refused, with nothing recorded: an empty pool; a missing seed source; a client listed twice, or two clients
-    /// with one A-number; slots not between 1 and the pool's size less one; an id already used;
-    /// a client randomized before; a policy that does not let the evaluator have pseudonyms;
-    /// and a client whose records the policy keeps from the evaluator: every client served under
-    /// a VAWA-grantee program (never pseudonymized) and, unless the policy lets the evaluator
-    /// count protected relief, every client with protected relief. The refusal does not say
-    /// which of the two applies.
+    /// Refused, with nothing recorded: an empty pool; a missing seed source; a client listed
+    /// twice, or two clients with one A-number; slots not between 1 and the pool's size less
+    /// one; an id already used; a person randomized before (at intake, or in any pool of this
+    /// vault, even as another client); a policy that does not let the evaluator have
+    /// pseudonyms; and a client whose records the policy keeps from the evaluator: every client
+    /// served under a VAWA-grantee program and, unless the policy lets the evaluator count
+    /// protected relief, every client with protected relief. The refusal does not say which of
+    /// the two applies.
     pub fn lottery_commit(
         &self,
         lottery: &str,
-        epoch: &Epoch,
         pool: &[ClientId],
         slots: u32,
         seed_source: &str,
@@ -136,18 +183,8 @@ impl Vault {
         let provider = self
             .provider_id()?
             .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
-        let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
-        if policy.treatment(&Audience::Evaluator, C::IdentifierAlienNumber) < Treatment::Pseudonymize {
-            return Err(Error::denied(
-                "the policy does not let the evaluator have pseudonyms: a lottery needs a rule granting \
-                 `evaluator` `pseudonymize` on identifier.alien_number",
-            ));
-        }
-        let relief_allowed = policy.treatment(&Audience::Evaluator, C::LegalReliefProtected) >= Treatment::Aggregate;
-        let pseudonymizer =
-            self.read(|conn, crypto| Ok(load_pseudonym_key(conn, crypto)?.pseudonymizer(Domain::Evaluation, epoch)))?;
-        let mut members: Vec<(String, String)> = Vec::with_capacity(pool.len());
-        let mut by_pseudonym: std::collections::BTreeMap<String, ClientId> = std::collections::BTreeMap::new();
+        // Who may join, read before the transaction (the policy is checked again inside it).
+        let mut people = Vec::with_capacity(pool.len());
         for &client in pool {
             let record = self.client_record(client)?;
             let (Some(identity), Some(enrollment)) = (record.identity(), record.enrollment()) else {
@@ -157,52 +194,70 @@ impl Vault {
                 crate::Record::Legal(l) => l.protected_relief.is_some(),
                 _ => false,
             });
-            if enrollment.vawa_grantee || (relief && !relief_allowed) {
-                return Err(Error::denied(format!(
-                    "client {client}: the policy keeps this client's records from the evaluator, so the client \
-                     cannot join a lottery pool; offer the place outside the evaluation"
-                )));
-            }
             if let Some(r) = &enrollment.randomization {
                 return Err(problem(LotteryProblem::AlreadyRandomized {
                     client: client.to_string(),
-                    selection: r.selection_id.clone(),
+                    selection: crate::error::echo(&r.selection_id),
                 }));
             }
-            let pseudonym = pseudonymizer.pseudonym(&identity.a_number).to_string();
-            if let Some(first) = by_pseudonym.insert(pseudonym.clone(), client) {
-                return Err(problem(LotteryProblem::DuplicatePerson {
-                    first: first.to_string(),
-                    second: client.to_string(),
-                }));
-            }
-            members.push((client.to_string(), pseudonym));
-        }
-        let sorted = Pool::new(members.iter().map(|(_, p)| p.clone()).collect())?;
-        if slots == 0 || usize::try_from(slots).map_or(true, |s| s >= sorted.len()) {
-            return Err(problem(LotteryProblem::Slots { slots, pool: sorted.len() }));
+            people.push((client, identity.a_number.clone(), enrollment.vawa_grantee, relief));
         }
         self.write_p(|tx, crypto, policy| {
+            if policy.treatment(&Audience::Evaluator, C::IdentifierAlienNumber) < Treatment::Pseudonymize {
+                return Err(Error::denied(
+                    "the policy does not let the evaluator have pseudonyms: a lottery needs a rule granting \
+                     `evaluator` `pseudonymize` on identifier.alien_number",
+                ));
+            }
+            let relief_allowed =
+                policy.treatment(&Audience::Evaluator, C::LegalReliefProtected) >= Treatment::Aggregate;
             let mut register = Lotteries::load(tx, crypto)?;
             if register.find(lottery).is_some() {
                 return Err(problem(LotteryProblem::Exists(lottery.to_owned())));
             }
-            // Checked again inside the transaction: a member randomized by another lottery of
-            // this vault since the reads above would otherwise be drawn twice.
-            for other in &register.lotteries {
-                if let Some((client, _)) = other.members.iter().find(|(c, _)| members.iter().any(|(m, _)| m == c)) {
+            // A one-time key: the tokens are all the draw needs, and without the key nobody can
+            // test a guessed A-number against the published pool.
+            let mut key = zeroize::Zeroizing::new([0u8; 32]);
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), key.as_mut())
+                .map_err(|_| Error::internal("the system random source failed"))?;
+            let mut members: Vec<Member> = Vec::with_capacity(people.len());
+            let mut seen: std::collections::BTreeMap<String, ClientId> = std::collections::BTreeMap::new();
+            for (client, a_number, vawa, relief) in &people {
+                if *vawa || (*relief && !relief_allowed) {
+                    return Err(Error::denied(format!(
+                        "client {client}: the policy keeps this client's records from the evaluator, so the client \
+                         cannot join a lottery pool; offer the place outside the evaluation"
+                    )));
+                }
+                let person = crate::report::bundle::hex(&crypto.blind.digest(a_number.as_str()));
+                if let Some(first) = seen.insert(person.clone(), *client) {
+                    return Err(problem(LotteryProblem::DuplicatePerson {
+                        first: first.to_string(),
+                        second: client.to_string(),
+                    }));
+                }
+                if let Some(other) = register.lotteries.iter().find(|l| l.members.iter().any(|m| m.person == person)) {
                     return Err(problem(LotteryProblem::AlreadyRandomized {
-                        client: client.clone(),
+                        client: client.to_string(),
                         selection: other.lottery.clone(),
                     }));
                 }
+                members.push(Member {
+                    client: client.to_string(),
+                    token: lottery::token(&key, a_number.as_str()),
+                    person,
+                });
+            }
+            drop(key);
+            let sorted = Pool::new(members.iter().map(|m| m.token.clone()).collect())?;
+            if slots == 0 || usize::try_from(slots).map_or(true, |s| s >= sorted.len()) {
+                return Err(problem(LotteryProblem::Slots { slots, pool: sorted.len() }));
             }
             let commitment = Commitment {
                 format: LOTTERY_FORMAT.into(),
                 stage: "commitment".into(),
                 provider: provider.clone(),
                 lottery: lottery.to_owned(),
-                epoch: epoch.as_str().to_owned(),
                 slots,
                 seed_source: seed_source.to_owned(),
                 pool_size: sorted.len() as u64,
@@ -259,7 +314,7 @@ impl Vault {
             }
             let (commitment, _): (Commitment, String) = lottery::open(stored.commitment.as_bytes())
                 .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored commitment does not verify"))?;
-            let pool = Pool::new(stored.members.iter().map(|(_, p)| p.clone()).collect())
+            let pool = Pool::new(stored.members.iter().map(|m| m.token.clone()).collect())
                 .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored pool repeats a member"))?;
             if pool.sha256() != commitment.pool_sha256 {
                 return Err(Error::corrupt("meta", META_LOTTERIES, "a stored pool does not match its commitment"));
@@ -267,18 +322,18 @@ impl Vault {
             let selected = lottery::select(lottery, &pool, commitment.slots, seed);
             let today = Date::today();
             let mut recorded = 0;
-            for (client, pseudonym) in &stored.members {
-                if client.is_empty() {
+            for member in &stored.members {
+                if member.client.is_empty() {
                     // Erased since the commitment: nothing left to record.
                     continue;
                 }
-                let client: ClientId = client.parse()?;
-                let arm = if selected.binary_search(pseudonym).is_ok() { Arm::Treatment } else { Arm::Control };
-                let outcome = update_enrollment_in(tx, crypto, client, |e| {
+                let client: ClientId = member.client.parse()?;
+                let arm = if selected.binary_search(&member.token).is_ok() { Arm::Treatment } else { Arm::Control };
+                let outcome = update_enrollment_in(tx, crypto, client, false, |e| {
                     if let Some(r) = &e.randomization {
                         return Err(problem(LotteryProblem::AlreadyRandomized {
                             client: client.to_string(),
-                            selection: r.selection_id.clone(),
+                            selection: crate::error::echo(&r.selection_id),
                         }));
                     }
                     e.randomization = Some(Randomization {
@@ -339,7 +394,7 @@ impl Vault {
             let register = Lotteries::load(conn, crypto)?;
             let stored =
                 register.find(lottery).ok_or_else(|| problem(LotteryProblem::NotCommitted(lottery.to_owned())))?;
-            let pool = Pool::new(stored.members.iter().map(|(_, p)| p.clone()).collect())
+            let pool = Pool::new(stored.members.iter().map(|m| m.token.clone()).collect())
                 .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored pool repeats a member"))?;
             Ok(LotteryFiles {
                 commitment: stored.commitment.clone().into_bytes(),

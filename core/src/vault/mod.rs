@@ -517,6 +517,19 @@ impl Vault {
                 delete_lookups(tx, crypto, client)?;
                 insert_lookup(tx, crypto, client, &identity.a_number)?;
             }
+            if let Record::Enrollment(new) = record {
+                if let Record::Enrollment(old) =
+                    open_record(&crypto.vault_id, &mut keys, id.0, RecordKind::Enrollment, old_body.clone())?
+                {
+                    lottery::guard_randomization(
+                        tx,
+                        crypto,
+                        Some(client),
+                        old.randomization.as_ref(),
+                        new.randomization.as_ref(),
+                    )?;
+                }
+            }
             rewrite_record(tx, crypto, &mut keys, (id.0, &kind, &month), &old_body, record)
         })
     }
@@ -526,7 +539,7 @@ impl Vault {
     /// call and a write in another could lose a change another writer made in between.
     pub fn update_enrollment(&self, client: ClientId, change: impl FnOnce(&mut crate::Enrollment)) -> Result<()> {
         self.write(|tx, crypto| {
-            update_enrollment_in(tx, crypto, client, |e| {
+            update_enrollment_in(tx, crypto, client, true, |e| {
                 change(e);
                 Ok(())
             })
@@ -1371,10 +1384,14 @@ fn blame_a_row(conn: &Connection, crypto: &Crypto, client: ClientId) -> Option<E
 
 /// Reads a client's enrollment, applies `change` (which may refuse), and writes it back, in the
 /// caller's transaction.
+///
+/// With `guard`, a change to an arm a lottery decided is refused: only the draw (which passes
+/// `false`) records those.
 fn update_enrollment_in(
     tx: &Transaction<'_>,
     crypto: &mut Crypto,
     client: ClientId,
+    guard: bool,
     change: impl FnOnce(&mut crate::Enrollment) -> Result<()>,
 ) -> Result<()> {
     let ck = load_client_key(tx, crypto, client)?;
@@ -1392,7 +1409,11 @@ fn update_enrollment_in(
     else {
         return Err(Error::corrupt("record", id, "not an enrollment record"));
     };
+    let before = enrollment.randomization.clone();
     change(&mut enrollment)?;
+    if guard {
+        lottery::guard_randomization(tx, crypto, Some(client), before.as_ref(), enrollment.randomization.as_ref())?;
+    }
     rewrite_record(tx, crypto, &mut keys, (id, "enrollment", &month), &old_body, &Record::Enrollment(enrollment))
 }
 
@@ -1431,6 +1452,7 @@ fn unwrap_client_key(crypto: &Crypto, client: ClientId, version: u32, wrapped: &
 }
 
 fn enroll_in(tx: &Transaction<'_>, crypto: &mut Crypto, policy: PolicyHash, intake: &Intake) -> Result<ClientId> {
+    lottery::guard_randomization(tx, crypto, None, None, intake.enrollment.randomization.as_ref())?;
     let digest = crypto.blind.digest(intake.identity.a_number.as_str());
     if let Some(existing) = crypto.state.lookup(tx, &digest)?.first() {
         return Err(Error::input(format!("a client with this A-number is already enrolled (client {existing})")));

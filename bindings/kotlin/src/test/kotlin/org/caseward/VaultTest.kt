@@ -129,7 +129,7 @@ class VaultTest {
         vault.setProviderId("bakerripley-houston")
         vault.generatePseudonymKey()
         val ids = (0 until 8).map { vault.enroll(intake("A20155503$it")) }
-        val files = vault.lotteryCommit("houston-q1", "pilot-2026", ids, 3u, "NIST beacon v2 chain 2, first pulse after the commitment")
+        val files = vault.lotteryCommit("houston-q1", ids, 3u, "NIST beacon v2 chain 2, first pulse after the commitment")
         assertNull(files.draw)
         val draw = vault.lotteryDraw("houston-q1", "9C41B0")
         val selected = verifyLottery(files.commitment, files.pool, draw, vault.signingPublicKey())

@@ -86,9 +86,7 @@ fn provider(clients: usize, seed: u64) -> Provider {
         })
         .collect();
     let slots = u32::try_from(pool.len() / 2).unwrap();
-    vault
-        .lottery_commit("nyc-2026", &Epoch::new("nyc-2026").unwrap(), &pool, slots, "NIST beacon v2, next pulse")
-        .unwrap();
+    vault.lottery_commit("nyc-2026", &pool, slots, "NIST beacon v2, next pulse").unwrap();
     vault.lottery_draw("nyc-2026", "D41F00").unwrap();
     Provider { _dir: dir, vault, ids }
 }

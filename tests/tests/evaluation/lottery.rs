@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use caseward::lottery::{self, Commitment, Draw, LotteryProblem, Pool};
 use caseward::synth::Synth;
-use caseward::{Arm, ClientId, Epoch, Error, ErrorKind, Policy, Vault};
+use caseward::{Arm, ClientId, Epoch, Error, ErrorKind, Policy, Randomization, Vault};
 use caseward_tests::test_key;
 
 /// The default policy and the one rule a lottery needs: the evaluator may have pseudonyms.
@@ -58,10 +58,6 @@ fn provider(dir: &std::path::Path, clients: usize) -> (Vault, Vec<ClientId>) {
 /// Where the seeds come from, named at the commitment.
 const SOURCE: &str = "NIST beacon v2, chain 2, first pulse after the commitment";
 
-fn epoch() -> Epoch {
-    Epoch::new("pilot-2026").unwrap()
-}
-
 fn arms(vault: &Vault, ids: &[ClientId]) -> BTreeMap<ClientId, Option<(Arm, String)>> {
     ids.iter()
         .map(|&c| {
@@ -84,19 +80,24 @@ fn a_provider_commits_draws_once_and_anyone_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, ids) = provider(dir.path(), 30);
     let key = vault.signing_public_key().unwrap();
-    let files = vault.lottery_commit("baltimore-2026-q1", &epoch(), &ids, 12, SOURCE).unwrap();
+    let files = vault.lottery_commit("baltimore-2026-q1", &ids, 12, SOURCE).unwrap();
     // The commitment is signed, and the pool file is what it commits to.
     let (c, signer): (Commitment, String) = lottery::open(&files.commitment).unwrap();
     assert_eq!(signer, key);
     assert_eq!((c.slots, c.pool_size, c.lottery.as_str()), (12, 30, "baltimore-2026-q1"));
-    let pool = Pool::parse(&files.pool, "pilot-2026").unwrap();
+    let pool = Pool::parse(&files.pool).unwrap();
     assert_eq!(pool.sha256(), c.pool_sha256);
-    // Nothing about anyone: pseudonyms only, no A-number, no client id.
+    // Nothing about anyone: one-time tokens only, no A-number, no client id, and not the
+    // consortium's evaluation pseudonym (which every provider holding the consortium key could
+    // compute for any A-number).
     let pool_text = String::from_utf8(files.pool.clone()).unwrap();
     for &id in &ids {
         assert!(!pool_text.contains(&id.to_string()));
         let a = vault.identity(id).unwrap().a_number;
         assert!(!pool_text.contains(a.as_str()));
+        let p = vault.pseudonym(caseward::Domain::Evaluation, &Epoch::new("pilot-2026").unwrap(), a.as_str()).unwrap();
+        let digest = p.to_string().rsplit(':').next().unwrap().to_owned();
+        assert!(!pool_text.contains(&digest));
     }
     assert!(arms(&vault, &ids).values().all(Option::is_none), "the commitment records no arm");
     let logged = vault.read_log().unwrap().len();
@@ -132,7 +133,7 @@ fn a_provider_commits_draws_once_and_anyone_verifies() {
     assert_eq!(arms(&vault, &ids), recorded);
     assert_eq!(vault.read_log().unwrap().len(), logged, "a refused draw logs nothing");
     // Late additions go into a new pool; the people already drawn cannot join it.
-    let err = vault.lottery_commit("baltimore-2026-q2", &epoch(), &ids[..3], 1, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("baltimore-2026-q2", &ids[..3], 1, SOURCE).unwrap_err();
     assert!(matches!(problem(&err), LotteryProblem::AlreadyRandomized { .. }), "{err}");
 }
 
@@ -141,7 +142,7 @@ fn a_changed_pool_seed_selection_or_signer_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, ids) = provider(dir.path(), 20);
     let key = vault.signing_public_key().unwrap();
-    let files = vault.lottery_commit("pool-a", &epoch(), &ids, 8, SOURCE).unwrap();
+    let files = vault.lottery_commit("pool-a", &ids, 8, SOURCE).unwrap();
     let draw = vault.lottery_draw("pool-a", "beacon-pulse-1").unwrap();
     assert!(lottery::verify(&files.commitment, &files.pool, &draw, Some(&key)).is_ok());
     let kind = |r: caseward::Result<lottery::Verified>| r.unwrap_err().kind();
@@ -150,8 +151,8 @@ fn a_changed_pool_seed_selection_or_signer_fails_verification() {
     let text = String::from_utf8(files.pool.clone()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let dropped = format!("{}\n", lines[1..].join("\n"));
-    let added = format!("{text}cwp1:evaluation:pilot-2026:ffffffffffffffffffffffffffffffff\n");
-    let replaced = text.replacen(lines[0], "cwp1:evaluation:pilot-2026:00000000000000000000000000000000", 1);
+    let added = format!("{text}cwl1:ffffffffffffffffffffffffffffffff\n");
+    let replaced = text.replacen(lines[0], "cwl1:00000000000000000000000000000000", 1);
     for changed in [dropped, added, replaced] {
         let err = lottery::verify(&files.commitment, changed.as_bytes(), &draw, Some(&key)).unwrap_err();
         assert!(matches!(problem(&err), LotteryProblem::PoolChanged { .. }), "{err}");
@@ -177,7 +178,7 @@ fn a_changed_pool_seed_selection_or_signer_fails_verification() {
     // pair signed by two keys without it.
     let other_dir = tempfile::tempdir().unwrap();
     let (other, other_ids) = provider(other_dir.path(), 20);
-    let other_files = other.lottery_commit("pool-a", &epoch(), &other_ids, 8, SOURCE).unwrap();
+    let other_files = other.lottery_commit("pool-a", &other_ids, 8, SOURCE).unwrap();
     let other_draw = other.lottery_draw("pool-a", "a-better-seed").unwrap();
     let err = lottery::verify(&files.commitment, &files.pool, &other_draw, Some(&key)).unwrap_err();
     assert!(matches!(problem(&err), LotteryProblem::WrongSigner { .. }), "{err}");
@@ -197,29 +198,28 @@ fn every_bad_input_is_refused_with_a_typed_error_and_nothing_recorded() {
         let now = (vault.read_log().unwrap().len(), vault.lotteries().unwrap(), arms(&vault, &ids));
         assert_eq!(now, before, "{what} recorded something");
     };
-    let e = epoch();
     // An empty pool.
-    let err = vault.lottery_commit("l1", &e, &[], 1, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("l1", &[], 1, SOURCE).unwrap_err();
     assert_eq!(problem(&err), &LotteryProblem::EmptyPool);
     unchanged("an empty pool");
     // A duplicate person.
     let twice = [ids[0], ids[1], ids[0]];
-    let err = vault.lottery_commit("l1", &e, &twice, 1, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("l1", &twice, 1, SOURCE).unwrap_err();
     assert!(matches!(problem(&err), LotteryProblem::DuplicatePerson { .. }), "{err}");
     assert!(err.to_string().contains(&ids[0].to_string()), "names the client: {err}");
     unchanged("a duplicate person");
     // Slots that leave nothing to draw.
     for slots in [0, 12, 13] {
-        let err = vault.lottery_commit("l1", &e, &ids, slots, SOURCE).unwrap_err();
+        let err = vault.lottery_commit("l1", &ids, slots, SOURCE).unwrap_err();
         assert!(matches!(problem(&err), LotteryProblem::Slots { .. }), "{slots}: {err}");
     }
     unchanged("bad slots");
     // A bad id.
-    let err = vault.lottery_commit("Pilot 1", &e, &ids, 3, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("Pilot 1", &ids, 3, SOURCE).unwrap_err();
     assert_eq!(problem(&err), &LotteryProblem::BadId);
     // No seed source named: the seed could then be chosen among many later values.
     for source in ["", "   ", "caf\u{e9} beacon"] {
-        let err = vault.lottery_commit("l1", &e, &ids, 3, source).unwrap_err();
+        let err = vault.lottery_commit("l1", &ids, 3, source).unwrap_err();
         assert_eq!(problem(&err), &LotteryProblem::BadSeedSource, "{source:?}");
     }
     unchanged("a bad id or seed source");
@@ -230,17 +230,17 @@ fn every_bad_input_is_refused_with_a_typed_error_and_nothing_recorded() {
     unchanged("a seed before the commitment");
     // A client the vault does not hold.
     let stranger: ClientId = "00112233445566778899aabbccddeeff".parse().unwrap();
-    let err = vault.lottery_commit("l1", &e, &[ids[0], stranger], 1, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("l1", &[ids[0], stranger], 1, SOURCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     unchanged("an unknown client");
     // A bad seed, once committed; then the id is taken.
-    vault.lottery_commit("l1", &e, &ids, 3, SOURCE).unwrap();
+    vault.lottery_commit("l1", &ids, 3, SOURCE).unwrap();
     let logged = vault.read_log().unwrap().len();
     for seed in ["", "has space", "é"] {
         let err = vault.lottery_draw("l1", seed).unwrap_err();
         assert_eq!(problem(&err), &LotteryProblem::BadSeed, "{seed:?}");
     }
-    let err = vault.lottery_commit("l1", &e, &ids[..4], 1, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("l1", &ids[..4], 1, SOURCE).unwrap_err();
     assert_eq!(problem(&err), &LotteryProblem::Exists("l1".into()));
     assert_eq!(vault.read_log().unwrap().len(), logged, "refusals log nothing");
     assert!(arms(&vault, &ids).values().all(Option::is_none));
@@ -252,7 +252,7 @@ fn the_policy_decides_who_may_join_a_pool() {
     let (vault, ids) = provider(dir.path(), 6);
     // A VAWA-grantee client: never pseudonymized, so never in a pool.
     vault.update_enrollment(ids[0], |e| e.vawa_grantee = true).unwrap();
-    let err = vault.lottery_commit("l1", &epoch(), &ids, 2, SOURCE).unwrap_err();
+    let err = vault.lottery_commit("l1", &ids, 2, SOURCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Denied, "{err}");
     // A client with protected relief: kept out while the policy keeps relief from the
     // evaluator, and the refusal does not say which rule applied.
@@ -268,18 +268,18 @@ fn the_policy_decides_who_may_join_a_pool() {
         }),
     };
     vault.add_record(ids[1], &caseward::Record::Legal(relief)).unwrap();
-    let err_relief = vault.lottery_commit("l1", &epoch(), &ids[1..], 2, SOURCE).unwrap_err();
+    let err_relief = vault.lottery_commit("l1", &ids[1..], 2, SOURCE).unwrap_err();
     assert_eq!(err_relief.kind(), ErrorKind::Denied);
     let strip = |e: &Error, id: ClientId| e.to_string().replace(&id.to_string(), "ID");
     assert_eq!(strip(&err, ids[0]), strip(&err_relief, ids[1]), "the same words for both");
     // A policy that lets the evaluator count protected relief admits that client.
     vault.install_policy(&evaluation_policy(true)).unwrap();
-    assert!(vault.lottery_commit("l1", &epoch(), &ids[1..], 2, SOURCE).is_ok());
+    assert!(vault.lottery_commit("l1", &ids[1..], 2, SOURCE).is_ok());
     // Without the evaluator's pseudonym rule there is no lottery at all.
     let dir2 = tempfile::tempdir().unwrap();
     let (plain, plain_ids) = provider(dir2.path(), 4);
     plain.install_policy(&Policy::default_policy().unwrap()).unwrap();
-    let err = plain.lottery_commit("l1", &epoch(), &plain_ids, 1, SOURCE).unwrap_err();
+    let err = plain.lottery_commit("l1", &plain_ids, 1, SOURCE).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Denied);
     assert!(err.to_string().contains("evaluator"), "{err}");
 }
@@ -291,7 +291,7 @@ fn a_restored_register_cannot_buy_a_second_draw() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.cwv");
     let (vault, ids) = provider(dir.path(), 10);
-    vault.lottery_commit("l1", &epoch(), &ids, 4, SOURCE).unwrap();
+    vault.lottery_commit("l1", &ids, 4, SOURCE).unwrap();
     vault.checkpoint().unwrap();
     let read_register = || -> Vec<u8> {
         let db = rusqlite::Connection::open(&path).unwrap();
@@ -375,7 +375,7 @@ fn selection_frequencies_are_uniform() {
 fn a_member_erased_before_the_draw_keeps_the_draw_verifiable() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, ids) = provider(dir.path(), 10);
-    let files = vault.lottery_commit("l1", &epoch(), &ids, 4, SOURCE).unwrap();
+    let files = vault.lottery_commit("l1", &ids, 4, SOURCE).unwrap();
     let _erased = vault.erase_client(ids[3]).unwrap();
     let draw = vault.lottery_draw("l1", "pulse-77").unwrap();
     let verified = lottery::verify(&files.commitment, &files.pool, &draw, None).unwrap();
@@ -383,4 +383,112 @@ fn a_member_erased_before_the_draw_keeps_the_draw_verifiable() {
     let recorded = arms(&vault, &[&ids[..3], &ids[4..]].concat());
     assert!(recorded.values().all(Option::is_some), "every remaining member has an arm");
     assert!(vault.client_record(ids[3]).is_err(), "the erased client stays erased");
+}
+
+/// An operator who dislikes a draw's result cannot change it afterwards, or block a draw whose
+/// result anyone can already compute: every write path that would touch a lottery's arm, or
+/// randomize a pool member by hand, is refused with nothing changed.
+#[test]
+fn arms_a_lottery_decided_cannot_be_rewritten_or_preempted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, ids) = provider(dir.path(), 12);
+    vault.lottery_commit("l1", &ids[..6], 2, SOURCE).unwrap();
+    // Before the draw: randomizing a member by hand would block it.
+    let by_hand = Randomization {
+        selection_id: "paper-list".into(),
+        stratum: "x".into(),
+        arm: Arm::Treatment,
+        selected_on: caseward::Date::from_ymd(2026, 1, 2).unwrap(),
+    };
+    let err = vault.update_enrollment(ids[0], |e| e.randomization = Some(by_hand.clone())).unwrap_err();
+    assert!(matches!(problem(&err), LotteryProblem::ArmOfADraw(l) if l == "l1"), "{err}");
+    vault.lottery_draw("l1", "AB12").unwrap();
+    let recorded = arms(&vault, &ids);
+    let control = *ids[..6].iter().find(|c| matches!(recorded[c], Some((Arm::Control, _)))).unwrap();
+    // After it: the enrollment update, a whole-record update and a new intake claiming the id.
+    let err = vault
+        .update_enrollment(control, |e| {
+            if let Some(r) = e.randomization.as_mut() {
+                r.arm = Arm::Treatment;
+            }
+        })
+        .unwrap_err();
+    assert!(matches!(problem(&err), LotteryProblem::ArmOfADraw(_)), "{err}");
+    let record = vault.client_record(control).unwrap();
+    let stored = record.records.iter().find(|r| matches!(r.record, caseward::Record::Enrollment(_))).unwrap();
+    let mut changed = record.enrollment().unwrap().clone();
+    changed.randomization = None;
+    let err = vault.update_record(control, stored.id, &caseward::Record::Enrollment(changed)).unwrap_err();
+    assert!(matches!(problem(&err), LotteryProblem::ArmOfADraw(_)), "{err}");
+    let mut synth = Synth::new(99);
+    let mut intake = synth.intake();
+    intake.enrollment.randomization = Some(Randomization { selection_id: "l1".into(), ..by_hand.clone() });
+    let err = vault.enroll(&intake).unwrap_err();
+    assert!(matches!(problem(&err), LotteryProblem::ArmOfADraw(_)), "{err}");
+    assert_eq!(arms(&vault, &ids), recorded, "no arm changed");
+    // A client outside every pool is still randomized by hand (an external lottery's result).
+    vault.update_enrollment(ids[9], |e| e.randomization = Some(by_hand.clone())).unwrap();
+}
+
+/// One person cannot be in two pools, even as a second client: moving the first client's
+/// A-number aside and enrolling the person again is caught by the register, which remembers
+/// each member's A-number by the vault's keyed index. (Erasing the first client makes the vault
+/// forget the person, as erasure must; the log shows that erasure.)
+#[test]
+fn a_person_enrolled_again_as_a_new_client_cannot_join_a_second_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, ids) = provider(dir.path(), 8);
+    vault.lottery_commit("l1", &ids[..4], 2, SOURCE).unwrap();
+    vault.lottery_draw("l1", "C0FFEE").unwrap();
+    let loser = ids[..4].iter().copied().find(|&c| matches!(arms(&vault, &[c])[&c], Some((Arm::Control, _)))).unwrap();
+    let record = vault.client_record(loser).unwrap();
+    let mut identity = record.identity().unwrap().clone();
+    let original = identity.a_number.clone();
+    identity.a_number = caseward::AlienNumber::parse("A099999999").unwrap();
+    let stored = record.records.iter().find(|r| matches!(r.record, caseward::Record::Identity(_))).unwrap();
+    vault.update_record(loser, stored.id, &caseward::Record::Identity(identity)).unwrap();
+    let mut intake = Synth::new(5).intake();
+    intake.identity.a_number = original;
+    intake.enrollment.randomization = None;
+    intake.enrollment.vawa_grantee = false;
+    intake.records.retain(|r| !matches!(r, caseward::Record::Legal(_)));
+    let again = vault.enroll(&intake).unwrap();
+    let err = vault.lottery_commit("l2", &[again, ids[5], ids[6]], 1, SOURCE).unwrap_err();
+    assert!(matches!(problem(&err), LotteryProblem::AlreadyRandomized { selection, .. } if selection == "l1"), "{err}");
+}
+
+/// Two providers with the same consortium key put the same person in their pools: the public
+/// pool files share no line, so nobody can link or test them.
+#[test]
+fn two_pools_share_no_token_for_one_person() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (v1, ids1) = provider(d1.path(), 6);
+    let (v2, ids2) = provider(d2.path(), 6);
+    assert_eq!(v1.identity(ids1[0]).unwrap().a_number, v2.identity(ids2[0]).unwrap().a_number, "the same people");
+    let f1 = v1.lottery_commit("l1", &ids1, 2, SOURCE).unwrap();
+    let f2 = v2.lottery_commit("l1", &ids2, 2, SOURCE).unwrap();
+    let lines = |f: &caseward::LotteryFiles| -> std::collections::BTreeSet<String> {
+        String::from_utf8(f.pool.clone()).unwrap().lines().map(str::to_owned).collect()
+    };
+    assert!(lines(&f1).is_disjoint(&lines(&f2)));
+}
+
+/// A verifier reads exactly what was signed: a repeated field (serde would keep the last, and a
+/// reader's eye the first) or an unknown one is refused, not verified.
+#[test]
+fn repeated_or_unknown_fields_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, ids) = provider(dir.path(), 6);
+    let files = vault.lottery_commit("l1", &ids, 2, SOURCE).unwrap();
+    let draw = vault.lottery_draw("l1", "5EED").unwrap();
+    assert!(lottery::verify(&files.commitment, &files.pool, &draw, None).is_ok());
+    let text = String::from_utf8(files.commitment.clone()).unwrap();
+    let repeated = text.replacen("\"document\": {", "\"document\": {\n    \"committed_at\": 1,", 1);
+    let unknown = text.replacen("\"document\": {", "\"document\": {\n    \"note\": \"x\",", 1);
+    let top = text.replacen("\"format\"", "\"seed\": \"decoy\",\n  \"format\"", 1);
+    for bad in [repeated, unknown, top] {
+        assert_ne!(bad, text);
+        let err = lottery::verify(bad.as_bytes(), &files.pool, &draw, None).unwrap_err();
+        assert!(matches!(problem(&err), LotteryProblem::Malformed(_)), "{err}");
+    }
 }
