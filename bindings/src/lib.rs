@@ -17,6 +17,7 @@ mod date;
 mod deadlines;
 mod enums;
 mod error;
+mod extract;
 mod keys;
 mod log;
 mod lottery;
@@ -35,6 +36,7 @@ pub use enums::{
     ProtectedReliefKind, ReferralSource, ReferralStatus, Relationship, ReleaseBasis, ScreeningKind, ServiceKind,
 };
 pub use error::CasewardError;
+pub use extract::{open_extract, ExtractFiles, OpenedExtract};
 pub use keys::{generate_keystore_key, KeyEnvelope, RecoveryKey};
 pub use log::LogStatus;
 pub use lottery::{verify_lottery, LotteryFiles};

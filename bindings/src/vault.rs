@@ -10,6 +10,7 @@ use crate::date::IsoDate;
 use crate::deadlines::Deadlines;
 use crate::enums::ExitReason;
 use crate::error::Result;
+use crate::extract::ExtractFiles;
 use crate::keys::{raw_key, KeyEnvelope};
 use crate::log::LogStatus;
 use crate::lottery::LotteryFiles;
@@ -433,6 +434,28 @@ impl Vault {
     /// second draw of the same pool is refused.
     pub fn lottery_draw(&self, lottery: String, seed: String) -> Result<Vec<u8>> {
         Ok(self.inner.lottery_draw(&lottery, &seed)?)
+    }
+
+    /// The evaluator's extract of an evaluation (its randomized participants): k-anonymous,
+    /// pseudonymized Parquet and a signed data dictionary, both age-encrypted to `recipients`
+    /// (`age1...`). Logged. `selections`: only these lotteries' participants (empty: all);
+    /// `k`: 11 unless given. An evaluation is extracted once.
+    #[uniffi::method(default(selections), default(k))]
+    pub fn evaluator_extract(
+        &self,
+        evaluation: String,
+        recipients: Vec<String>,
+        selections: Vec<String>,
+        k: Option<u32>,
+    ) -> Result<ExtractFiles> {
+        let recipients =
+            recipients.iter().map(|r| cw::RecoveryRecipient::parse(r)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut options = cw::extract::ExtractOptions::new(&evaluation);
+        options.selections = selections;
+        if let Some(k) = k {
+            options.k = k;
+        }
+        Ok(self.inner.evaluator_extract(&options, &recipients)?.into())
     }
 
     /// A lottery's public files, as committed and drawn.

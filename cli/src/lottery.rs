@@ -1,7 +1,6 @@
 //! `caseward lottery commit|draw|verify|files`: the enrollment lottery as a provider runs it and
 //! as an advocate checks it (`docs/lottery.md`).
 
-use std::io::Write;
 use std::path::Path;
 
 use caseward::lottery::{self, Commitment};
@@ -9,6 +8,7 @@ use caseward::report::Registry;
 use caseward::{ClientId, Error, Vault};
 
 use crate::neutral::term;
+use crate::output::{ready, write_new};
 use crate::report::Failure;
 use crate::secret;
 
@@ -16,39 +16,6 @@ use crate::secret;
 const COMMITMENT: &str = "commitment.json";
 const POOL: &str = "pool.txt";
 const DRAW: &str = "draw.json";
-
-/// Writes a new file; never replaces one (a published lottery file is evidence).
-fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(name);
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            Error::InvalidInput(format!("{} exists; caseward never overwrites it", path.display()))
-        }
-        _ => Error::from(e),
-    })?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
-}
-
-/// Makes sure `dir` is a folder that can take `names`, none of which exists yet, before the
-/// vault records anything.
-fn ready(dir: &Path, names: &[&str]) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Error::InvalidInput(format!("{}: cannot be used as the output folder ({})", dir.display(), e.kind()))
-    })?;
-    for name in names {
-        let path = dir.join(name);
-        if path.exists() {
-            return Err(Error::InvalidInput(format!("{} exists; caseward never overwrites it", path.display())));
-        }
-    }
-    let probe = dir.join(".caseward-write-test");
-    std::fs::write(&probe, b"")
-        .and_then(|()| std::fs::remove_file(&probe))
-        .map_err(|e| Error::InvalidInput(format!("{}: cannot write there ({})", dir.display(), e.kind())))
-}
 
 /// The pool's clients from a file of A-numbers, one per line (blank lines and `#` comments
 /// skipped). An unknown or invalid number is refused by its line number, never echoed.

@@ -12,10 +12,12 @@ use clap::{Parser, Subcommand};
 
 mod audiences;
 mod demo;
+mod extract;
 mod html;
 mod import;
 mod lottery;
 mod neutral;
+mod output;
 mod report;
 mod secret;
 
@@ -155,6 +157,9 @@ enum Command {
     /// value, and let anyone verify the draw (docs/lottery.md).
     #[command(subcommand)]
     Lottery(LotteryCommand),
+    /// Evaluator extracts: k-anonymous, pseudonymized Parquet of an evaluation's participants.
+    #[command(subcommand)]
+    Extract(ExtractCommand),
     /// Prints a shell completion script, generated from these definitions.
     ///
     /// Example: caseward completions bash > /etc/bash_completion.d/caseward
@@ -291,6 +296,58 @@ enum ReportCommand {
         /// Print the merged tables as JSON instead of text tables.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExtractCommand {
+    /// Builds the evaluator's extract of an evaluation (its randomized participants), signs its
+    /// data dictionary, encrypts both to the evaluator and logs it. An evaluation is extracted
+    /// once; new data go out as a new evaluation.
+    ///
+    /// Example: caseward extract build provider.cwv --evaluation cmpp-2027 --to age1... -o extract/
+    Build {
+        /// The vault.
+        vault: PathBuf,
+        /// The evaluation's id (a-z, 0-9, '-'), also the epoch of its pseudonyms.
+        #[arg(long)]
+        evaluation: String,
+        /// The evaluator's age recipient (age1...), or a file of them; repeatable.
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
+        /// Only participants of this lottery (repeatable); without it, every randomized one.
+        #[arg(long = "selection")]
+        selections: Vec<String>,
+        /// Every published class holds at least this many records.
+        #[arg(long, default_value_t = 11)]
+        k: u32,
+        /// At most this share of records (percent) may be suppressed.
+        #[arg(long, default_value_t = 5)]
+        max_suppressed_percent: u32,
+        /// The folder to write extract.parquet.age and dictionary.json.age into.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Read the passphrase from the first line of this file.
+        #[arg(long)]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Decrypts an extract with the evaluator's identity, verifies the dictionary's signature
+    /// and that it names this Parquet file, and writes extract.parquet and dictionary.json.
+    /// Exit 1 if the files are refused.
+    ///
+    /// Example: caseward extract open extract/ -i evaluator.key --providers registry.toml -o opened/
+    Open {
+        /// The folder holding extract.parquet.age and dictionary.json.age.
+        dir: PathBuf,
+        /// The evaluator's age identity file.
+        #[arg(short = 'i', long)]
+        identity: PathBuf,
+        /// The board's registry of provider keys, to check the signer against.
+        #[arg(long)]
+        providers: Option<PathBuf>,
+        /// The folder to write the opened files into.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
     },
 }
 
@@ -676,6 +733,28 @@ fn main() -> ExitCode {
         }
         Command::Lottery(LotteryCommand::Verify { commitment, pool, draw, key, providers }) => {
             return report::exit(lottery::verify(&commitment, &pool, &draw, key.as_deref(), providers.as_deref()));
+        }
+        Command::Extract(ExtractCommand::Build {
+            vault,
+            evaluation,
+            to,
+            selections,
+            k,
+            max_suppressed_percent,
+            output,
+            passphrase_file,
+        }) => extract::build(&extract::BuildArgs {
+            vault: &vault,
+            evaluation: &evaluation,
+            to: &to,
+            selections: &selections,
+            k,
+            max_suppressed_percent,
+            out: &output,
+            passphrase_file: passphrase_file.as_deref(),
+        }),
+        Command::Extract(ExtractCommand::Open { dir, identity, providers, output }) => {
+            return report::exit(extract::open(&dir, &identity, providers.as_deref(), &output));
         }
         Command::Provider { vault, id, passphrase_file } => {
             report::provider(&vault, id.as_deref(), passphrase_file.as_deref())

@@ -2,7 +2,6 @@
 //! side of reports, and the provider's command to send one.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use caseward::report::bundle::{open_bundle, Origin, SignedReport};
@@ -56,22 +55,7 @@ pub fn keygen(out: &Path) -> Result<(), Error> {
 }
 
 fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => {
-            Error::InvalidInput(format!("{} exists; caseward never overwrites it", path.display()))
-        }
-        _ => Error::from(e),
-    })?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
+    crate::output::write_file(path, bytes, true)
 }
 
 /// Sets (optionally) and prints the provider's id and signing key as a registry line.
@@ -86,7 +70,7 @@ pub fn provider(vault: &Path, id: Option<&str>, passphrase_file: Option<&Path>) 
     v.close()
 }
 
-fn recipients(args: &[String]) -> Result<Vec<RecoveryRecipient>, Error> {
+pub fn recipients(args: &[String]) -> Result<Vec<RecoveryRecipient>, Error> {
     let mut out = Vec::new();
     for a in args {
         if a.starts_with("age1") {

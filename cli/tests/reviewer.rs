@@ -169,6 +169,8 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "lottery-draw",
         "lottery-verify",
         "lottery-files",
+        "extract-build",
+        "extract-open",
         "completions",
         "man",
     ] {

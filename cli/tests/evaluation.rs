@@ -1,7 +1,8 @@
-//! The lottery as a provider's administrator runs it and an advocate checks it, through the
-//! command line: install the evaluation policy and the pseudonym key, commit a pool from a
-//! file of A-numbers, draw once with a beacon value, verify with `caseward lottery verify` and
-//! with the Python verifier written from `docs/lottery.md` alone, and see every misuse refused.
+//! The evaluation through the command line. The lottery as a provider's administrator runs it
+//! and an advocate checks it: install the evaluation policy and the pseudonym key, commit a
+//! pool from a file of A-numbers, draw once with a beacon value, verify with `caseward lottery
+//! verify` and with the Python verifier written from `docs/lottery.md` alone, and see every
+//! misuse refused. Then the evaluator's extract: built, opened, and refused when altered.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test fails loudly on purpose")]
 
@@ -148,6 +149,43 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     let o = run(d, &[&verify[..], &["--providers", "forged-registry.toml"]].concat());
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
 
+    // The evaluator's extract of the drawn participants.
+    let microdata = "\n[[rule]]\nid = \"evaluator-microdata\"\naudience = \"evaluator\"\ntreatment = \"pseudonymize\"\n\
+                     categories = [\"evaluation.randomization\", \"obligation.court.next\", \"legal.case\", \"program.exit\", \
+                     \"program.enrollment\"]\nwhy = \"The evaluation's outcomes.\"\n";
+    let policy = std::fs::read_to_string(d.join("evaluation.toml")).unwrap();
+    std::fs::write(d.join("evaluation.toml"), format!("{policy}{microdata}")).unwrap();
+    assert_eq!(run(d, &["policy", "install", "ny.cwv", "evaluation.toml"]).status.code(), Some(0));
+    let evaluator = out(&run(d, &["keygen", "-o", "evaluator.key"])).trim().to_owned();
+    let build = ["extract", "build", "ny.cwv", "--evaluation", "cmpp-2027", "--to", &evaluator, "-o", "ex"];
+    let o = run(d, &build);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("every class") && out(&o).contains("(k = 11)"), "{}", out(&o));
+    assert!(out(&o).contains("left out: services_*"), "the policy's omissions are listed: {}", out(&o));
+    let o = run(d, &build);
+    assert_eq!(o.status.code(), Some(2), "a second extract of one evaluation");
+    let o = run(d, &["extract", "open", "ex", "-i", "evaluator.key", "--providers", "registry.toml", "-o", "opened"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).starts_with("signature verified: irc-new-york (registered key)"), "{}", out(&o));
+    let parquet = std::fs::read(d.join("opened/extract.parquet")).unwrap();
+    assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"), "a Parquet file");
+    assert!(people.iter().all(|a| !String::from_utf8_lossy(&parquet).contains(a.as_str())), "no A-number");
+    // The dictionary of another extract beside this Parquet file is refused with exit 1.
+    let dict = std::fs::read(d.join("ex/dictionary.json.age")).unwrap();
+    std::fs::create_dir_all(d.join("mixed")).unwrap();
+    std::fs::write(d.join("mixed/dictionary.json.age"), &dict).unwrap();
+    let o = run(d, &["extract", "build", "ny.cwv", "--evaluation", "cmpp-2028", "--to", &evaluator, "-o", "other"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    std::fs::copy(d.join("other/extract.parquet.age"), d.join("mixed/extract.parquet.age")).unwrap();
+    let o = run(d, &["extract", "open", "mixed", "-i", "evaluator.key", "-o", "mixed-out"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(err(&o).contains("not the one the dictionary signs"), "{}", err(&o));
+    // The board's identity is not the evaluator's.
+    assert_eq!(run(d, &["keygen", "-o", "board.key"]).status.code(), Some(0));
+    let o = run(d, &["extract", "open", "ex", "-i", "board.key", "-o", "nope"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(err(&o).contains("not a recipient"), "{}", err(&o));
+
     // The files can be written again from the vault, byte for byte.
     let o = run(d, &["lottery", "files", "ny.cwv", "--id", "nyc-2026-q1", "-o", "copy"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -165,47 +203,33 @@ fn a_bad_pool_file_is_refused_by_line_without_echoing_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     provider(d, "ny.cwv", "irc-new-york", 33, 5);
+    let commit = |pool: &str| {
+        run(
+            d,
+            &[
+                "lottery",
+                "commit",
+                "ny.cwv",
+                "--id",
+                "l1",
+                "--slots",
+                "1",
+                "--seed-from",
+                "b",
+                "--pool",
+                pool,
+                "-o",
+                "l",
+            ],
+        )
+    };
     std::fs::write(d.join("bad.txt"), "# pool\nA-12345678X\n").unwrap();
-    let o = run(
-        d,
-        &[
-            "lottery",
-            "commit",
-            "ny.cwv",
-            "--id",
-            "l1",
-            "--slots",
-            "1",
-            "--seed-from",
-            "b",
-            "--pool",
-            "bad.txt",
-            "-o",
-            "l",
-        ],
-    );
+    let o = commit("bad.txt");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("bad.txt line 2: not a valid A-number"), "{}", err(&o));
     assert!(!err(&o).contains("12345678X"), "the input is not echoed: {}", err(&o));
     std::fs::write(d.join("unknown.txt"), "A123456789\n").unwrap();
-    let o = run(
-        d,
-        &[
-            "lottery",
-            "commit",
-            "ny.cwv",
-            "--id",
-            "l1",
-            "--slots",
-            "1",
-            "--seed-from",
-            "b",
-            "--pool",
-            "unknown.txt",
-            "-o",
-            "l",
-        ],
-    );
+    let o = commit("unknown.txt");
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("line 1: no client of this vault has that A-number"), "{}", err(&o));
 }
