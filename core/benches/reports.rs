@@ -2,7 +2,8 @@
 //! pseudonyms (against a bare keyed BLAKE3 of the 9 digits), name tokens, discrete Laplace
 //! samples, complementary suppression of a 5,000-cell table with margins, and what the release
 //! ledger (issue #15) adds to a report: a new release with fourteen earlier ones in the ledger
-//! against one with none, and a frozen period sent again.
+//! against one with none, and a frozen period sent again; and the evaluation (issue #17): an
+//! evaluator extract and a lottery, beside a board report of the same vault as the baseline.
 //!
 //! `cargo bench -p caseward --bench reports`
 
@@ -140,5 +141,102 @@ fn release(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pseudonyms, noise, suppression, release);
+/// A vault of `clients` clients with a pseudonym key, a policy that gives the evaluator what an
+/// extract reads, and (with `drawn`) a lottery drawn over everyone who may join one.
+fn evaluation_vault(dir: &std::path::Path, clients: usize, drawn: bool) -> std::path::PathBuf {
+    let path = dir.join(format!("evaluation-{clients}-{drawn}.cwv"));
+    let vault = caseward::Vault::create_with_key(&path, &caseward::RawKey::from_bytes(&[4; 32]).unwrap()).unwrap();
+    vault.set_provider_id("bench").unwrap();
+    vault.generate_pseudonym_key().unwrap();
+    let rules = r#"
+[[rule]]
+id = "evaluator-microdata"
+audience = "evaluator"
+treatment = "pseudonymize"
+categories = ["identifier.alien_number", "evaluation.randomization", "obligation.court.next", "legal.case",
+              "obligation.reporting.next", "obligation.reporting.attendance", "service.event", "program.exit",
+              "program.enrollment"]
+why = "bench"
+
+[[rule]]
+id = "evaluator-quasi-identifiers"
+audience = "evaluator"
+treatment = "coarsen"
+categories = ["identifier.dob", "demographic.nationality", "demographic.language", "program.site"]
+why = "bench"
+"#;
+    let policy = caseward::Policy::from_toml(&format!("{}{rules}", caseward::policy::DEFAULT_POLICY), "bench.toml");
+    vault.install_policy(&policy.unwrap()).unwrap();
+    let mut synth = Synth::new(17);
+    let intakes: Vec<_> = (0..clients)
+        .map(|_| {
+            let mut i = synth.intake();
+            i.enrollment.randomization = None;
+            i.enrollment.vawa_grantee = false;
+            i.records.retain(|r| !matches!(r, caseward::Record::Legal(_)));
+            i
+        })
+        .collect();
+    let ids = vault.enroll_many(&intakes).unwrap();
+    if drawn {
+        let slots = u32::try_from(ids.len() / 2).unwrap();
+        vault.lottery_commit("bench", &ids, slots, "bench beacon").unwrap();
+        vault.lottery_draw("bench", "AB").unwrap();
+    }
+    vault.close().unwrap();
+    path
+}
+
+fn evaluation(c: &mut Criterion) {
+    const CLIENTS: usize = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let key = || caseward::RawKey::from_bytes(&[4; 32]).unwrap();
+    let recipient = caseward::RecoveryIdentity::generate().recipient();
+    let (fresh, drawn) = (evaluation_vault(dir.path(), CLIENTS, false), evaluation_vault(dir.path(), CLIENTS, true));
+    let ids = {
+        let v = caseward::Vault::open_with_key(&fresh, &key()).unwrap();
+        v.list_clients().unwrap()
+    };
+    let copy = |source: &std::path::Path| {
+        let path = dir.path().join("copy.cwv");
+        std::fs::copy(source, &path).unwrap();
+        caseward::Vault::open_with_key(&path, &key()).unwrap()
+    };
+    let mut g = c.benchmark_group("evaluation");
+    g.sample_size(10);
+    g.bench_function("board_report_2000_clients", |b| {
+        b.iter_batched(
+            || copy(&drawn),
+            |v| {
+                let options = caseward::ReportOptions::default();
+                v.board_report(caseward::Period::new(2026, 9).unwrap(), &options, std::slice::from_ref(&recipient))
+                    .unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("extract_2000_clients", |b| {
+        b.iter_batched(
+            || copy(&drawn),
+            |v| {
+                let options = caseward::extract::ExtractOptions::new("bench");
+                v.evaluator_extract(&options, std::slice::from_ref(&recipient)).unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("lottery_commit_and_draw_2000_clients", |b| {
+        b.iter_batched(
+            || copy(&fresh),
+            |v| {
+                v.lottery_commit("l1", &ids, 1_000, "bench beacon").unwrap();
+                v.lottery_draw("l1", "AB").unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pseudonyms, noise, suppression, release, evaluation);
 criterion_main!(benches);
