@@ -3,7 +3,8 @@
 
 Writes PROVIDERS Parquet files of PER_PROVIDER participants each, in the exact schema of a
 caseward extract (person, arm, the five quasi-identifiers, the outcome counts, exit group, days
-enrolled), with about ten records per person behind the counts; then pools them with DuckDB and
+enrolled), with about ten records per person behind the counts (column order and Parquet
+encoding are DuckDB's, not caseward's: sizes differ from real extracts); then pools them with DuckDB and
 runs the court-appearance query of pool_extracts.py, and a distinct-person count, timing each.
 The same rows written as CSV and queried the same way are the baseline, in the same run.
 
@@ -45,7 +46,7 @@ SELECT
   CAST(hash(i * 7) % 2 AS INTEGER) AS check_ins_missed,
   {services},
   CASE WHEN i % 10 < 7 THEN 'active' WHEN i % 10 < 9 THEN 'completed' ELSE 'departed' END AS exit_group,
-  CAST(30 + i % 400 AS INTEGER) AS days_enrolled
+  CAST(1 + i % 13 AS INTEGER) AS periods_enrolled
 FROM range({n}) t(i)
 """
 
@@ -84,8 +85,8 @@ def main(providers, per_provider):
         csv_size = sum(os.path.getsize(p) for p in csv)
         print(f"files: Parquet {size / 1e6:.1f} MB, CSV {csv_size / 1e6:.1f} MB, {providers * per_provider} people")
         rows = timed("Parquet: failure to appear by arm, pooled", lambda: pool_extracts.rates_by_arm(parquet))
-        for arm, people, missed, rate, low, high, days in rows:
-            print(f"  {arm}: {people} people, {rate:.2%} [{low:.2%}, {high:.2%}], {days} days")
+        for arm, people, missed, rate, low, high, periods in rows:
+            print(f"  {arm}: {people} people, {rate:.2%} [{low:.2%}, {high:.2%}], {periods} periods")
         files = "[" + ", ".join(f"'{p}'" for p in parquet) + "]"
         distinct = timed(
             "Parquet: distinct persons, pooled",

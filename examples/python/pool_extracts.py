@@ -8,8 +8,9 @@ would read thousands; nothing here needs caseward.
     python3 pool_extracts.py A/extract.parquet B/extract.parquet ...
 
 For each arm it prints the people, the share who missed at least one court hearing (failure to
-appear), with a 95 % Wilson interval, and the participant-days, priced at DHS's estimated
-detention cost of $164.65 per adult per day for comparison. The same files load in Spark with
+appear), with a 95 % Wilson interval, and the 30-day periods enrolled (an extract gives whole
+periods, not days), priced at DHS's estimated detention cost of $164.65 per adult per day for
+comparison. The same files load in Spark with
 ``spark.read.parquet(*paths)`` and the same query.
 """
 import math
@@ -23,7 +24,7 @@ QUERY = """
 SELECT arm,
        count(*)                                            AS people,
        sum(CASE WHEN hearings_missed > 0 THEN 1 ELSE 0 END) AS missed_any,
-       sum(days_enrolled)                                  AS days
+       sum(periods_enrolled)                               AS periods
 FROM read_parquet({files})
 GROUP BY arm
 ORDER BY arm
@@ -41,21 +42,22 @@ def wilson(k, n, z=1.959964):
 
 
 def rates_by_arm(paths):
-    """Per arm: (arm, people, missed_any, rate, low, high, days)."""
+    """Per arm: (arm, people, missed_any, rate, low, high, periods)."""
     files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
     rows = duckdb.connect().execute(QUERY.format(files=files)).fetchall()
     out = []
-    for arm, people, missed, days in rows:
+    for arm, people, missed, periods in rows:
         low, high = wilson(missed, people)
-        out.append((arm, people, missed, missed / people if people else 0.0, low, high, days))
+        out.append((arm, people, missed, missed / people if people else 0.0, low, high, periods))
     return out
 
 
 def main(paths):
-    for arm, people, missed, rate, low, high, days in rates_by_arm(paths):
+    for arm, people, missed, rate, low, high, periods in rates_by_arm(paths):
+        days = 30 * periods
         print(
             f"{arm}: {people} people, {missed} missed a hearing: {rate:.1%} (95 % CI {low:.1%} to {high:.1%}); "
-            f"{days} participant-days (${days * DETENTION_COST_PER_DAY:,.0f} at the detention rate)"
+            f"at least {days} participant-days (${days * DETENTION_COST_PER_DAY:,.0f} at the detention rate)"
         )
     return 0
 

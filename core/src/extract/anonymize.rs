@@ -239,6 +239,18 @@ mod tests {
     }
 
     #[test]
+    fn a_handful_is_never_suppressed_even_when_the_share_allows_it() {
+        // 30 alike and 3 outliers: the detailed node would suppress exactly the 3, within the
+        // 5 allowed, so only the 0-or-at-least-k rule makes the search generalize instead.
+        let mut records: Vec<Detail> = (0..30).map(|_| detail(0)).collect();
+        records.extend([detail(1), detail(2), detail(3)]);
+        let c = anonymize(&records, &Qi::ALL, 11, 5).unwrap();
+        let suppressed = c.kept.iter().filter(|k| !**k).count();
+        assert_eq!(suppressed, 0, "{c:?}");
+        assert_ne!(c.levels, vec![0; 5], "the detailed node was refused");
+    }
+
+    #[test]
     fn the_lattice_is_searched_from_the_least_generalized_node() {
         // 22 identical records need no generalization at all.
         let same: Vec<Detail> = (0..22).map(|_| detail(0)).collect();

@@ -5,9 +5,10 @@
 //! evaluation's own epoch (so two evaluations cannot be joined by pseudonym), the arm,
 //! coarsened quasi-identifiers (age band, enrollment month, site, grouped nationality and
 //! language), and outcomes (hearings attended and missed, check-ins attended and missed,
-//! services by category, exit group, days enrolled). Never included: free text, anything about
-//! protected relief (the extract never reads that category), and clients of VAWA-grantee
-//! programs (left out whole).
+//! services by category, exit group, 30-day periods enrolled). Never included: free text,
+//! anything about protected relief, clients of VAWA-grantee programs (left out whole), and,
+//! unless the policy lets the evaluator count protected relief, clients with it (left out whole;
+//! the category is read only to leave them out).
 //!
 //! Each column needs the policy's leave for the `evaluator` audience: `coarsen` for a
 //! quasi-identifier, `pseudonymize` for the pseudonym, the arm and the outcomes. A column the
@@ -152,7 +153,7 @@ impl std::fmt::Debug for OpenedExtract {
 }
 
 /// The categories an extract may read; nothing else is opened.
-pub(crate) const READS: [C; 14] = [
+pub(crate) const READS: [C; 15] = [
     C::IdentifierAlienNumber,
     C::IdentifierDob,
     C::DemographicNationality,
@@ -162,6 +163,8 @@ pub(crate) const READS: [C; 14] = [
     C::ProgramExit,
     C::EvaluationRandomization,
     C::RegimeVawaGrantee,
+    // Read only to leave such clients out; nothing of it is published.
+    C::LegalReliefProtected,
     C::ObligationCourtNext,
     C::LegalCase,
     C::ObligationReportingNext,
@@ -177,6 +180,8 @@ pub(crate) struct Allowed {
     pub check_ins: bool,
     pub services: bool,
     pub exit: bool,
+    /// Clients with protected relief may be rows (the policy lets the evaluator count it).
+    pub relief_counted: bool,
     pub omitted: Vec<String>,
 }
 
@@ -219,8 +224,9 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
     let check_ins =
         group("check_ins_attended, check_ins_missed", &[C::ObligationReportingNext, C::ObligationReportingAttendance]);
     let services = group("services_*", &[C::ServiceEvent]);
-    let exit = group("exit_group, days_enrolled", &[C::ProgramExit, C::ProgramEnrollment]);
-    Ok(Allowed { qis, hearings, check_ins, services, exit, omitted })
+    let exit = group("exit_group, periods_enrolled", &[C::ProgramExit, C::ProgramEnrollment]);
+    let relief_counted = at_least(C::LegalReliefProtected, Treatment::Aggregate);
+    Ok(Allowed { qis, hearings, check_ins, services, exit, relief_counted, omitted })
 }
 
 /// One participant before protection.
@@ -232,7 +238,10 @@ struct Row {
     check_ins: (i32, i32),
     services: Vec<i32>,
     exit_group: &'static str,
-    days: i32,
+    /// Whole 30-day periods enrolled: exact days beside `as_of` would give the enrollment date.
+    periods: i32,
+    /// Whether the client has protected relief (never published; decides inclusion).
+    relief: bool,
 }
 
 /// The exit groups: what an evaluation compares, without the detail of why.
@@ -253,11 +262,14 @@ pub(crate) struct Builder {
     pseudonymizer: Pseudonymizer,
     today: Date,
     rows: Vec<Row>,
+    /// The participants' canonical A-numbers, in `rows` order: the vault keeps a keyed index of
+    /// them so that a later extract of an overlapping set of people can be refused.
+    a_numbers: Vec<String>,
 }
 
 impl Builder {
     pub(crate) fn new(options: ExtractOptions, pseudonymizer: Pseudonymizer, today: Date) -> Self {
-        Self { options, pseudonymizer, today, rows: Vec::new() }
+        Self { options, pseudonymizer, today, rows: Vec::new(), a_numbers: Vec::new() }
     }
 
     /// Adds a client when it is a participant of the evaluation; VAWA-grantee clients never.
@@ -314,6 +326,7 @@ impl Builder {
         let exit = enrollment.exit.as_ref().filter(|x| x.date <= today);
         let end = exit.map_or(today, |x| x.date);
         let days = if enrollment.enrolled_on <= end { end.days_since(enrollment.enrolled_on) + 1 } else { 0 };
+        let relief = c.records.iter().any(|r| matches!(&r.record, Record::Legal(l) if l.protected_relief.is_some()));
         self.rows.push(Row {
             person: self.pseudonymizer.pseudonym(&identity.a_number).to_string(),
             arm: randomization.arm,
@@ -322,12 +335,21 @@ impl Builder {
             check_ins,
             services,
             exit_group: exit_group(exit.map(|x| x.reason)),
-            days: i32::try_from(days).unwrap_or(i32::MAX),
+            periods: i32::try_from(days / 30).unwrap_or(i32::MAX),
+            relief,
         });
+        self.a_numbers.push(identity.a_number.as_str().to_owned());
     }
 
     /// Protects the rows and writes the Parquet file; returns it and its dictionary.
-    pub(crate) fn finish(mut self, provider: &str, allowed: &Allowed) -> Result<(Vec<u8>, Dictionary)> {
+    pub(crate) fn finish(mut self, provider: &str, allowed: &Allowed) -> Result<(Vec<u8>, Dictionary, Vec<String>)> {
+        if !allowed.relief_counted {
+            let keep: Vec<bool> = self.rows.iter().map(|r| !r.relief).collect();
+            let mut flags = keep.iter();
+            self.rows.retain(|_| flags.next().copied().unwrap_or(false));
+            let mut flags = keep.iter();
+            self.a_numbers.retain(|_| flags.next().copied().unwrap_or(false));
+        }
         let k = usize::try_from(self.options.k).unwrap_or(usize::MAX);
         if self.rows.len() < k {
             return Err(Error::input(format!(
@@ -337,6 +359,7 @@ impl Builder {
                 self.options.k
             )));
         }
+        let a_numbers = std::mem::take(&mut self.a_numbers);
         // Row order must not follow the vault's order (enrollment order would rank people).
         self.rows.sort_by(|a, b| a.person.cmp(&b.person));
         let details: Vec<Detail> = self.rows.iter().map(|r| r.detail.clone()).collect();
@@ -402,13 +425,17 @@ impl Builder {
                 name: "exit_group",
                 values: Values::Text(kept.iter().map(|r| r.exit_group.to_owned()).collect()),
             });
-            columns.push(int("days_enrolled", &|r| r.days));
+            columns.push(int("periods_enrolled", &|r| r.periods));
             info.push((
                 "exit_group",
                 "text",
                 "active, completed, departed, left, lost_contact or detained (as of as_of)".into(),
             ));
-            info.push(("days_enrolled", "int32", "days from enrollment to exit or as_of, both counted".into()));
+            info.push((
+                "periods_enrolled",
+                "int32",
+                "whole 30-day periods from enrollment to exit or as_of (exact days would date the enrollment)".into(),
+            ));
         }
         let mut dictionary = Dictionary {
             format: EXTRACT_FORMAT.into(),
@@ -428,7 +455,9 @@ impl Builder {
             omitted: allowed.omitted.clone(),
             never_included: vec![
                 "free text (case notes, psychotherapy notes)".into(),
-                "anything about protected relief (VAWA, T and U)".into(),
+                "anything about protected relief (VAWA, T and U); its clients too, unless the policy lets the \
+                 evaluator count it"
+                    .into(),
                 "clients of VAWA-grantee programs (left out whole)".into(),
                 "names, A-numbers, birth dates, addresses and contact details".into(),
             ],
@@ -438,7 +467,7 @@ impl Builder {
             .map_err(|_| Error::internal("the dictionary could not be serialized"))?;
         let parquet = table::write(&columns, &[(DICTIONARY_KEY, text)])?;
         dictionary.parquet_sha256 = hex(ring::digest::digest(&ring::digest::SHA256, &parquet).as_ref());
-        Ok((parquet, dictionary))
+        Ok((parquet, dictionary, a_numbers))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::identifier::Date;
 use crate::keys::RecoveryRecipient;
 use crate::policy::AudienceClass;
 use crate::pseudonym::{Domain, Epoch};
-use crate::report::bundle::encrypt_document;
+use crate::report::bundle::{encrypt_document, hex};
 
 const META_EXTRACTS: &str = aad::EXTRACT_LEDGER;
 const LEDGER_FORMAT: &str = "caseward-extract-ledger/1";
@@ -31,6 +31,10 @@ struct Released {
     evaluation: String,
     /// The signed dictionary, as sent (it names the Parquet file by its SHA-256).
     dictionary: String,
+    /// The participants, as the vault's keyed index of their A-numbers (hex), sorted: a later
+    /// extract must take the same people or none of them.
+    #[serde(default)]
+    people: Vec<String>,
 }
 
 impl Ledger {
@@ -78,7 +82,8 @@ impl Vault {
     /// 50 % suppression allowed; no provider id or pseudonym key; a policy that does not let the
     /// evaluator have the pseudonym and the arm (`Denied`); fewer than k participants; and an
     /// evaluation extracted before (two extracts of the same people could be differenced: new
-    /// data go out as a new evaluation).
+    /// data go out as a new evaluation); and participants that overlap an earlier extract's
+    /// without being exactly its people (the two could be differenced).
     pub fn evaluator_extract(
         &self,
         options: &ExtractOptions,
@@ -111,17 +116,33 @@ impl Vault {
             builder.add(&c);
             Ok(())
         })?;
-        let (parquet, dictionary) = builder.finish(&provider, &allowed)?;
+        let (parquet, dictionary, a_numbers) = builder.finish(&provider, &allowed)?;
         self.write_p(|tx, crypto, policy| {
             let mut ledger = Ledger::load(tx, crypto)?;
             if exists(&ledger) {
                 return Err(already(&options.evaluation));
             }
+            let mut people: Vec<String> = a_numbers.iter().map(|a| hex(&crypto.blind.digest(a))).collect();
+            people.sort_unstable();
+            // Two extracts of overlapping but different sets of people could be differenced: a
+            // person in one and not the other stands alone in the difference of their classes.
+            for earlier in &ledger.extracts {
+                let shared = people.iter().filter(|p| earlier.people.binary_search(p).is_ok()).count();
+                if shared > 0 && earlier.people != people {
+                    return Err(Error::input(format!(
+                        "this extract shares {shared} of its {} participants with extract {}, but not all: two \
+                         extracts of overlapping sets of people could be differenced. Extract the same people \
+                         again, or only new ones (--selection with a new lottery)",
+                        people.len(),
+                        earlier.evaluation
+                    )));
+                }
+            }
             let key = load_signing_key(tx, crypto)?;
             let signed = extract::sign(&dictionary, &key)?;
             let text =
                 String::from_utf8(signed.clone()).map_err(|_| Error::internal("a signed document is not text"))?;
-            ledger.extracts.push(Released { evaluation: options.evaluation.clone(), dictionary: text });
+            ledger.extracts.push(Released { evaluation: options.evaluation.clone(), dictionary: text, people });
             ledger.store(tx, crypto)?;
             let entry = Entry {
                 event: Event::Disclosure,
