@@ -36,7 +36,7 @@ use crate::policy::{Audience, Policy, Treatment};
 use crate::pseudonym::Pseudonymizer;
 use crate::record::{Arm, Attendance, ClientRecord, ExitReason, HearingOutcome, Record};
 use crate::report::bundle::{hex, parse_public_key, Registry, SigningKey};
-use crate::report::indicator::{LANGUAGES, NATIONALITIES};
+use crate::report::indicator::{in_vocabulary, LANGUAGES, NATIONALITIES};
 use crate::ServiceKind;
 use anonymize::{Detail, Qi};
 use table::{Column, Values};
@@ -289,9 +289,6 @@ impl Builder {
             let before = b.month.is_some_and(|m| m > enrollment.enrolled_on.month());
             u16::try_from(years - i32::from(before)).unwrap_or(0)
         });
-        let in_vocabulary = |vocabulary: &'static [&'static str], value: Option<&String>| -> &'static str {
-            value.and_then(|v| vocabulary.iter().find(|w| w.eq_ignore_ascii_case(v.trim()))).copied().unwrap_or("other")
-        };
         let detail = Detail {
             age,
             enrolled: (enrollment.enrolled_on.year(), enrollment.enrolled_on.month()),

@@ -78,7 +78,8 @@ pub const LANGUAGES: &[&str] = &["es", "pt", "ht", "fr", "en", "ar", "prs", "ps"
 
 /// The vocabulary entry a stored value falls under (codes compare without case or outer
 /// spaces), or `other`.
-fn in_vocabulary(vocabulary: &'static [&'static str], value: Option<&String>) -> &'static str {
+/// A vocabulary's code for `value` (compared without case), or `other`.
+pub(crate) fn in_vocabulary(vocabulary: &'static [&'static str], value: Option<&String>) -> &'static str {
     value.and_then(|v| vocabulary.iter().find(|w| w.eq_ignore_ascii_case(v.trim()))).copied().unwrap_or("other")
 }
 

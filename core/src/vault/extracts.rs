@@ -99,9 +99,7 @@ impl Vault {
         if options.max_suppressed_percent > 50 {
             return Err(Error::input("at most 50 % of the records may be suppressed"));
         }
-        let provider = self
-            .provider_id()?
-            .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
+        let provider = self.required_provider_id()?;
         let policy = self.read_p(|_, _, policy| Ok(policy.clone()))?;
         let allowed = extract::allowed(&policy)?;
         let exists = |ledger: &Ledger| ledger.extracts.iter().any(|e| e.evaluation == options.evaluation);

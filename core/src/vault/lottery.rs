@@ -40,6 +40,14 @@ struct Stored {
     draw: Option<String>,
 }
 
+impl Stored {
+    /// The committed pool, rebuilt from the members' tokens.
+    fn pool(&self) -> Result<Pool> {
+        Pool::new(self.members.iter().map(|m| m.token.clone()).collect())
+            .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored pool repeats a member"))
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Member {
     /// The client id (hex); empty once the client is erased.
@@ -180,9 +188,7 @@ impl Vault {
         if pool.is_empty() {
             return Err(problem(LotteryProblem::EmptyPool));
         }
-        let provider = self
-            .provider_id()?
-            .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
+        let provider = self.required_provider_id()?;
         // Who may join, read before the transaction (the policy is checked again inside it).
         let mut people = Vec::with_capacity(pool.len());
         for &client in pool {
@@ -314,8 +320,7 @@ impl Vault {
             }
             let (commitment, _): (Commitment, String) = lottery::open(stored.commitment.as_bytes())
                 .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored commitment does not verify"))?;
-            let pool = Pool::new(stored.members.iter().map(|m| m.token.clone()).collect())
-                .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored pool repeats a member"))?;
+            let pool = stored.pool()?;
             if pool.sha256() != commitment.pool_sha256 {
                 return Err(Error::corrupt("meta", META_LOTTERIES, "a stored pool does not match its commitment"));
             }
@@ -394,8 +399,7 @@ impl Vault {
             let register = Lotteries::load(conn, crypto)?;
             let stored =
                 register.find(lottery).ok_or_else(|| problem(LotteryProblem::NotCommitted(lottery.to_owned())))?;
-            let pool = Pool::new(stored.members.iter().map(|m| m.token.clone()).collect())
-                .map_err(|_| Error::corrupt("meta", META_LOTTERIES, "a stored pool repeats a member"))?;
+            let pool = stored.pool()?;
             Ok(LotteryFiles {
                 commitment: stored.commitment.clone().into_bytes(),
                 pool: pool.to_file(),

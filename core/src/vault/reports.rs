@@ -251,6 +251,12 @@ impl Vault {
         self.write(|tx, crypto| crypto.state.meta_put(tx, META_PROVIDER, id.as_bytes()))
     }
 
+    /// The provider's id, which every signed output names; an error says how to set it.
+    pub(super) fn required_provider_id(&self) -> Result<String> {
+        self.provider_id()?
+            .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))
+    }
+
     /// The provider's id, if set.
     pub fn provider_id(&self) -> Result<Option<String>> {
         self.read(|conn, crypto| {
@@ -532,9 +538,7 @@ impl Vault {
             return Err(Error::input("a report needs at least one board recipient"));
         }
         options.check()?;
-        let provider = self
-            .provider_id()?
-            .ok_or_else(|| Error::input("set the provider id first (Vault::set_provider_id or caseward provider)"))?;
+        let provider = self.required_provider_id()?;
         let releases = self.read(Releases::load)?;
         let revision = match (&options.revise, releases.latest(period)) {
             (None, Some(_)) => return self.send_again(period, recipients),
