@@ -50,6 +50,9 @@ pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
         for q in &d.quasi_identifiers {
             println!("  {}: {}", q.column, q.meaning);
         }
+        for f in &d.diverse {
+            println!("  kept mixed in every class at every site: {f}");
+        }
         for o in &d.omitted {
             println!("  left out: {}", term(o));
         }

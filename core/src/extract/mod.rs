@@ -24,6 +24,7 @@
 pub(crate) mod anonymize;
 pub(crate) mod table;
 
+use std::collections::HashSet;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,7 @@ use crate::record::{Arm, Attendance, ClientRecord, ExitReason, HearingOutcome, R
 use crate::report::bundle::{hex, parse_public_key, Registry, SigningKey};
 use crate::report::indicator::{in_vocabulary, LANGUAGES, NATIONALITIES};
 use crate::ServiceKind;
-use anonymize::{Detail, Qi};
+use anonymize::{Detail, NoNode, Outcomes, Qi};
 use table::{Column, Values};
 
 /// The format tag of the data dictionary.
@@ -125,6 +126,10 @@ pub struct Dictionary {
     pub smallest_class: u64,
     /// The quasi-identifiers and how far each was generalized.
     pub quasi_identifiers: Vec<Generalization>,
+    /// The sensitive outcomes kept diverse: in every published class, at every site of it,
+    /// some participant does not have each of them.
+    #[serde(default)]
+    pub diverse: Vec<String>,
     /// Every column, in file order.
     pub columns: Vec<ColumnInfo>,
     /// Columns left out, with why.
@@ -242,6 +247,13 @@ struct Row {
     periods: i32,
     /// Whether the client has protected relief (never published; decides inclusion).
     relief: bool,
+    /// Enrollment to exit (or the extract's date): the days the board's tables count them.
+    enrolled: (Date, Date),
+    /// Whether the client has exited by the extract's date (an outside list knows it).
+    exited: bool,
+    /// The sensitive outcomes, each with the day the board's tables would count it (a bit of
+    /// [`Sensitive`] and a date during enrollment).
+    events: Vec<(u8, Date)>,
 }
 
 /// The exit groups: what an evaluation compares, without the detail of why.
@@ -296,21 +308,27 @@ impl Builder {
             nationality: in_vocabulary(NATIONALITIES, identity.nationality.first()),
             language: in_vocabulary(LANGUAGES, identity.languages.first()),
         };
+        let exit = enrollment.exit.as_ref().filter(|x| x.date <= today);
+        let end = exit.map_or(today, |x| x.date);
+        // Outcomes count from enrollment to exit (or today), both days counted, as the board's
+        // tables count them: what happened before enrollment is no outcome of the program, and
+        // only then does a zero in the tables say exactly what a row holds (see `Sensitive`).
+        let during = |d: Date| enrollment.enrolled_on <= d && d <= end;
         let (mut hearings, mut check_ins) = ((0, 0), (0, 0));
         let mut services = vec![0i32; ServiceKind::ALL.len()];
         for r in &c.records {
             match &r.record {
-                Record::Hearing(h) if h.date <= today => match h.outcome {
+                Record::Hearing(h) if during(h.date) => match h.outcome {
                     Some(HearingOutcome::InAbsentia) => hearings.1 += 1,
                     Some(_) => hearings.0 += 1,
                     None => {}
                 },
-                Record::CheckIn(x) if x.date <= today => match x.attendance {
+                Record::CheckIn(x) if during(x.date) => match x.attendance {
                     Some(Attendance::Attended) => check_ins.0 += 1,
                     Some(Attendance::Missed) => check_ins.1 += 1,
                     _ => {}
                 },
-                Record::Service(s) if s.date <= today => {
+                Record::Service(s) if during(s.date) => {
                     if let Some(i) = ServiceKind::ALL.iter().position(|k| *k == s.kind) {
                         if let Some(slot) = services.get_mut(i) {
                             *slot += 1;
@@ -320,10 +338,9 @@ impl Builder {
                 _ => {}
             }
         }
-        let exit = enrollment.exit.as_ref().filter(|x| x.date <= today);
-        let end = exit.map_or(today, |x| x.date);
         let days = if enrollment.enrolled_on <= end { end.days_since(enrollment.enrolled_on) + 1 } else { 0 };
         let relief = c.records.iter().any(|r| matches!(&r.record, Record::Legal(l) if l.protected_relief.is_some()));
+        let events = board_events(c, enrollment.enrolled_on, end, exit);
         self.rows.push(Row {
             person: self.pseudonymizer.pseudonym(&identity.a_number).to_string(),
             arm: randomization.arm,
@@ -334,6 +351,9 @@ impl Builder {
             exit_group: exit_group(exit.map(|x| x.reason)),
             periods: i32::try_from(days / 30).unwrap_or(i32::MAX),
             relief,
+            enrolled: (enrollment.enrolled_on, end),
+            exited: exit.is_some(),
+            events,
         });
         self.a_numbers.push(identity.a_number.as_str().to_owned());
     }
@@ -360,9 +380,22 @@ impl Builder {
         // Row order must not follow the vault's order (enrollment order would rank people).
         self.rows.sort_by(|a, b| a.person.cmp(&b.person));
         let details: Vec<Detail> = self.rows.iter().map(|r| r.detail.clone()).collect();
+        let sensitive = Sensitive::published(allowed);
+        let outcomes = sensitive.outcomes(&self.rows);
         let max = self.rows.len() * usize::try_from(self.options.max_suppressed_percent).unwrap_or(0) / 100;
-        let choice = anonymize::anonymize(&details, &allowed.qis, k, max).ok_or_else(|| {
-            Error::input(format!("evaluation {}: no generalization keeps every class at k", self.options.evaluation))
+        let choice = anonymize::anonymize(&details, &outcomes, &allowed.qis, k, max).map_err(|no| match no {
+            NoNode::TooFew => Error::input(format!(
+                "evaluation {}: no generalization keeps every class at k",
+                self.options.evaluation
+            )),
+            NoNode::NotDiverse(bits) => Error::input(format!(
+                "evaluation {}: even the most general classes leave participants at one site whom the board's \
+                 tables do not clear of an outcome ({}) all having it, so the extract beside the tables would \
+                 state it about each of them; no extract is made (a policy that keeps that column from the \
+                 evaluator would allow one)",
+                self.options.evaluation,
+                Sensitive::names(bits).join(", ")
+            )),
         })?;
         let kept: Vec<&Row> = self.rows.iter().zip(&choice.kept).filter(|(_, k)| **k).map(|(r, _)| r).collect();
         let mut columns = vec![
@@ -401,20 +434,24 @@ impl Builder {
         if allowed.hearings {
             columns.push(int("hearings_attended", &|r| r.hearings.0));
             columns.push(int("hearings_missed", &|r| r.hearings.1));
-            info.push(("hearings_attended", "int32", "court hearings held up to as_of with the person present".into()));
-            info.push(("hearings_missed", "int32", "court hearings held up to as_of in absentia".into()));
+            info.push((
+                "hearings_attended",
+                "int32",
+                "court hearings held while enrolled (enrollment to exit, or as_of) with the person present".into(),
+            ));
+            info.push(("hearings_missed", "int32", "court hearings held while enrolled in absentia".into()));
         }
         if allowed.check_ins {
             columns.push(int("check_ins_attended", &|r| r.check_ins.0));
             columns.push(int("check_ins_missed", &|r| r.check_ins.1));
-            info.push(("check_ins_attended", "int32", "ICE check-ins up to as_of marked attended".into()));
-            info.push(("check_ins_missed", "int32", "ICE check-ins up to as_of marked missed".into()));
+            info.push(("check_ins_attended", "int32", "ICE check-ins while enrolled marked attended".into()));
+            info.push(("check_ins_missed", "int32", "ICE check-ins while enrolled marked missed".into()));
         }
         if allowed.services {
             for (i, kind) in ServiceKind::ALL.iter().enumerate() {
                 let name = service_column(*kind);
                 columns.push(int(name, &move |r| r.services.get(i).copied().unwrap_or(0)));
-                info.push((name, "int32", format!("{} services up to as_of", kind.as_str())));
+                info.push((name, "int32", format!("{} services while enrolled", kind.as_str())));
             }
         }
         if allowed.exit {
@@ -445,6 +482,7 @@ impl Builder {
             suppressed: (self.rows.len() - kept.len()) as u64,
             smallest_class: choice.smallest_class as u64,
             quasi_identifiers: generalizations,
+            diverse: Sensitive::names(sensitive.mask),
             columns: info
                 .into_iter()
                 .map(|(n, t, m)| ColumnInfo { name: n.into(), kind: t.into(), meaning: m })
@@ -466,6 +504,127 @@ impl Builder {
         dictionary.parquet_sha256 = hex(ring::digest::digest(&ring::digest::SHA256, &parquet).as_ref());
         Ok((parquet, dictionary, a_numbers))
     }
+}
+
+/// The sensitive outcomes an extract keeps a reader from pinning, beside the board's tables (see
+/// [`anonymize`]): a bit each.
+struct Sensitive {
+    /// The bits whose columns the extract publishes.
+    mask: u8,
+}
+
+const MISSED_HEARING: u8 = 0;
+const MISSED_CHECK_IN: u8 = 1;
+const MENTAL_HEALTH: u8 = 2;
+/// Exit groups, from this bit on, in the order of [`EXIT_GROUPS`].
+const FIRST_EXIT: u8 = 3;
+const EXIT_GROUPS: [&str; 3] = ["detained", "departed", "lost_contact"];
+
+impl Sensitive {
+    /// What each bit means, for errors and the dictionary.
+    const NAMES: [&'static str; 6] = [
+        "a missed hearing (hearings_missed above 0)",
+        "a missed check-in (check_ins_missed above 0)",
+        "mental-health care (services_mental_health above 0)",
+        "exit_group detained",
+        "exit_group departed",
+        "exit_group lost_contact",
+    ];
+
+    /// The outcomes of the columns `allowed` publishes.
+    fn published(allowed: &Allowed) -> Self {
+        let on = [allowed.hearings, allowed.check_ins, allowed.services, allowed.exit, allowed.exit, allowed.exit];
+        Self { mask: on.iter().enumerate().fold(0, |m, (bit, on)| m | (u8::from(*on) << bit)) }
+    }
+
+    /// Each row's outcomes, and which of them a reader of the board's tables could rule out.
+    ///
+    /// The tables count by site and period (quarters for hearings, check-ins and exits,
+    /// half-years for mental-health care) and publish zeros. A row is cleared of an outcome
+    /// when no row at its site had that outcome in any period its enrollment touches (for
+    /// exits: when it has not exited, or no row at its site left that way in its exit's
+    /// quarter). Only these rows' own events count, and every site row and every period, even
+    /// one not released yet, is taken as published: so rows without the outcome are cleared at
+    /// least as often as a reader could clear them. A row with the outcome is never cleared:
+    /// the extract counts outcomes on the days the tables do, so its own event makes its
+    /// period non-empty (and the rule must protect it whatever a reader can clear).
+    fn outcomes(&self, rows: &[Row]) -> Vec<Outcomes> {
+        let period = |bit: u8, d: Date| {
+            let months = if bit == MENTAL_HEALTH { 6 } else { 3 };
+            d.year() * 12 / months + (i32::from(d.month()) - 1) / months
+        };
+        let mut seen: HashSet<(&str, u8, i32)> = HashSet::new();
+        for r in rows {
+            for (bit, day) in &r.events {
+                seen.insert((r.detail.site.as_str(), *bit, period(*bit, *day)));
+            }
+        }
+        rows.iter()
+            .map(|r| {
+                let site = r.detail.site.as_str();
+                let mut cleared = 0u8;
+                for bit in [MISSED_HEARING, MISSED_CHECK_IN, MENTAL_HEALTH] {
+                    let (from, to) = (period(bit, r.enrolled.0), period(bit, r.enrolled.1));
+                    if (from..=to).all(|p| !seen.contains(&(site, bit, p))) {
+                        cleared |= 1 << bit;
+                    }
+                }
+                for (i, _) in EXIT_GROUPS.iter().enumerate() {
+                    let bit = FIRST_EXIT + i as u8;
+                    if !r.exited || !seen.contains(&(site, bit, period(bit, r.enrolled.1))) {
+                        cleared |= 1 << bit;
+                    }
+                }
+                let has = self.flags(r);
+                Outcomes { has, cleared: cleared & self.mask & !has }
+            })
+            .collect()
+    }
+
+    /// The outcomes a row's published columns show.
+    fn flags(&self, r: &Row) -> u8 {
+        let mental_health = ServiceKind::ALL.iter().position(|k| *k == ServiceKind::MentalHealth);
+        let mut facts = vec![
+            r.hearings.1 > 0,
+            r.check_ins.1 > 0,
+            mental_health.and_then(|i| r.services.get(i)).is_some_and(|n| *n > 0),
+        ];
+        facts.extend(EXIT_GROUPS.iter().map(|g| r.exit_group == *g));
+        facts.iter().enumerate().fold(0, |f, (bit, on)| f | (u8::from(*on) << bit)) & self.mask
+    }
+
+    fn names(bits: u8) -> Vec<String> {
+        Self::NAMES.iter().enumerate().filter(|(bit, _)| bits & (1 << bit) != 0).map(|(_, n)| (*n).to_owned()).collect()
+    }
+}
+
+/// A client's sensitive outcomes on the days the board's tables count them: during enrollment
+/// (`from` to `to`, both counted), hearings in absentia, missed check-ins and mental-health
+/// services, and the exit in its group.
+fn board_events(c: &ClientRecord, from: Date, to: Date, exit: Option<&crate::record::Exit>) -> Vec<(u8, Date)> {
+    let during = |d: Date| from <= d && d <= to;
+    let mut out = Vec::new();
+    for r in &c.records {
+        match &r.record {
+            Record::Hearing(h) if h.outcome == Some(HearingOutcome::InAbsentia) && during(h.date) => {
+                out.push((MISSED_HEARING, h.date));
+            }
+            Record::CheckIn(x) if x.attendance == Some(Attendance::Missed) && during(x.date) => {
+                out.push((MISSED_CHECK_IN, x.date));
+            }
+            Record::Service(s) if s.kind == ServiceKind::MentalHealth && during(s.date) => {
+                out.push((MENTAL_HEALTH, s.date));
+            }
+            _ => {}
+        }
+    }
+    if let Some(x) = exit {
+        let group = exit_group(Some(x.reason));
+        if let Some(i) = EXIT_GROUPS.iter().position(|g| *g == group) {
+            out.push((FIRST_EXIT + i as u8, x.date));
+        }
+    }
+    out
 }
 
 /// The Parquet column of a service kind: `services_` and its stable name.

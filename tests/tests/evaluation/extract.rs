@@ -16,11 +16,8 @@ use caseward_tests::test_key;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-/// The default policy and what a data-use agreement with the evaluator adds.
-fn evaluation_policy() -> Policy {
-    let mut text = caseward::policy::DEFAULT_POLICY.to_owned();
-    text.push_str(
-        r#"
+/// What a data-use agreement with the evaluator adds to the default policy.
+pub(super) const EVALUATION_RULES: &str = r#"
 [[rule]]
 id = "evaluator-microdata"
 audience = "evaluator"
@@ -36,20 +33,23 @@ audience = "evaluator"
 treatment = "coarsen"
 categories = ["identifier.dob", "demographic.nationality", "demographic.language", "program.site"]
 why = "Coarsened, for k-anonymity."
-"#,
-    );
+"#;
+
+/// The default policy and what a data-use agreement with the evaluator adds.
+pub(super) fn evaluation_policy() -> Policy {
+    let text = format!("{}{EVALUATION_RULES}", caseward::policy::DEFAULT_POLICY);
     Policy::from_toml(&text, "evaluation.toml").unwrap()
 }
 
-struct Provider {
-    _dir: tempfile::TempDir,
-    vault: Vault,
-    ids: Vec<ClientId>,
+pub(super) struct Provider {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) vault: Vault,
+    pub(super) ids: Vec<ClientId>,
 }
 
 /// A provider of `clients` synthetic clients, some made messy, and a lottery over those who may
 /// join one (everyone not randomized at intake, not VAWA, without protected relief).
-fn provider(clients: usize, seed: u64) -> Provider {
+pub(super) fn provider(clients: usize, seed: u64) -> Provider {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::create_with_key(dir.path().join("p.cwv"), &test_key(seed as u8)).unwrap();
     vault.set_provider_id("irc-new-york").unwrap();
@@ -92,7 +92,7 @@ fn provider(clients: usize, seed: u64) -> Provider {
 }
 
 /// Every row of a Parquet file as column name -> text.
-fn rows(parquet: &[u8]) -> Vec<BTreeMap<String, String>> {
+pub(super) fn rows(parquet: &[u8]) -> Vec<BTreeMap<String, String>> {
     let reader = SerializedFileReader::new(bytes::Bytes::copy_from_slice(parquet)).unwrap();
     reader
         .get_row_iter(None)
@@ -113,7 +113,7 @@ fn rows(parquet: &[u8]) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-fn open(p: &Provider, evaluator: &RecoveryIdentity, options: &ExtractOptions) -> extract::OpenedExtract {
+pub(super) fn open(p: &Provider, evaluator: &RecoveryIdentity, options: &ExtractOptions) -> extract::OpenedExtract {
     let files = p.vault.evaluator_extract(options, &[evaluator.recipient()]).unwrap();
     let mut registry = Registry::default();
     registry.providers.insert("irc-new-york".into(), p.vault.signing_public_key().unwrap());
@@ -122,20 +122,20 @@ fn open(p: &Provider, evaluator: &RecoveryIdentity, options: &ExtractOptions) ->
 
 /// What the attacker knows of a participant from an outside list.
 #[derive(Clone, Debug)]
-struct Known {
-    age: Option<u16>,
-    enrolled: (i32, u8),
-    site: String,
-    nationality: String,
-    language: String,
+pub(super) struct Known {
+    pub(super) age: Option<u16>,
+    pub(super) enrolled: (i32, u8),
+    pub(super) site: String,
+    pub(super) nationality: String,
+    pub(super) language: String,
 }
 
-fn vocabulary(list: &[&str], value: Option<&String>) -> String {
+pub(super) fn vocabulary(list: &[&str], value: Option<&String>) -> String {
     value.and_then(|v| list.iter().find(|w| w.eq_ignore_ascii_case(v.trim()))).map_or("other", |w| *w).to_owned()
 }
 
 /// The attacker generalizes what it knows exactly as the dictionary says the extract did.
-fn generalize(d: &Dictionary, k: &Known) -> BTreeMap<String, String> {
+pub(super) fn generalize(d: &Dictionary, k: &Known) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for q in &d.quasi_identifiers {
         let level = q.level as usize;
