@@ -6,7 +6,8 @@ caseward extract (person, arm, the five quasi-identifiers, the outcome counts, e
 enrolled), with about ten records per person behind the counts (column order and Parquet
 encoding are DuckDB's, not caseward's: sizes differ from real extracts); then pools them with DuckDB and
 runs the court-appearance query of pool_extracts.py, and a distinct-person count, timing each.
-The same rows written as CSV and queried the same way are the baseline, in the same run.
+The same rows written as CSV and queried the same way are the baseline, in the same run. When
+pyspark is installed, the same query also runs in Spark (spark_pool.py) on the same files.
 
     python3 bench_pool.py [PROVIDERS] [PER_PROVIDER]      # default 100 x 10000 = 10^6 people
 
@@ -94,11 +95,32 @@ def main(providers, per_provider):
         )
         print(f"  {distinct} distinct persons")
         cfiles = "[" + ", ".join(f"'{p}'" for p in csv) + "]"
-        query = pool_extracts.QUERY.replace("read_parquet({files})", f"read_csv({cfiles}, header = true)")
+        query = pool_extracts.QUERY.format(source=f"read_csv({cfiles}, header = true)")
         timed("CSV baseline: failure to appear by arm, pooled", lambda: duckdb.connect().execute(query).fetchall())
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak resident memory of the process: {peak:.0f} MB")
+        spark(parquet, rows)
     return 0
+
+
+def spark(parquet, duckdb_rows):
+    """The same query in Spark (local mode, both cores), when pyspark is installed: the session's
+    start, then the query twice (the first run also reads the files' footers)."""
+    try:
+        import spark_pool
+    except ImportError:
+        print("Spark: pyspark is not installed; skipped")
+        return
+    session = timed("Spark: start a local session", spark_pool.session)
+    try:
+        for run in (1, 2):
+            rows = timed(f"Spark: failure to appear by arm, pooled (run {run})", lambda: spark_pool.rates_by_arm(parquet, session))
+            assert [r[:3] for r in rows] == [r[:3] for r in duckdb_rows], "Spark and DuckDB disagree"
+    finally:
+        session.stop()
+    # The JVM is a child process: its memory is not in this process's peak.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"Spark: peak resident memory of the JVM: {children:.0f} MB")
 
 
 if __name__ == "__main__":
