@@ -116,11 +116,14 @@ def spark(parquet, duckdb_rows):
         for run in (1, 2):
             rows = timed(f"Spark: failure to appear by arm, pooled (run {run})", lambda: spark_pool.rates_by_arm(parquet, session))
             assert [r[:3] for r in rows] == [r[:3] for r in duckdb_rows], "Spark and DuckDB disagree"
+        # The JVM is a separate process: its peak is not in this process's.
+        proc = getattr(session.sparkContext._gateway, "proc", None)
+        if proc is not None:
+            with open(f"/proc/{proc.pid}/status", encoding="ascii") as f:
+                peak = next((line.split()[1] for line in f if line.startswith("VmHWM:")), "0")
+            print(f"Spark: peak resident memory of the JVM: {int(peak) / 1024:.0f} MB")
     finally:
         session.stop()
-    # The JVM is a child process: its memory is not in this process's peak.
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"Spark: peak resident memory of the JVM: {children:.0f} MB")
 
 
 if __name__ == "__main__":
