@@ -170,13 +170,24 @@ fn a_lottery_is_committed_drawn_once_and_verified_by_anyone() {
     let parquet = std::fs::read(d.join("opened/extract.parquet")).unwrap();
     assert!(parquet.starts_with(b"PAR1") && parquet.ends_with(b"PAR1"), "a Parquet file");
     assert!(people.iter().all(|a| !String::from_utf8_lossy(&parquet).contains(a.as_str())), "no A-number");
-    // The dictionary of another extract beside this Parquet file is refused with exit 1.
+    // The dictionary beside another Parquet file is refused with exit 1.
     let dict = std::fs::read(d.join("ex/dictionary.json.age")).unwrap();
     std::fs::create_dir_all(d.join("mixed")).unwrap();
     std::fs::write(d.join("mixed/dictionary.json.age"), &dict).unwrap();
+    // The same people under another id are refused: each person is extracted once.
     let o = run(d, &["extract", "build", "ny.cwv", "--evaluation", "cmpp-2028", "--to", &evaluator, "-o", "other"]);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    std::fs::copy(d.join("other/extract.parquet.age"), d.join("mixed/extract.parquet.age")).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(err(&o).contains("extracted once"), "{}", err(&o));
+    // Another Parquet file, encrypted to the evaluator as a provider would.
+    let mut altered = parquet.clone();
+    altered[8] ^= 1;
+    let recipient: age::x25519::Recipient = evaluator.parse().unwrap();
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).unwrap();
+    let mut sealed = Vec::new();
+    let mut w = encryptor.wrap_output(&mut sealed).unwrap();
+    std::io::Write::write_all(&mut w, &altered).unwrap();
+    w.finish().unwrap();
+    std::fs::write(d.join("mixed/extract.parquet.age"), sealed).unwrap();
     let o = run(d, &["extract", "open", "mixed", "-i", "evaluator.key", "-o", "mixed-out"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(err(&o).contains("not the one the dictionary signs"), "{}", err(&o));

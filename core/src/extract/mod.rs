@@ -24,7 +24,7 @@
 pub(crate) mod anonymize;
 pub(crate) mod table;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,7 @@ use crate::policy::{Audience, Policy, Treatment};
 use crate::pseudonym::Pseudonymizer;
 use crate::record::{Arm, Attendance, ClientRecord, ExitReason, HearingOutcome, Record};
 use crate::report::bundle::{hex, parse_public_key, Registry, SigningKey};
-use crate::report::indicator::{in_vocabulary, LANGUAGES, NATIONALITIES};
+use crate::report::indicator::{in_vocabulary, LANGUAGES, NATIONALITIES, SERVICE_COLS};
 use crate::ServiceKind;
 use anonymize::{Detail, NoNode, Outcomes, Qi};
 use table::{Column, Values};
@@ -202,7 +202,7 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
         }
     }
     let mut omitted = Vec::new();
-    let mut qis = Vec::new();
+    let mut coarse = Vec::new();
     for qi in Qi::ALL {
         let category = match qi {
             Qi::AgeBand => C::IdentifierDob,
@@ -210,9 +210,11 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
             Qi::Site => C::ProgramSite,
             Qi::Nationality => C::DemographicNationality,
             Qi::Language => C::DemographicLanguage,
+            // Decided with the exit group below: outcomes the policy allows or not.
+            Qi::Periods | Qi::Status => continue,
         };
         if at_least(category, Treatment::Coarsen) {
-            qis.push(qi);
+            coarse.push(qi);
         } else {
             omitted.push(format!("{}: the policy keeps {category} from the evaluator", qi.name()));
         }
@@ -230,6 +232,10 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
         group("check_ins_attended, check_ins_missed", &[C::ObligationReportingNext, C::ObligationReportingAttendance]);
     let services = group("services_*", &[C::ServiceEvent]);
     let exit = group("exit_group, periods_enrolled", &[C::ProgramExit, C::ProgramEnrollment]);
+    let qis = Qi::ALL
+        .into_iter()
+        .filter(|q| if matches!(q, Qi::Periods | Qi::Status) { exit } else { coarse.contains(q) })
+        .collect();
     let relief_counted = at_least(C::LegalReliefProtected, Treatment::Aggregate);
     Ok(Allowed { qis, hearings, check_ins, services, exit, relief_counted, omitted })
 }
@@ -243,17 +249,14 @@ struct Row {
     check_ins: (i32, i32),
     services: Vec<i32>,
     exit_group: &'static str,
-    /// Whole 30-day periods enrolled: exact days beside `as_of` would give the enrollment date.
-    periods: i32,
     /// Whether the client has protected relief (never published; decides inclusion).
     relief: bool,
     /// Enrollment to exit (or the extract's date): the days the board's tables count them.
     enrolled: (Date, Date),
     /// Whether the client has exited by the extract's date (an outside list knows it).
     exited: bool,
-    /// The sensitive outcomes, each with the day the board's tables would count it (a bit of
-    /// [`Sensitive`] and a date during enrollment).
-    events: Vec<(u8, Date)>,
+    /// Its outcomes as [`Features`], each with the day the board's tables count it.
+    events: Vec<(u32, Date)>,
 }
 
 /// The exit groups: what an evaluation compares, without the detail of why.
@@ -277,20 +280,29 @@ pub(crate) struct Builder {
     /// The participants' canonical A-numbers, in `rows` order: the vault keeps a keyed index of
     /// them so that a later extract of an overlapping set of people can be refused.
     a_numbers: Vec<String>,
+    /// Every client's site, enrollment and exit (VAWA-grantee clients left out, so that no
+    /// site looks larger than the board can count it): which sites are surely large enough for
+    /// the board's provider-wide exit table (18) to count their exits.
+    population: Vec<(String, Date, Option<Date>)>,
 }
 
 impl Builder {
     pub(crate) fn new(options: ExtractOptions, pseudonymizer: Pseudonymizer, today: Date) -> Self {
-        Self { options, pseudonymizer, today, rows: Vec::new(), a_numbers: Vec::new() }
+        Self { options, pseudonymizer, today, rows: Vec::new(), a_numbers: Vec::new(), population: Vec::new() }
     }
 
     /// Adds a client when it is a participant of the evaluation; VAWA-grantee clients never.
     pub(crate) fn add(&mut self, c: &ClientRecord) {
         let (Some(identity), Some(enrollment)) = (c.identity(), c.enrollment()) else { return };
-        let Some(randomization) = &enrollment.randomization else { return };
         if enrollment.vawa_grantee {
             return;
         }
+        self.population.push((
+            enrollment.site.clone(),
+            enrollment.enrolled_on,
+            enrollment.exit.as_ref().map(|x| x.date),
+        ));
+        let Some(randomization) = &enrollment.randomization else { return };
         if !self.options.selections.is_empty() && !self.options.selections.contains(&randomization.selection_id) {
             return;
         }
@@ -301,13 +313,6 @@ impl Builder {
             let before = b.month.is_some_and(|m| m > enrollment.enrolled_on.month());
             u16::try_from(years - i32::from(before)).unwrap_or(0)
         });
-        let detail = Detail {
-            age,
-            enrolled: (enrollment.enrolled_on.year(), enrollment.enrolled_on.month()),
-            site: enrollment.site.clone(),
-            nationality: in_vocabulary(NATIONALITIES, identity.nationality.first()),
-            language: in_vocabulary(LANGUAGES, identity.languages.first()),
-        };
         let exit = enrollment.exit.as_ref().filter(|x| x.date <= today);
         let end = exit.map_or(today, |x| x.date);
         // Outcomes count from enrollment to exit (or today), both days counted, as the board's
@@ -339,6 +344,16 @@ impl Builder {
             }
         }
         let days = if enrollment.enrolled_on <= end { end.days_since(enrollment.enrolled_on) + 1 } else { 0 };
+        let periods = i32::try_from(days / 30).unwrap_or(i32::MAX);
+        let detail = Detail {
+            age,
+            enrolled: (enrollment.enrolled_on.year(), enrollment.enrolled_on.month()),
+            site: enrollment.site.clone(),
+            nationality: in_vocabulary(NATIONALITIES, identity.nationality.first()),
+            language: in_vocabulary(LANGUAGES, identity.languages.first()),
+            periods,
+            exited: exit.is_some(),
+        };
         let relief = c.records.iter().any(|r| matches!(&r.record, Record::Legal(l) if l.protected_relief.is_some()));
         let events = board_events(c, enrollment.enrolled_on, end, exit);
         self.rows.push(Row {
@@ -349,7 +364,6 @@ impl Builder {
             check_ins,
             services,
             exit_group: exit_group(exit.map(|x| x.reason)),
-            periods: i32::try_from(days / 30).unwrap_or(i32::MAX),
             relief,
             enrolled: (enrollment.enrolled_on, end),
             exited: exit.is_some(),
@@ -359,7 +373,12 @@ impl Builder {
     }
 
     /// Protects the rows and writes the Parquet file; returns it and its dictionary.
-    pub(crate) fn finish(mut self, provider: &str, allowed: &Allowed) -> Result<(Vec<u8>, Dictionary, Vec<String>)> {
+    pub(crate) fn finish(
+        mut self,
+        provider: &str,
+        allowed: &Allowed,
+        released: &[crate::report::Report],
+    ) -> Result<(Vec<u8>, Dictionary, Vec<String>)> {
         if !allowed.relief_counted {
             let keep: Vec<bool> = self.rows.iter().map(|r| !r.relief).collect();
             let mut flags = keep.iter();
@@ -380,23 +399,26 @@ impl Builder {
         // Row order must not follow the vault's order (enrollment order would rank people).
         self.rows.sort_by(|a, b| a.person.cmp(&b.person));
         let details: Vec<Detail> = self.rows.iter().map(|r| r.detail.clone()).collect();
-        let sensitive = Sensitive::published(allowed);
-        let outcomes = sensitive.outcomes(&self.rows);
+        let features = Features::published(allowed);
+        let flow = FlowSites::new(&self.population, self.today);
+        let outcomes = features.outcomes(&self.rows, &Released::read(released), &flow);
         let max = self.rows.len() * usize::try_from(self.options.max_suppressed_percent).unwrap_or(0) / 100;
-        let choice = anonymize::anonymize(&details, &outcomes, &allowed.qis, k, max).map_err(|no| match no {
-            NoNode::TooFew => Error::input(format!(
-                "evaluation {}: no generalization keeps every class at k",
-                self.options.evaluation
-            )),
-            NoNode::NotDiverse(bits) => Error::input(format!(
-                "evaluation {}: even the most general classes leave participants at one site whom the board's \
+        let with_status = features.mask & ((1 << (FIRST_EXIT + EXIT_GROUPS.len() as u32)) - (1 << FIRST_EXIT));
+        let choice =
+            anonymize::anonymize(&details, &outcomes, with_status, &allowed.qis, k, max).map_err(|no| match no {
+                NoNode::TooFew => Error::input(format!(
+                    "evaluation {}: no generalization keeps every class at k",
+                    self.options.evaluation
+                )),
+                NoNode::NotDiverse(bits) => Error::input(format!(
+                    "evaluation {}: even the most general classes leave participants at one site whom the board's \
                  tables do not clear of an outcome ({}) all having it, so the extract beside the tables would \
                  state it about each of them; no extract is made (a policy that keeps that column from the \
                  evaluator would allow one)",
-                self.options.evaluation,
-                Sensitive::names(bits).join(", ")
-            )),
-        })?;
+                    self.options.evaluation,
+                    Features::names(bits).join(", ")
+                )),
+            })?;
         let kept: Vec<&Row> = self.rows.iter().zip(&choice.kept).filter(|(_, k)| **k).map(|(r, _)| r).collect();
         let mut columns = vec![
             Column { name: "person", values: Values::Text(kept.iter().map(|r| r.person.clone()).collect()) },
@@ -414,12 +436,20 @@ impl Builder {
             ("arm", "text", "treatment (offered case management) or control".to_owned()),
         ];
         let mut generalizations = Vec::new();
+        let (mut periods_level, mut status_shown) = (0, true);
         for (qi, level) in allowed.qis.iter().zip(&choice.levels) {
-            let values = kept.iter().map(|r| anonymize::generalize(*qi, &r.detail, *level)).collect();
-            columns.push(Column { name: qi.name(), values: Values::Text(values) });
             let names = qi.level_names();
             let meaning = names.get(*level).copied().unwrap_or("*").to_owned();
-            info.push((qi.name(), "text", format!("quasi-identifier, generalized to: {meaning}")));
+            if *qi == Qi::Periods {
+                // A number, in its place beside the exit group (below).
+                periods_level = *level;
+            } else if *qi == Qi::Status {
+                status_shown = *level == 0;
+            } else {
+                let values = kept.iter().map(|r| anonymize::generalize(*qi, &r.detail, *level)).collect();
+                columns.push(Column { name: qi.name(), values: Values::Text(values) });
+                info.push((qi.name(), "text", format!("quasi-identifier, generalized to: {meaning}")));
+            }
             generalizations.push(Generalization {
                 column: qi.name().into(),
                 level: u32::try_from(*level).unwrap_or(u32::MAX),
@@ -457,18 +487,32 @@ impl Builder {
         if allowed.exit {
             columns.push(Column {
                 name: "exit_group",
-                values: Values::Text(kept.iter().map(|r| r.exit_group.to_owned()).collect()),
+                values: Values::Text(
+                    kept.iter().map(|r| (if status_shown { r.exit_group } else { "*" }).to_owned()).collect(),
+                ),
             });
-            columns.push(int("periods_enrolled", &|r| r.periods));
+            columns.push(int("periods_enrolled", &|r| anonymize::periods_floor(r.detail.periods, periods_level)));
             info.push((
                 "exit_group",
                 "text",
-                "active, completed, departed, left, lost_contact or detained (as of as_of)".into(),
+                if status_shown {
+                    "active, completed, departed, left, lost_contact or detained (as of as_of); a quasi-identifier, \
+                     since an outside list's exit dates tell who left"
+                        .into()
+                } else {
+                    "* for everyone: too few left, or their outcomes would be pinned, for the exit group to be shown \
+                     (a quasi-identifier, since an outside list's exit dates tell who left)"
+                        .into()
+                },
             ));
+            let band = Qi::Periods.level_names().get(periods_level).copied().unwrap_or_default();
             info.push((
                 "periods_enrolled",
                 "int32",
-                "whole 30-day periods from enrollment to exit or as_of (exact days would date the enrollment)".into(),
+                format!(
+                    "30-day periods from enrollment to exit or as_of (exact days would date the enrollment); a \
+                     quasi-identifier, since an outside list's dates compute it: {band}"
+                ),
             ));
         }
         let mut dictionary = Dictionary {
@@ -482,7 +526,7 @@ impl Builder {
             suppressed: (self.rows.len() - kept.len()) as u64,
             smallest_class: choice.smallest_class as u64,
             quasi_identifiers: generalizations,
-            diverse: Sensitive::names(sensitive.mask),
+            diverse: Features::names(u8::try_from(features.mask & anonymize::SENSITIVE).unwrap_or(0)),
             columns: info
                 .into_iter()
                 .map(|(n, t, m)| ColumnInfo { name: n.into(), kind: t.into(), meaning: m })
@@ -506,23 +550,29 @@ impl Builder {
     }
 }
 
-/// The sensitive outcomes an extract keeps a reader from pinning, beside the board's tables (see
-/// [`anonymize`]): a bit each.
-struct Sensitive {
-    /// The bits whose columns the extract publishes.
-    mask: u8,
+/// What a reader can tell apart in a row's outcomes, a bit each (see [`anonymize`]): the six
+/// sensitive outcomes first, then the others the board's tables also count by site and period,
+/// with which a reader clears people and so narrows the rows a person may hold.
+struct Features {
+    /// The bits of the columns the extract publishes.
+    mask: u32,
 }
 
-const MISSED_HEARING: u8 = 0;
-const MISSED_CHECK_IN: u8 = 1;
-const MENTAL_HEALTH: u8 = 2;
-/// Exit groups, from this bit on, in the order of [`EXIT_GROUPS`].
-const FIRST_EXIT: u8 = 3;
-const EXIT_GROUPS: [&str; 3] = ["detained", "departed", "lost_contact"];
+const MISSED_HEARING: u32 = 0;
+const MISSED_CHECK_IN: u32 = 1;
+const MENTAL_HEALTH: u32 = 2;
+/// Exit groups, from this bit on, in the order of [`EXIT_GROUPS`]: the three sensitive ones,
+/// then the two plain ones.
+const FIRST_EXIT: u32 = 3;
+const EXIT_GROUPS: [&str; 5] = ["detained", "departed", "lost_contact", "completed", "left"];
+const ATTENDED_HEARING: u32 = 8;
+const ATTENDED_CHECK_IN: u32 = 9;
+/// Services of the kinds table 07b counts, from this bit on, in its order.
+const FIRST_SERVICE: u32 = 10;
 
-impl Sensitive {
-    /// What each bit means, for errors and the dictionary.
-    const NAMES: [&'static str; 6] = [
+impl Features {
+    /// What each sensitive bit means, for errors and the dictionary.
+    const SENSITIVE_NAMES: [&'static str; 6] = [
         "a missed hearing (hearings_missed above 0)",
         "a missed check-in (check_ins_missed above 0)",
         "mental-health care (services_mental_health above 0)",
@@ -531,89 +581,267 @@ impl Sensitive {
         "exit_group lost_contact",
     ];
 
-    /// The outcomes of the columns `allowed` publishes.
+    /// The features of the columns `allowed` publishes.
     fn published(allowed: &Allowed) -> Self {
-        let on = [allowed.hearings, allowed.check_ins, allowed.services, allowed.exit, allowed.exit, allowed.exit];
-        Self { mask: on.iter().enumerate().fold(0, |m, (bit, on)| m | (u8::from(*on) << bit)) }
+        let mut mask = 0u32;
+        let mut on = |bit: u32, yes: bool| mask |= u32::from(yes) << bit;
+        on(MISSED_HEARING, allowed.hearings);
+        on(ATTENDED_HEARING, allowed.hearings);
+        on(MISSED_CHECK_IN, allowed.check_ins);
+        on(ATTENDED_CHECK_IN, allowed.check_ins);
+        on(MENTAL_HEALTH, allowed.services);
+        for i in 0..u32::try_from(SERVICE_COLS.len()).unwrap_or(0) {
+            on(FIRST_SERVICE + i, allowed.services);
+        }
+        for i in 0..EXIT_GROUPS.len() as u32 {
+            on(FIRST_EXIT + i, allowed.exit);
+        }
+        Self { mask }
+    }
+
+    /// The feature of a service kind, when the tables count it.
+    fn service(kind: ServiceKind) -> Option<u32> {
+        if kind == ServiceKind::MentalHealth {
+            return Some(MENTAL_HEALTH);
+        }
+        let i = SERVICE_COLS.iter().position(|c| *c == kind.as_str())?;
+        Some(FIRST_SERVICE + u32::try_from(i).ok()?)
+    }
+
+    /// The period a table counts a feature's event in: months for services by kind (07b),
+    /// half-years for mental-health care (07c), quarters for hearings, check-ins and exits
+    /// (11a, 11b, 13, 18). As a number of such periods since year 0.
+    fn period(bit: u32, d: Date) -> i32 {
+        Self::months_index(Self::months(bit), d)
+    }
+
+    /// How many months a feature's table period spans.
+    fn months(bit: u32) -> i32 {
+        match bit {
+            MENTAL_HEALTH => 6,
+            b if b >= FIRST_SERVICE => 1,
+            _ => 3,
+        }
+    }
+
+    /// The index of the period of `months` months holding `d`.
+    fn months_index(months: i32, d: Date) -> i32 {
+        d.year() * 12 / months + (i32::from(d.month()) - 1) / months
     }
 
     /// Each row's outcomes, and which of them a reader of the board's tables could rule out.
     ///
-    /// The tables count by site and period (quarters for hearings, check-ins and exits,
-    /// half-years for mental-health care) and publish zeros. A row is cleared of an outcome
-    /// when no row at its site had that outcome in any period its enrollment touches (for
-    /// exits: when it has not exited, or no row at its site left that way in its exit's
-    /// quarter). Only these rows' own events count, and every site row and every period, even
-    /// one not released yet, is taken as published: so rows without the outcome are cleared at
-    /// least as often as a reader could clear them. A row with the outcome is never cleared:
-    /// the extract counts outcomes on the days the tables do, so its own event makes its
-    /// period non-empty (and the rule must protect it whatever a reader can clear).
-    fn outcomes(&self, rows: &[Row]) -> Vec<Outcomes> {
-        let period = |bit: u8, d: Date| {
-            let months = if bit == MENTAL_HEALTH { 6 } else { 3 };
-            d.year() * 12 / months + (i32::from(d.month()) - 1) / months
-        };
-        let mut seen: HashSet<(&str, u8, i32)> = HashSet::new();
+    /// A row is cleared of an outcome it lacks when, in every period its enrollment touches,
+    /// the tables' count at its site is accounted for by people enrolled only within that
+    /// period (a reader holding the list can set their rows' counts against the table, so a
+    /// count that is all theirs is a zero for everyone else). For exits: when it has not
+    /// exited, or nobody at its site left that way in its exit's quarter. Only these rows'
+    /// own events count, and every site row and every period, even one not released yet, is
+    /// taken as published: so rows are cleared at least as often as a reader could clear them.
+    /// A row with an outcome is never cleared of it.
+    fn outcomes(&self, rows: &[Row], released: &Released, flow: &FlowSites) -> Vec<Outcomes> {
+        let inside =
+            |r: &Row, bit: u32, p: i32| Self::period(bit, r.enrolled.0) == p && Self::period(bit, r.enrolled.1) == p;
+        let mut counted: HashSet<(&str, u32, i32)> = HashSet::new();
         for r in rows {
             for (bit, day) in &r.events {
-                seen.insert((r.detail.site.as_str(), *bit, period(*bit, *day)));
+                let p = Self::period(*bit, *day);
+                if is_exit(*bit) {
+                    // Table 18 adds up the sites that are large enough all quarter, whose
+                    // exits a reader cannot tell apart by site.
+                    if flow.surely(&r.detail.site, *day) {
+                        counted.insert(("", *bit, p));
+                    }
+                } else if !inside(r, *bit, p) {
+                    counted.insert((r.detail.site.as_str(), *bit, p));
+                }
             }
         }
         rows.iter()
             .map(|r| {
                 let site = r.detail.site.as_str();
-                let mut cleared = 0u8;
-                for bit in [MISSED_HEARING, MISSED_CHECK_IN, MENTAL_HEALTH] {
-                    let (from, to) = (period(bit, r.enrolled.0), period(bit, r.enrolled.1));
-                    if (from..=to).all(|p| !seen.contains(&(site, bit, p))) {
-                        cleared |= 1 << bit;
+                let has = r.events.iter().fold(0u32, |h, (bit, _)| h | (1 << bit)) & self.mask;
+                let mut cleared = 0u32;
+                for bit in 0..32u32 {
+                    if self.mask & (1 << bit) == 0 || has & (1 << bit) != 0 {
+                        continue;
                     }
+                    let clear = if is_exit(bit) {
+                        // Table 18 is provider-wide: a released quarter clears by its published
+                        // zero only; one not released yet may show a zero unless a site surely
+                        // in it had such an exit.
+                        let q = Self::period(bit, r.enrolled.1);
+                        !r.exited
+                            || released.zeros.contains(&(String::new(), bit, q))
+                            || (!released.periods.contains(&(3, q)) && !counted.contains(&("", bit, q)))
+                    } else {
+                        let (from, to) = (Self::period(bit, r.enrolled.0), Self::period(bit, r.enrolled.1));
+                        // A released period clears by its zero, or by a count the people
+                        // enrolled only within it account for; one not released yet may show
+                        // either.
+                        (from..=to).all(|p| {
+                            let key = (site.to_owned(), bit, p);
+                            let accounted = !counted.contains(&(site, bit, p));
+                            if released.periods.contains(&(Self::months(bit), p)) {
+                                released.zeros.contains(&key) || (released.counts.contains(&key) && accounted)
+                            } else {
+                                accounted
+                            }
+                        })
+                    };
+                    cleared |= u32::from(clear) << bit;
                 }
-                for (i, _) in EXIT_GROUPS.iter().enumerate() {
-                    let bit = FIRST_EXIT + i as u8;
-                    if !r.exited || !seen.contains(&(site, bit, period(bit, r.enrolled.1))) {
-                        cleared |= 1 << bit;
-                    }
-                }
-                let has = self.flags(r);
-                Outcomes { has, cleared: cleared & self.mask & !has }
+                Outcomes { has, cleared }
             })
             .collect()
     }
 
-    /// The outcomes a row's published columns show.
-    fn flags(&self, r: &Row) -> u8 {
-        let mental_health = ServiceKind::ALL.iter().position(|k| *k == ServiceKind::MentalHealth);
-        let mut facts = vec![
-            r.hearings.1 > 0,
-            r.check_ins.1 > 0,
-            mental_health.and_then(|i| r.services.get(i)).is_some_and(|n| *n > 0),
-        ];
-        facts.extend(EXIT_GROUPS.iter().map(|g| r.exit_group == *g));
-        facts.iter().enumerate().fold(0, |f, (bit, on)| f | (u8::from(*on) << bit)) & self.mask
-    }
-
     fn names(bits: u8) -> Vec<String> {
-        Self::NAMES.iter().enumerate().filter(|(bit, _)| bits & (1 << bit) != 0).map(|(_, n)| (*n).to_owned()).collect()
+        Self::SENSITIVE_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| bits & (1 << bit) != 0)
+            .map(|(_, n)| (*n).to_owned())
+            .collect()
     }
 }
 
-/// A client's sensitive outcomes on the days the board's tables count them: during enrollment
-/// (`from` to `to`, both counted), hearings in absentia, missed check-ins and mental-health
-/// services, and the exit in its group.
-fn board_events(c: &ClientRecord, from: Date, to: Date, exit: Option<&crate::record::Exit>) -> Vec<(u8, Date)> {
+fn is_exit(bit: u32) -> bool {
+    (FIRST_EXIT..FIRST_EXIT + EXIT_GROUPS.len() as u32).contains(&bit)
+}
+
+/// The sites table 18 surely counts in a quarter not released yet: those with 16 or more
+/// clients active at every month's end from the month before the quarter to the extract's
+/// date. The table counts the sites whose monthly count (11 or more) the board holds for the
+/// quarter and the month before it; 5 more allow for records entered late and for the months
+/// still to come. A site taken as counted hides fewer exits, so too few sites clear more.
+struct FlowSites {
+    active: HashMap<(String, i32), u32>,
+    today: Date,
+}
+
+impl FlowSites {
+    const MARGIN: u32 = 16;
+
+    fn new(population: &[(String, Date, Option<Date>)], today: Date) -> Self {
+        let mut active: HashMap<(String, i32), u32> = HashMap::new();
+        let month = |d: Date| d.year() * 12 + i32::from(d.month()) - 1;
+        for (site, from, exit) in population {
+            // Active at a month's end: enrolled by then and not yet exited.
+            let first = month(*from);
+            let last = exit.map_or(month(today), |x| month(x) - 1);
+            for m in first..=last {
+                *active.entry((site.clone(), m)).or_insert(0) += 1;
+            }
+        }
+        Self { active, today }
+    }
+
+    /// Whether table 18 surely counts `site`'s exit on `day`.
+    fn surely(&self, site: &str, day: Date) -> bool {
+        let month = |d: Date| d.year() * 12 + i32::from(d.month()) - 1;
+        let start = month(day) - month(day) % 3;
+        (start - 1..=(start + 2).min(month(self.today)))
+            .all(|m| self.active.get(&(site.to_owned(), m)).copied().unwrap_or(0) >= Self::MARGIN)
+    }
+}
+
+/// What the board's released tables say of the features: the zeros a reader clears people with.
+#[derive(Default)]
+pub(crate) struct Released {
+    /// (site, or empty for table 18's provider-wide row; feature; period) published as 0 in
+    /// some release or revision: for that period and site, a reader clears everyone of the
+    /// feature, even a record entered after the release says otherwise.
+    zeros: HashSet<(String, u32, i32)>,
+    /// The same, for every cell published as a count, zero or not.
+    counts: HashSet<(String, u32, i32)>,
+    /// The periods the board holds a report for, as (months in the period, period): their
+    /// tables are frozen, so what they withheld or left out stays unknown to a reader.
+    periods: HashSet<(i32, i32)>,
+}
+
+impl Released {
+    /// Reads the tables of `reports` that count a feature by site or provider.
+    pub(crate) fn read(reports: &[crate::report::Report]) -> Self {
+        let mut out = Self::default();
+        for report in reports {
+            let spans = report.period.closing_spans();
+            for span in &spans {
+                let months = match span.grain {
+                    crate::report::Grain::Month => 1,
+                    crate::report::Grain::Quarter => 3,
+                    crate::report::Grain::HalfYear => 6,
+                    _ => continue,
+                };
+                out.periods.insert((months, Features::months_index(months, span.start)));
+            }
+            for t in &report.tables {
+                let Some(span) = spans.iter().find(|s| s.label == t.covers) else { continue };
+                // For each feature the table counts: the columns that must all be 0.
+                let features: Vec<(u32, Vec<&str>)> = match t.id.as_str() {
+                    "11a" => vec![(ATTENDED_HEARING, vec!["appeared"]), (MISSED_HEARING, vec!["missed"])],
+                    "11b" => vec![(MISSED_HEARING, vec!["one or more missed"])],
+                    "13" => vec![(ATTENDED_CHECK_IN, vec!["attended"]), (MISSED_CHECK_IN, vec!["missed"])],
+                    "07c" => vec![(MENTAL_HEALTH, vec!["persons"])],
+                    "07b" => SERVICE_COLS.iter().zip(FIRST_SERVICE..).map(|(c, bit)| (bit, vec![*c])).collect(),
+                    "18" => {
+                        vec![
+                            (FIRST_EXIT, vec!["detained"]),
+                            (FIRST_EXIT + 1, vec!["removal order", "departed"]),
+                            (FIRST_EXIT + 2, vec!["lost contact"]),
+                            (FIRST_EXIT + 3, vec!["resolved", "relief"]),
+                            (FIRST_EXIT + 4, vec!["moved", "withdrew", "other"]),
+                        ]
+                    }
+                    _ => continue,
+                };
+                if t.withheld {
+                    continue;
+                }
+                for (r, row) in t.rows.iter().enumerate() {
+                    let site = if t.id == "18" { String::new() } else { row.clone() };
+                    for (bit, columns) in &features {
+                        let cells: Vec<Option<&crate::report::Cell>> = columns
+                            .iter()
+                            .map(|c| t.columns.iter().position(|x| x == c).and_then(|i| t.cell(r, i)))
+                            .collect();
+                        let key = (site.clone(), *bit, Features::period(*bit, span.start));
+                        if cells.iter().all(|c| matches!(c, Some(crate::report::Cell::Count(_)))) {
+                            out.counts.insert(key.clone());
+                        }
+                        if cells.iter().all(|c| *c == Some(&crate::report::Cell::Count(0))) {
+                            out.zeros.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A client's outcomes on the days the board's tables count them: during enrollment (`from`
+/// to `to`, both counted), hearings by whether they were missed, check-ins by attendance,
+/// services of the kinds the tables count, and the exit in its group.
+fn board_events(c: &ClientRecord, from: Date, to: Date, exit: Option<&crate::record::Exit>) -> Vec<(u32, Date)> {
     let during = |d: Date| from <= d && d <= to;
     let mut out = Vec::new();
     for r in &c.records {
         match &r.record {
-            Record::Hearing(h) if h.outcome == Some(HearingOutcome::InAbsentia) && during(h.date) => {
-                out.push((MISSED_HEARING, h.date));
-            }
-            Record::CheckIn(x) if x.attendance == Some(Attendance::Missed) && during(x.date) => {
-                out.push((MISSED_CHECK_IN, x.date));
-            }
-            Record::Service(s) if s.kind == ServiceKind::MentalHealth && during(s.date) => {
-                out.push((MENTAL_HEALTH, s.date));
+            Record::Hearing(h) if during(h.date) => match h.outcome {
+                Some(HearingOutcome::InAbsentia) => out.push((MISSED_HEARING, h.date)),
+                Some(_) => out.push((ATTENDED_HEARING, h.date)),
+                None => {}
+            },
+            Record::CheckIn(x) if during(x.date) => match x.attendance {
+                Some(Attendance::Missed) => out.push((MISSED_CHECK_IN, x.date)),
+                Some(Attendance::Attended) => out.push((ATTENDED_CHECK_IN, x.date)),
+                _ => {}
+            },
+            Record::Service(s) if during(s.date) => {
+                if let Some(bit) = Features::service(s.kind) {
+                    out.push((bit, s.date));
+                }
             }
             _ => {}
         }
@@ -621,7 +849,7 @@ fn board_events(c: &ClientRecord, from: Date, to: Date, exit: Option<&crate::rec
     if let Some(x) = exit {
         let group = exit_group(Some(x.reason));
         if let Some(i) = EXIT_GROUPS.iter().position(|g| *g == group) {
-            out.push((FIRST_EXIT + i as u8, x.date));
+            out.push((FIRST_EXIT + i as u32, x.date));
         }
     }
     out

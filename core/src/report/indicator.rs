@@ -106,7 +106,7 @@ const MET: &[&str] = &["yes", "no"];
 const EXIT_GROUPS: &[&str] =
     &["resolved", "relief", "removal order", "departed", "moved", "withdrew", "lost contact", "detained", "other"];
 const AGE_BANDS: &[&str] = &["under 18", "18-24", "25-34", "35-44", "45-54", "55 and over", "unknown"];
-const SERVICE_COLS: &[&str] = &[
+pub(crate) const SERVICE_COLS: &[&str] = &[
     "legal_orientation",
     "legal_services",
     "cultural_orientation",

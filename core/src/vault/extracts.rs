@@ -32,7 +32,7 @@ struct Released {
     /// The signed dictionary, as sent (it names the Parquet file by its SHA-256).
     dictionary: String,
     /// The participants, as the vault's keyed index of their A-numbers (hex), sorted: a later
-    /// extract must take the same people or none of them.
+    /// extract may take none of them.
     #[serde(default)]
     people: Vec<String>,
 }
@@ -82,8 +82,8 @@ impl Vault {
     /// 50 % suppression allowed; no provider id or pseudonym key; a policy that does not let the
     /// evaluator have the pseudonym and the arm (`Denied`); fewer than k participants; and an
     /// evaluation extracted before (two extracts of the same people could be differenced: new
-    /// data go out as a new evaluation); and participants that overlap an earlier extract's
-    /// without being exactly its people (the two could be differenced).
+    /// data go out as a new evaluation); and participants of an earlier extract (each person is
+    /// extracted once: two extracts of one person could be differenced).
     pub fn evaluator_extract(
         &self,
         options: &ExtractOptions,
@@ -114,7 +114,8 @@ impl Vault {
             builder.add(&c);
             Ok(())
         })?;
-        let (parquet, dictionary, a_numbers) = builder.finish(&provider, &allowed)?;
+        let released = self.released_reports()?;
+        let (parquet, dictionary, a_numbers) = builder.finish(&provider, &allowed, &released)?;
         self.write_p(|tx, crypto, policy| {
             let mut ledger = Ledger::load(tx, crypto)?;
             if exists(&ledger) {
@@ -122,15 +123,17 @@ impl Vault {
             }
             let mut people: Vec<String> = a_numbers.iter().map(|a| hex(&crypto.blind.digest(a))).collect();
             people.sort_unstable();
-            // Two extracts of overlapping but different sets of people could be differenced: a
-            // person in one and not the other stands alone in the difference of their classes.
+            // A person is extracted once. Two extracts sharing people could be differenced: a
+            // person in one and not the other stands alone in the difference of their classes,
+            // and even the same people taken twice differ by what changed in between (a class
+            // whose one exit in between is its one new detention says who was detained).
             for earlier in &ledger.extracts {
                 let shared = people.iter().filter(|p| earlier.people.binary_search(p).is_ok()).count();
-                if shared > 0 && earlier.people != people {
+                if shared > 0 {
                     return Err(Error::input(format!(
-                        "this extract shares {shared} of its {} participants with extract {}, but not all: two \
-                         extracts of overlapping sets of people could be differenced. Extract the same people \
-                         again, or only new ones (--selection with a new lottery)",
+                        "this extract shares {shared} of its {} participants with extract {}: two extracts of the \
+                         same person could be differenced, so each person is extracted once. Extract only new \
+                         people (--selection with a new lottery), or make one extract at the end of the follow-up",
                         people.len(),
                         earlier.evaluation
                     )));

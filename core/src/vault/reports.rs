@@ -692,6 +692,12 @@ impl Vault {
         })
     }
 
+    /// Every report the board holds from this vault, every revision, oldest first (read from the
+    /// release ledger): what a reader of the board's tables knows.
+    pub(super) fn released_reports(&self) -> Result<Vec<Report>> {
+        self.read(|conn, crypto| Releases::load(conn, crypto)?.reports())
+    }
+
     /// The newest release of `period` in the release ledger: `None` if it was never released,
     /// `Some(0)` for the first release, `Some(n)` after n revisions.
     pub fn released_revision(&self, period: Period) -> Result<Option<u32>> {

@@ -128,6 +128,54 @@ pub(super) struct Known {
     pub(super) site: String,
     pub(super) nationality: String,
     pub(super) language: String,
+    /// Whole 30-day periods from enrollment to exit or the extract's date: the list's dates
+    /// give it.
+    pub(super) periods: i32,
+    pub(super) exited: bool,
+}
+
+impl Known {
+    /// What the list says of a participant, as of `as_of`.
+    pub(super) fn of(r: &caseward::ClientRecord, as_of: caseward::Date) -> Option<Self> {
+        let (i, e) = (r.identity()?, r.enrollment()?);
+        e.randomization.as_ref()?;
+        let age = i.dob.as_ref().map(|b| {
+            let before = b.month.is_some_and(|m| m > e.enrolled_on.month());
+            (e.enrolled_on.year() - i32::from(b.year) - i32::from(before)) as u16
+        });
+        let exit = e.exit.as_ref().filter(|x| x.date <= as_of).map(|x| x.date);
+        let end = exit.unwrap_or(as_of);
+        let days = if e.enrolled_on <= end { end.days_since(e.enrolled_on) + 1 } else { 0 };
+        Some(Known {
+            age,
+            enrolled: (e.enrolled_on.year(), e.enrolled_on.month()),
+            site: e.site.clone(),
+            nationality: vocabulary(caseward::report::indicator::NATIONALITIES, i.nationality.first()),
+            language: vocabulary(caseward::report::indicator::LANGUAGES, i.languages.first()),
+            periods: i32::try_from(days / 30).unwrap(),
+            exited: exit.is_some(),
+        })
+    }
+}
+
+/// The class of a row as the attacker reads it: its quasi-identifiers, the exit group read as
+/// whether the person had left (what the list knows).
+pub(super) fn row_class(d: &Dictionary, row: &BTreeMap<String, String>) -> Vec<String> {
+    d.quasi_identifiers
+        .iter()
+        .map(|q| match (q.column.as_str(), row[&q.column].as_str()) {
+            ("exit_group", "*") => "*".to_owned(),
+            ("exit_group", "active") => "active".to_owned(),
+            ("exit_group", _) => "exited".to_owned(),
+            (_, v) => v.to_owned(),
+        })
+        .collect()
+}
+
+/// The class the attacker puts a listed participant in.
+pub(super) fn known_class(d: &Dictionary, k: &Known) -> Vec<String> {
+    let g = generalize(d, k);
+    d.quasi_identifiers.iter().map(|q| g[&q.column].clone()).collect()
 }
 
 pub(super) fn vocabulary(list: &[&str], value: Option<&String>) -> String {
@@ -140,7 +188,8 @@ pub(super) fn generalize(d: &Dictionary, k: &Known) -> BTreeMap<String, String> 
     for q in &d.quasi_identifiers {
         let level = q.level as usize;
         let top = q.hierarchy.len() - 1;
-        let v = if level == top {
+        // Every hierarchy ends in `*` but the periods', which ends in bands of 12.
+        let v = if level == top && q.column != "periods_enrolled" {
             "*".to_owned()
         } else {
             match q.column.as_str() {
@@ -155,6 +204,11 @@ pub(super) fn generalize(d: &Dictionary, k: &Known) -> BTreeMap<String, String> 
                         .clone()
                 }
                 "site" => k.site.clone(),
+                "exit_group" => (if k.exited { "exited" } else { "active" }).to_owned(),
+                "periods_enrolled" => {
+                    let width = [1, 3, 12][level];
+                    (k.periods / width * width).to_string()
+                }
                 "nationality" if level == 0 => k.nationality.clone(),
                 "nationality" => match k.nationality.as_str() {
                     "MX" | "GT" | "HN" | "SV" | "NI" => "Mexico and Central America",
@@ -211,39 +265,15 @@ fn a_linkage_attacker_with_an_outside_list_finds_no_record_with_fewer_than_k_mat
     assert!(d.records >= 200, "{} records", d.records);
     // The outside list: every randomized participant, with what a data broker or a court
     // calendar might hold.
-    let mut known = Vec::new();
-    for &c in &p.ids {
-        let r = p.vault.client_record(c).unwrap();
-        let (i, e) = (r.identity().unwrap(), r.enrollment().unwrap());
-        if e.randomization.is_none() {
-            continue;
-        }
-        let age = i.dob.as_ref().map(|b| {
-            let before = b.month.is_some_and(|m| m > e.enrolled_on.month());
-            (e.enrolled_on.year() - i32::from(b.year) - i32::from(before)) as u16
-        });
-        known.push(Known {
-            age,
-            enrolled: (e.enrolled_on.year(), e.enrolled_on.month()),
-            site: e.site.clone(),
-            nationality: vocabulary(caseward::report::indicator::NATIONALITIES, i.nationality.first()),
-            language: vocabulary(caseward::report::indicator::LANGUAGES, i.languages.first()),
-        });
-    }
-    let qi_columns: Vec<String> = d.quasi_identifiers.iter().map(|q| q.column.clone()).collect();
-    let key = |row: &BTreeMap<String, String>| -> Vec<String> { qi_columns.iter().map(|c| row[c].clone()).collect() };
+    let as_of = caseward::Date::today();
+    let known: Vec<Known> =
+        p.ids.iter().filter_map(|&c| Known::of(&p.vault.client_record(c).unwrap(), as_of)).collect();
     let mut classes: HashMap<Vec<String>, usize> = HashMap::new();
     for row in &table {
-        *classes.entry(key(row)).or_insert(0) += 1;
+        *classes.entry(row_class(d, row)).or_insert(0) += 1;
     }
     let smallest = classes.values().copied().min().unwrap();
-    let matches: Vec<usize> = known
-        .iter()
-        .map(|k| {
-            let g = generalize(d, k);
-            classes.get(&qi_columns.iter().map(|c| g[c].clone()).collect::<Vec<_>>()).copied().unwrap_or(0)
-        })
-        .collect();
+    let matches: Vec<usize> = known.iter().map(|k| classes.get(&known_class(d, k)).copied().unwrap_or(0)).collect();
     let found = matches.iter().filter(|&&m| m > 0).count();
     let fewest = matches.iter().copied().filter(|&m| m > 0).min().unwrap();
     let levels: Vec<String> = d.quasi_identifiers.iter().map(|q| format!("{}={}", q.column, q.meaning)).collect();
@@ -264,7 +294,8 @@ fn a_linkage_attacker_with_an_outside_list_finds_no_record_with_fewer_than_k_mat
     // quasi-identifier singles people out.
     let mut raw: HashMap<String, usize> = HashMap::new();
     for k in &known {
-        *raw.entry(format!("{:?}", (k.age, k.enrolled, &k.site, &k.nationality, &k.language))).or_insert(0) += 1;
+        let detail = (k.age, k.enrolled, &k.site, &k.nationality, &k.language, k.periods, k.exited);
+        *raw.entry(format!("{detail:?}")).or_insert(0) += 1;
     }
     assert!(raw.values().any(|&n| n < 11), "the ungeneralized data would have small classes");
 }
@@ -345,22 +376,23 @@ fn an_evaluation_is_extracted_once_and_every_misuse_is_refused() {
     assert_eq!(p.vault.read_log().unwrap().len(), logged, "refusals log nothing");
     assert_eq!(p.vault.released_extracts().unwrap().len(), 1);
 
-    // The evaluator's side: another identity cannot open it, and a Parquet file swapped for
-    // another (re-encrypted to the evaluator) fails the signed hash.
+    // The same people under another id: refused, each person is extracted once (two extracts
+    // of one person differ by what happened in between).
     p.vault.install_policy(&evaluation_policy()).unwrap();
-    let files = p.vault.evaluator_extract(&ExtractOptions::new("eval-c"), &[evaluator.recipient()]).unwrap();
+    let err = p.vault.evaluator_extract(&ExtractOptions::new("eval-c"), &[evaluator.recipient()]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("extracted once"), "{err}");
+    assert_eq!(p.vault.released_extracts().unwrap().len(), 1);
+
+    // The evaluator's side: another identity cannot open it, and a Parquet file swapped for
+    // another provider's (encrypted to the same evaluator) fails the signed hash.
+    let (q, r) = (provider(600, 44), provider(600, 45));
+    let files = q.vault.evaluator_extract(&ExtractOptions::new("eval-c"), &[evaluator.recipient()]).unwrap();
     let stranger = RecoveryIdentity::generate();
     let err = extract::open(&files.parquet, &files.dictionary, &stranger, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WrongKey, "{err}");
-    let other = p.vault.evaluator_extract(&ExtractOptions::new("eval-d"), &[evaluator.recipient()]).unwrap();
+    let other = r.vault.evaluator_extract(&ExtractOptions::new("eval-c"), &[evaluator.recipient()]).unwrap();
     let err = extract::open(&other.parquet, &files.dictionary, &evaluator, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Integrity, "{err}");
-    // Two evaluations of the same people use unlinkable pseudonyms.
-    let c = extract::open(&files.parquet, &files.dictionary, &evaluator, None).unwrap();
-    let d = extract::open(&other.parquet, &other.dictionary, &evaluator, None).unwrap();
-    let persons = |o: &extract::OpenedExtract| -> std::collections::BTreeSet<String> {
-        rows(&o.parquet).into_iter().map(|r| r["person"].clone()).collect()
-    };
-    assert!(persons(&c).is_disjoint(&persons(&d)));
-    assert_eq!(c.dictionary.records, d.dictionary.records);
+    assert!(extract::open(&files.parquet, &files.dictionary, &evaluator, None).is_ok());
 }
