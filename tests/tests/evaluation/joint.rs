@@ -582,3 +582,61 @@ fn synthetic_providers_extracts_beside_every_board_release_pin_nobody() {
     );
     assert!(totals.1 > 0, "the extracts hold positives to attack");
 }
+
+#[test]
+fn the_rows_of_people_the_list_shows_exited_do_not_single_them_out() {
+    // Site A, 12 alike (enrolled 12 January), one hearing each on 10 February; two exit on 20
+    // June (completed), and theirs were in absentia. A class of the 12 showing the exit group
+    // would give the two leavers' rows away, both with a missed hearing, with no table needed;
+    // the extract must hide the exit group or be refused. (From an independent review.)
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("p.cwv"), &test_key(62)).unwrap();
+    vault.set_provider_id("irc-new-york").unwrap();
+    vault.generate_pseudonym_key().unwrap();
+    vault.install_policy(&super::extract::evaluation_policy()).unwrap();
+    let day = |m, d| Date::from_ymd(2026, m, d).unwrap();
+    let mut synth = Synth::new(62);
+    let ids: Vec<ClientId> =
+        (0..12).map(|_| vault.enroll(&planted_intake(&mut synth, "site-a", day(1, 12))).unwrap()).collect();
+    vault.lottery_commit("linkage", &ids, 6, "a beacon").unwrap();
+    vault.lottery_draw("linkage", "A1B2").unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let outcome = if i < 2 { HearingOutcome::InAbsentia } else { HearingOutcome::Attended };
+        let hearing = caseward::Hearing {
+            date: day(2, 10),
+            time: None,
+            court: "Varick Street".into(),
+            kind: caseward::HearingKind::MasterCalendar,
+            outcome: Some(outcome),
+        };
+        vault.add_record(*id, &Record::Hearing(hearing)).unwrap();
+        if i < 2 {
+            vault
+                .update_enrollment(*id, |e| e.exit = Some(Exit { date: day(6, 20), reason: ExitReason::Completed }))
+                .unwrap();
+        }
+    }
+    let p = Provider { _dir: dir, vault, ids };
+    let as_of = Date::today();
+    let list: Vec<Listed> = p.ids.iter().filter_map(|c| listed(&p.vault.client_record(*c).unwrap(), as_of)).collect();
+    assert_eq!(list.iter().filter(|l| l.exit.is_some()).count(), 2);
+    let board = Board { tables: Vec::new() };
+    let evaluator = RecoveryIdentity::generate();
+    let opened = open(&p, &evaluator, &ExtractOptions::new("linkage"));
+    let (d, table) = (&opened.dictionary, rows(&opened.parquet));
+    let real = attack(d, &table, &list, &board, as_of);
+    // The teeth: showing the exit group (every level at its most detailed), the attacker hands
+    // the two `completed` rows to the two leavers, the only members who can hold them.
+    let (node, detailed) = at_node(d, &list, &vec![0; d.quasi_identifiers.len()]);
+    let naive = attack(&node, &detailed, &list, &board, as_of);
+    let status = d.quasi_identifiers.iter().find(|q| q.column == "exit_group").unwrap();
+    println!(
+        "linkage: exit group {}; pins {} (showing it: {})",
+        status.meaning,
+        real.disclosed.len(),
+        naive.disclosed.len()
+    );
+    assert_eq!(naive.disclosed.len(), 2, "the attack has teeth: {naive:?}");
+    assert!(real.disclosed.is_empty(), "{:?}", real.disclosed);
+    assert!(table.iter().all(|r| r["exit_group"] == "*"), "the leavers' rows are not told apart");
+}
