@@ -439,7 +439,7 @@ impl Vault {
     /// The evaluator's extract of an evaluation (its randomized participants): k-anonymous,
     /// pseudonymized Parquet and a signed data dictionary, both age-encrypted to `recipients`
     /// (`age1...`). Logged. `selections`: only these lotteries' participants (empty: all);
-    /// `k`: 11 unless given. An evaluation is extracted once.
+    /// `k`: 11 unless given. An evaluation is extracted once, and so is each person.
     #[uniffi::method(default(selections), default(k))]
     pub fn evaluator_extract(
         &self,

@@ -4,22 +4,32 @@
 //! One row per randomized participant: a pseudonym of the `evaluation` domain under the
 //! evaluation's own epoch (so two evaluations cannot be joined by pseudonym), the arm,
 //! coarsened quasi-identifiers (age band, enrollment month, site, grouped nationality and
-//! language), and outcomes (hearings attended and missed, check-ins attended and missed,
-//! services by category, exit group, 30-day periods enrolled). Never included: free text,
-//! anything about protected relief, clients of VAWA-grantee programs (left out whole), and,
-//! unless the policy lets the evaluator count protected relief, clients with it (left out whole;
-//! the category is read only to leave them out).
+//! language), and outcomes while enrolled (hearings attended and missed, check-ins attended and
+//! missed, services by category, exit group, 30-day periods enrolled). Never included: free
+//! text, anything about protected relief, clients of VAWA-grantee programs (left out whole),
+//! and, unless the policy lets the evaluator count protected relief, clients with it (left out
+//! whole; the category is read only to leave them out).
 //!
 //! Each column needs the policy's leave for the `evaluator` audience: `coarsen` for a
 //! quasi-identifier, `pseudonymize` for the pseudonym, the arm and the outcomes. A column the
 //! policy does not allow is left out, and the dictionary says so; the pseudonym and the arm are
 //! required. The quasi-identifiers are then generalized, and records suppressed, until every
-//! class has k or more records (full-domain generalization, then suppression).
+//! class has k or more records (full-domain generalization, then suppression). The exit group
+//! and the periods enrolled are quasi-identifiers too: a reader with enrollment and exit dates
+//! knows who left and for how long.
 //!
-//! An evaluation is extracted once. Two extracts of the same people taken at different times
-//! could be differenced (a person who joined in between stands alone in the difference), so a
-//! second extract of an evaluation is refused; new data go out as a new evaluation, under a new
-//! epoch.
+//! Beside the board's tables, no sensitive outcome may be pinned on anyone (`anonymize`):
+//! the tables' zeros clear people of outcomes, and a reader then hands the class's rows out to
+//! its members; generalization goes on until nobody is left holding only rows with a missed
+//! hearing, a missed check-in, mental-health care, or a detention, departure or loss of
+//! contact. Which people the tables can clear is worked out here (`Features`): from the
+//! release ledger's published cells for released periods, and from the data, more than the
+//! board would ever show, for periods still to be released.
+//!
+//! Each person is extracted once. Two extracts of the same person differ by what happened in
+//! between (a class whose one exit in between is its one new detention says who was detained),
+//! so a later extract that shares anyone with an earlier one is refused; new people go out in
+//! their own extract.
 
 pub(crate) mod anonymize;
 pub(crate) mod table;

@@ -80,10 +80,12 @@ impl Vault {
     ///
     /// Refused, with nothing recorded: no recipient; a bad evaluation id, k below 2, or more than
     /// 50 % suppression allowed; no provider id or pseudonym key; a policy that does not let the
-    /// evaluator have the pseudonym and the arm (`Denied`); fewer than k participants; and an
-    /// evaluation extracted before (two extracts of the same people could be differenced: new
-    /// data go out as a new evaluation); and participants of an earlier extract (each person is
-    /// extracted once: two extracts of one person could be differenced).
+    /// evaluator have the pseudonym and the arm (`Denied`); fewer than k participants; no
+    /// generalization under which every class keeps k and no sensitive outcome can be pinned
+    /// beside the board's releases (read from the release ledger); an evaluation extracted
+    /// before (two extracts of the same people could be differenced: new data go out as a new
+    /// evaluation); and participants of an earlier extract (each person is extracted once: two
+    /// extracts of one person could be differenced).
     pub fn evaluator_extract(
         &self,
         options: &ExtractOptions,
