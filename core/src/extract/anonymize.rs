@@ -125,6 +125,9 @@ pub(crate) struct Detail {
 pub(crate) struct Outcomes {
     pub has: u32,
     pub cleared: u32,
+    /// Outcomes the tables force on the record (everyone at the site had them), so a reader
+    /// lets it hold only rows that have them.
+    pub must: u32,
 }
 
 /// The sensitive outcomes: the low six bits.
@@ -270,7 +273,10 @@ pub(crate) fn anonymize(
             let shown: Vec<Outcomes>;
             let outcomes_here = if hidden {
                 let mask = !with_status;
-                shown = outcomes.iter().map(|o| Outcomes { has: o.has & mask, cleared: o.cleared & mask }).collect();
+                shown = outcomes
+                    .iter()
+                    .map(|o| Outcomes { has: o.has & mask, cleared: o.cleared & mask, must: o.must & mask })
+                    .collect();
                 &shown
             } else {
                 outcomes
@@ -334,7 +340,9 @@ fn pinnable(records: &[Detail], outcomes: &[Outcomes], keys: &[Vec<String>], kep
 /// and so on, back to a row of type `h`: a path from `r` to `h` in the graph where `a -> b`
 /// whenever some member holding a row of type `a` may take one of type `b`.
 fn handed_out(members: &[Outcomes]) -> u32 {
-    if members.iter().all(|m| m.cleared == 0) {
+    // A member may hold a row with none of the outcomes it is cleared of and all it is forced to.
+    let fits = |h: u32, m: &Outcomes| h & m.cleared == 0 && h & m.must == m.must;
+    if members.iter().all(|m| m.cleared == 0 && m.must == 0) {
         // Anyone may take any row: a bit is held in every assignment only if every row has it,
         // which the per-part check already finds.
         return 0;
@@ -348,7 +356,7 @@ fn handed_out(members: &[Outcomes]) -> u32 {
     for m in members {
         let from = at(m.has);
         for (to, &h) in types.iter().enumerate() {
-            if h & m.cleared == 0 {
+            if fits(h, m) {
                 if let Some(cell) = reach.get_mut(from * n + to) {
                     *cell = true;
                 }
@@ -378,7 +386,7 @@ fn handed_out(members: &[Outcomes]) -> u32 {
             let escapes = types
                 .iter()
                 .enumerate()
-                .any(|(r, &h)| h & bit == 0 && h & m.cleared == 0 && reach.get(r * n + home).copied().unwrap_or(false));
+                .any(|(r, &h)| h & bit == 0 && fits(h, m) && reach.get(r * n + home).copied().unwrap_or(false));
             if !escapes {
                 failed |= bit;
             }
@@ -500,7 +508,8 @@ mod tests {
                 for bit in (0..6).map(|b| 1u32 << b).filter(|b| m.has & b != 0) {
                     let allowed = |person: usize, row: usize| {
                         let h = members[row].has;
-                        h & members[person].cleared == 0 && (person != i || h & bit == 0)
+                        let p = &members[person];
+                        h & p.cleared == 0 && h & p.must == p.must && (person != i || h & bit == 0)
                     };
                     if !perfect(members.len(), &allowed) {
                         out |= bit;
@@ -536,7 +545,7 @@ mod tests {
     }
 
     fn has(bits: u32) -> Outcomes {
-        Outcomes { has: bits, cleared: 0 }
+        Outcomes { has: bits, ..Outcomes::default() }
     }
 
     #[test]
@@ -567,7 +576,7 @@ mod tests {
         let outcomes: Vec<Outcomes> = (0..22)
             .map(|i| match i {
                 0 => has(1),
-                1..=10 => Outcomes { has: 0, cleared: 1 },
+                1..=10 => Outcomes { cleared: 1, ..Outcomes::default() },
                 _ => Outcomes::default(),
             })
             .collect();
@@ -587,13 +596,28 @@ mod tests {
         // outcome the class is mixed, but the only rows without a missed hearing are X's and
         // V's, and both show a missed check-in: X is pinned to it.
         let records: Vec<Detail> = vec![detail(0); 11];
-        let mut outcomes = vec![Outcomes { has: 0b10, cleared: 0b01 }, has(0b10)];
+        let mut outcomes = vec![Outcomes { has: 0b10, cleared: 0b01, must: 0 }, has(0b10)];
         outcomes.extend(vec![has(0b01); 9]);
         let c = anonymize(&records, &outcomes, 0, &Qi::ALL, 11, 0);
         assert_eq!(c, Err(NoNode::NotDiverse(0b10)), "no node can mix one class");
         // With one more row that has neither, X could hold it: published.
         let records: Vec<Detail> = vec![detail(0); 12];
         outcomes.push(Outcomes::default());
+        let c = anonymize(&records, &outcomes, 0, &Qi::ALL, 11, 0).unwrap();
+        assert_eq!(pinned(&records, &outcomes, &c), 0);
+    }
+
+    #[test]
+    fn an_outcome_the_tables_force_singles_out_the_only_row_with_it() {
+        // One class of 11 at one site. P had legal orientation (bit 8), which the tables force
+        // on P (everyone active at P's quarter end had it), and missed a hearing (bit 0); the
+        // others had neither. P's row is the only one P may hold: pinned, so no node publishes.
+        let records: Vec<Detail> = vec![detail(0); 11];
+        let mut outcomes = vec![Outcomes { has: 0b1_0000_0001, cleared: 0, must: 0b1_0000_0000 }];
+        outcomes.extend(vec![Outcomes::default(); 10]);
+        assert_eq!(anonymize(&records, &outcomes, 0, &Qi::ALL, 11, 0), Err(NoNode::NotDiverse(1)));
+        // Not forced, P could hold any row: published.
+        outcomes[0].must = 0;
         let c = anonymize(&records, &outcomes, 0, &Qi::ALL, 11, 0).unwrap();
         assert_eq!(pinned(&records, &outcomes, &c), 0);
     }
@@ -632,7 +656,11 @@ mod tests {
                 .map(|_| {
                     let has = (0..9).fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < rate) << bit));
                     let cleared = (0..9).fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < clear) << bit)) & !has;
-                    Outcomes { has, cleared }
+                    // Forced: mostly services, now and then mental-health care (bit 2).
+                    let must =
+                        [2, 6, 7, 8].iter().fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < clear / 8) << bit))
+                            & has;
+                    Outcomes { has, cleared, must }
                 })
                 .collect();
             match anonymize(&records, &outcomes, 0, &Qi::ALL, 11, n / 20) {

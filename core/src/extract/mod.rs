@@ -6,9 +6,10 @@
 //! coarsened quasi-identifiers (age band, enrollment month, site, grouped nationality and
 //! language), and outcomes while enrolled (hearings attended and missed, check-ins attended and
 //! missed, services by category, exit group, 30-day periods enrolled). Never included: free
-//! text, anything about protected relief, clients of VAWA-grantee programs (left out whole),
-//! and, unless the policy lets the evaluator count protected relief, clients with it (left out
-//! whole; the category is read only to leave them out).
+//! text, anything about protected relief (the category is not read: its clients stay rows,
+//! since a participant missing from the extract would tell a reader with a list of participants
+//! who has it), and clients of VAWA-grantee programs (left out whole, as the program's rules
+//! require, which a reader with such a list can see: SECURITY.md says so).
 //!
 //! Each column needs the policy's leave for the `evaluator` audience: `coarsen` for a
 //! quasi-identifier, `pseudonymize` for the pseudonym, the arm and the outcomes. A column the
@@ -34,7 +35,7 @@
 pub(crate) mod anonymize;
 pub(crate) mod table;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -168,7 +169,7 @@ impl std::fmt::Debug for OpenedExtract {
 }
 
 /// The categories an extract may read; nothing else is opened.
-pub(crate) const READS: [C; 15] = [
+pub(crate) const READS: [C; 14] = [
     C::IdentifierAlienNumber,
     C::IdentifierDob,
     C::DemographicNationality,
@@ -177,9 +178,8 @@ pub(crate) const READS: [C; 15] = [
     C::ProgramEnrollment,
     C::ProgramExit,
     C::EvaluationRandomization,
-    C::RegimeVawaGrantee,
     // Read only to leave such clients out; nothing of it is published.
-    C::LegalReliefProtected,
+    C::RegimeVawaGrantee,
     C::ObligationCourtNext,
     C::LegalCase,
     C::ObligationReportingNext,
@@ -195,8 +195,6 @@ pub(crate) struct Allowed {
     pub check_ins: bool,
     pub services: bool,
     pub exit: bool,
-    /// Clients with protected relief may be rows (the policy lets the evaluator count it).
-    pub relief_counted: bool,
     pub omitted: Vec<String>,
 }
 
@@ -246,8 +244,7 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
         .into_iter()
         .filter(|q| if matches!(q, Qi::Periods | Qi::Status) { exit } else { coarse.contains(q) })
         .collect();
-    let relief_counted = at_least(C::LegalReliefProtected, Treatment::Aggregate);
-    Ok(Allowed { qis, hearings, check_ins, services, exit, relief_counted, omitted })
+    Ok(Allowed { qis, hearings, check_ins, services, exit, omitted })
 }
 
 /// One participant before protection.
@@ -259,12 +256,12 @@ struct Row {
     check_ins: (i32, i32),
     services: Vec<i32>,
     exit_group: &'static str,
-    /// Whether the client has protected relief (never published; decides inclusion).
-    relief: bool,
     /// Enrollment to exit (or the extract's date): the days the board's tables count them.
     enrolled: (Date, Date),
     /// Whether the client has exited by the extract's date (an outside list knows it).
     exited: bool,
+    /// The day of that exit.
+    exit_day: Option<Date>,
     /// Its outcomes as [`Features`], each with the day the board's tables count it.
     events: Vec<(u32, Date)>,
 }
@@ -290,15 +287,11 @@ pub(crate) struct Builder {
     /// The participants' canonical A-numbers, in `rows` order: the vault keeps a keyed index of
     /// them so that a later extract of an overlapping set of people can be refused.
     a_numbers: Vec<String>,
-    /// Every client's site, enrollment and exit (VAWA-grantee clients left out, so that no
-    /// site looks larger than the board can count it): which sites are surely large enough for
-    /// the board's provider-wide exit table (18) to count their exits.
-    population: Vec<(String, Date, Option<Date>)>,
 }
 
 impl Builder {
     pub(crate) fn new(options: ExtractOptions, pseudonymizer: Pseudonymizer, today: Date) -> Self {
-        Self { options, pseudonymizer, today, rows: Vec::new(), a_numbers: Vec::new(), population: Vec::new() }
+        Self { options, pseudonymizer, today, rows: Vec::new(), a_numbers: Vec::new() }
     }
 
     /// Adds a client when it is a participant of the evaluation; VAWA-grantee clients never.
@@ -307,11 +300,6 @@ impl Builder {
         if enrollment.vawa_grantee {
             return;
         }
-        self.population.push((
-            enrollment.site.clone(),
-            enrollment.enrolled_on,
-            enrollment.exit.as_ref().map(|x| x.date),
-        ));
         let Some(randomization) = &enrollment.randomization else { return };
         if !self.options.selections.is_empty() && !self.options.selections.contains(&randomization.selection_id) {
             return;
@@ -364,7 +352,6 @@ impl Builder {
             periods,
             exited: exit.is_some(),
         };
-        let relief = c.records.iter().any(|r| matches!(&r.record, Record::Legal(l) if l.protected_relief.is_some()));
         let events = board_events(c, enrollment.enrolled_on, end, exit);
         self.rows.push(Row {
             person: self.pseudonymizer.pseudonym(&identity.a_number).to_string(),
@@ -374,9 +361,9 @@ impl Builder {
             check_ins,
             services,
             exit_group: exit_group(exit.map(|x| x.reason)),
-            relief,
             enrolled: (enrollment.enrolled_on, end),
             exited: exit.is_some(),
+            exit_day: exit.map(|x| x.date),
             events,
         });
         self.a_numbers.push(identity.a_number.as_str().to_owned());
@@ -389,13 +376,6 @@ impl Builder {
         allowed: &Allowed,
         released: &[crate::report::Report],
     ) -> Result<(Vec<u8>, Dictionary, Vec<String>)> {
-        if !allowed.relief_counted {
-            let keep: Vec<bool> = self.rows.iter().map(|r| !r.relief).collect();
-            let mut flags = keep.iter();
-            self.rows.retain(|_| flags.next().copied().unwrap_or(false));
-            let mut flags = keep.iter();
-            self.a_numbers.retain(|_| flags.next().copied().unwrap_or(false));
-        }
         let k = usize::try_from(self.options.k).unwrap_or(usize::MAX);
         if self.rows.len() < k {
             return Err(Error::input(format!(
@@ -410,10 +390,23 @@ impl Builder {
         self.rows.sort_by(|a, b| a.person.cmp(&b.person));
         let details: Vec<Detail> = self.rows.iter().map(|r| r.detail.clone()).collect();
         let features = Features::published(allowed);
-        let flow = FlowSites::new(&self.population, self.today);
-        let outcomes = features.outcomes(&self.rows, &Released::read(released), &flow);
+        let released = Released::read(released);
+        // Exits are shown up to the end of the last quarter whose report the board holds: table
+        // 18 of that quarter is frozen, so what it lets a reader clear is known exactly.
+        let cutoff = released.cutoff();
+        for r in &mut self.rows {
+            if let Some(day) = r.exit_day {
+                if cutoff.is_none_or(|c| day > c) {
+                    r.exit_group = LATER_GROUP;
+                    r.events.retain(|(bit, _)| !is_exit(*bit));
+                    r.events.push((LATER, day));
+                }
+            }
+        }
+        let outcomes = features.outcomes(&self.rows, &released);
         let max = self.rows.len() * usize::try_from(self.options.max_suppressed_percent).unwrap_or(0) / 100;
-        let with_status = features.mask & ((1 << (FIRST_EXIT + EXIT_GROUPS.len() as u32)) - (1 << FIRST_EXIT));
+        let with_status =
+            features.mask & (((1 << (FIRST_EXIT + EXIT_GROUPS.len() as u32)) - (1 << FIRST_EXIT)) | (1 << LATER));
         let choice =
             anonymize::anonymize(&details, &outcomes, with_status, &allowed.qis, k, max).map_err(|no| match no {
                 NoNode::TooFew => Error::input(format!(
@@ -544,8 +537,8 @@ impl Builder {
             omitted: allowed.omitted.clone(),
             never_included: vec![
                 "free text (case notes, psychotherapy notes)".into(),
-                "anything about protected relief (VAWA, T and U); its clients too, unless the policy lets the \
-                 evaluator count it"
+                "anything about protected relief (VAWA, T and U): the category is not even read; its clients \
+                 stay rows, since leaving them out would tell a reader with a list of participants who they are"
                     .into(),
                 "clients of VAWA-grantee programs (left out whole)".into(),
                 "names, A-numbers, birth dates, addresses and contact details".into(),
@@ -579,6 +572,9 @@ const ATTENDED_HEARING: u32 = 8;
 const ATTENDED_CHECK_IN: u32 = 9;
 /// Services of the kinds table 07b counts, from this bit on, in its order.
 const FIRST_SERVICE: u32 = 10;
+/// Left after the last quarter whose report the board holds: the exit group says only that.
+const LATER: u32 = 21;
+const LATER_GROUP: &str = "later";
 
 impl Features {
     /// What each sensitive bit means, for errors and the dictionary.
@@ -606,6 +602,7 @@ impl Features {
         for i in 0..EXIT_GROUPS.len() as u32 {
             on(FIRST_EXIT + i, allowed.exit);
         }
+        on(LATER, allowed.exit);
         Self { mask }
     }
 
@@ -649,24 +646,21 @@ impl Features {
     /// own events count, and every site row and every period, even one not released yet, is
     /// taken as published: so rows are cleared at least as often as a reader could clear them.
     /// A row with an outcome is never cleared of it.
-    fn outcomes(&self, rows: &[Row], released: &Released, flow: &FlowSites) -> Vec<Outcomes> {
+    fn outcomes(&self, rows: &[Row], released: &Released) -> Vec<Outcomes> {
         let inside =
             |r: &Row, bit: u32, p: i32| Self::period(bit, r.enrolled.0) == p && Self::period(bit, r.enrolled.1) == p;
         let mut counted: HashSet<(&str, u32, i32)> = HashSet::new();
         for r in rows {
             for (bit, day) in &r.events {
                 let p = Self::period(*bit, *day);
-                if is_exit(*bit) {
-                    // Table 18 adds up the sites that are large enough all quarter, whose
-                    // exits a reader cannot tell apart by site.
-                    if flow.surely(&r.detail.site, *day) {
-                        counted.insert(("", *bit, p));
-                    }
+                if is_exit(*bit) || *bit == LATER {
+                    // Exits clear by table 18's released cells only.
                 } else if !inside(r, *bit, p) {
                     counted.insert((r.detail.site.as_str(), *bit, p));
                 }
             }
         }
+        let must = self.forced(rows);
         rows.iter()
             .map(|r| {
                 let site = r.detail.site.as_str();
@@ -677,33 +671,101 @@ impl Features {
                         continue;
                     }
                     let clear = if is_exit(bit) {
-                        // Table 18 is provider-wide: a released quarter clears by its published
-                        // zero only; one not released yet may show a zero unless a site surely
-                        // in it had such an exit.
+                        // Exits shown lie in released quarters: table 18 (provider-wide) clears
+                        // by its published zero.
                         let q = Self::period(bit, r.enrolled.1);
-                        !r.exited
-                            || released.zeros.contains(&(String::new(), bit, q))
-                            || (!released.periods.contains(&(3, q)) && !counted.contains(&("", bit, q)))
+                        r.exit_group == LATER_GROUP || !r.exited || released.zeros.contains(&(String::new(), bit, q))
+                    } else if bit == LATER {
+                        // The list's exit dates and the dictionary's cutoff say who left later.
+                        true
                     } else {
+                        // A period clears by a published zero (even one later records
+                        // contradict), or whenever the people enrolled only within it could
+                        // account for its count (as if it were published, released or not).
                         let (from, to) = (Self::period(bit, r.enrolled.0), Self::period(bit, r.enrolled.1));
-                        // A released period clears by its zero, or by a count the people
-                        // enrolled only within it account for; one not released yet may show
-                        // either.
                         (from..=to).all(|p| {
-                            let key = (site.to_owned(), bit, p);
-                            let accounted = !counted.contains(&(site, bit, p));
-                            if released.periods.contains(&(Self::months(bit), p)) {
-                                released.zeros.contains(&key) || (released.counts.contains(&key) && accounted)
-                            } else {
-                                accounted
-                            }
+                            released.zeros.contains(&(site.to_owned(), bit, p)) || !counted.contains(&(site, bit, p))
                         })
                     };
                     cleared |= u32::from(clear) << bit;
                 }
-                Outcomes { has, cleared }
+                Outcomes { has, cleared, must: must(r) & has }
             })
             .collect()
+    }
+
+    /// What the tables may force on each row: a persons table whose count equals everyone at
+    /// the site in the period (07b by month, 07c by half-year) says each of them had the
+    /// feature, and table 09's "no" at 0 says everyone active at a quarter's end had legal
+    /// orientation. Worked out from these rows alone, as if every such table were published: a
+    /// period where every participant present had it is taken as forced (the board also counts
+    /// people who are not participants, so it forces less).
+    fn forced(&self, rows: &[Row]) -> impl Fn(&Row) -> u32 {
+        let present = |r: &Row, months: i32, p: i32| {
+            Self::months_index(months, r.enrolled.0) <= p && p <= Self::months_index(months, r.enrolled.1)
+        };
+        let features: Vec<u32> = (MENTAL_HEALTH..=MENTAL_HEALTH)
+            .chain(FIRST_SERVICE..FIRST_SERVICE + SERVICE_COLS.len() as u32)
+            .filter(|b| self.mask & (1 << b) != 0)
+            .collect();
+        // (site, feature, period) where some participant present lacked the feature in it.
+        let mut lacking: HashSet<(String, u32, i32)> = HashSet::new();
+        let mut had: HashSet<(String, u32, i32)> = HashSet::new();
+        for r in rows {
+            for &bit in &features {
+                let months = Self::months(bit);
+                let with: HashSet<i32> =
+                    r.events.iter().filter(|(b, _)| *b == bit).map(|(_, d)| Self::period(bit, *d)).collect();
+                for p in Self::months_index(months, r.enrolled.0)..=Self::months_index(months, r.enrolled.1) {
+                    let key = (r.detail.site.clone(), bit, p);
+                    if with.contains(&p) {
+                        had.insert(key);
+                    } else {
+                        lacking.insert(key);
+                    }
+                }
+            }
+        }
+        // Legal orientation by each quarter's end, for everyone active then (09).
+        let lo = SERVICE_COLS.iter().position(|c| *c == "legal_orientation").map(|i| FIRST_SERVICE + i as u32);
+        let quarter_end = |q: i32| {
+            let (y, m) = (q.div_euclid(4), q.rem_euclid(4) * 3 + 3);
+            let next = if m == 12 { Date::from_ymd(y + 1, 1, 1) } else { Date::from_ymd(y, (m + 1) as u8, 1) };
+            next.map(|d| d.add_days(-1)).ok()
+        };
+        let active_at = |r: &Row, end: Date| r.enrolled.0 <= end && (!r.exited || r.enrolled.1 > end);
+        let mut lo_lacking: HashSet<(String, i32)> = HashSet::new();
+        if let Some(lo) = lo.filter(|b| self.mask & (1 << b) != 0) {
+            for r in rows {
+                for q in Self::months_index(3, r.enrolled.0)..=Self::months_index(3, r.enrolled.1) {
+                    let Some(end) = quarter_end(q) else { continue };
+                    if active_at(r, end) && !r.events.iter().any(|(b, d)| *b == lo && *d <= end) {
+                        lo_lacking.insert((r.detail.site.clone(), q));
+                    }
+                }
+            }
+        }
+        move |r: &Row| {
+            let mut out = 0u32;
+            for &bit in &features {
+                let months = Self::months(bit);
+                let forced = (Self::months_index(months, r.enrolled.0)..=Self::months_index(months, r.enrolled.1))
+                    .filter(|p| present(r, months, *p))
+                    .any(|p| {
+                        let key = (r.detail.site.clone(), bit, p);
+                        had.contains(&key) && !lacking.contains(&key)
+                    });
+                out |= u32::from(forced) << bit;
+            }
+            if let Some(lo) = lo {
+                let forced = (Self::months_index(3, r.enrolled.0)..=Self::months_index(3, r.enrolled.1)).any(|q| {
+                    quarter_end(q).is_some_and(|end| active_at(r, end))
+                        && !lo_lacking.contains(&(r.detail.site.clone(), q))
+                });
+                out |= u32::from(forced) << lo;
+            }
+            out
+        }
     }
 
     fn names(bits: u8) -> Vec<String> {
@@ -720,42 +782,6 @@ fn is_exit(bit: u32) -> bool {
     (FIRST_EXIT..FIRST_EXIT + EXIT_GROUPS.len() as u32).contains(&bit)
 }
 
-/// The sites table 18 surely counts in a quarter not released yet: those with 16 or more
-/// clients active at every month's end from the month before the quarter to the extract's
-/// date. The table counts the sites whose monthly count (11 or more) the board holds for the
-/// quarter and the month before it; 5 more allow for records entered late and for the months
-/// still to come. A site taken as counted hides fewer exits, so too few sites clear more.
-struct FlowSites {
-    active: HashMap<(String, i32), u32>,
-    today: Date,
-}
-
-impl FlowSites {
-    const MARGIN: u32 = 16;
-
-    fn new(population: &[(String, Date, Option<Date>)], today: Date) -> Self {
-        let mut active: HashMap<(String, i32), u32> = HashMap::new();
-        let month = |d: Date| d.year() * 12 + i32::from(d.month()) - 1;
-        for (site, from, exit) in population {
-            // Active at a month's end: enrolled by then and not yet exited.
-            let first = month(*from);
-            let last = exit.map_or(month(today), |x| month(x) - 1);
-            for m in first..=last {
-                *active.entry((site.clone(), m)).or_insert(0) += 1;
-            }
-        }
-        Self { active, today }
-    }
-
-    /// Whether table 18 surely counts `site`'s exit on `day`.
-    fn surely(&self, site: &str, day: Date) -> bool {
-        let month = |d: Date| d.year() * 12 + i32::from(d.month()) - 1;
-        let start = month(day) - month(day) % 3;
-        (start - 1..=(start + 2).min(month(self.today)))
-            .all(|m| self.active.get(&(site.to_owned(), m)).copied().unwrap_or(0) >= Self::MARGIN)
-    }
-}
-
 /// What the board's released tables say of the features: the zeros a reader clears people with.
 #[derive(Default)]
 pub(crate) struct Released {
@@ -763,14 +789,20 @@ pub(crate) struct Released {
     /// some release or revision: for that period and site, a reader clears everyone of the
     /// feature, even a record entered after the release says otherwise.
     zeros: HashSet<(String, u32, i32)>,
-    /// The same, for every cell published as a count, zero or not.
-    counts: HashSet<(String, u32, i32)>,
     /// The periods the board holds a report for, as (months in the period, period): their
     /// tables are frozen, so what they withheld or left out stays unknown to a reader.
     periods: HashSet<(i32, i32)>,
 }
 
 impl Released {
+    /// The last day of the last quarter whose report the board holds.
+    fn cutoff(&self) -> Option<Date> {
+        let q = self.periods.iter().filter(|(months, _)| *months == 3).map(|(_, q)| *q).max()?;
+        let (y, m) = (q.div_euclid(4), q.rem_euclid(4) * 3 + 3);
+        let next = if m == 12 { Date::from_ymd(y + 1, 1, 1) } else { Date::from_ymd(y, u8::try_from(m + 1).ok()?, 1) };
+        next.ok().map(|d| d.add_days(-1))
+    }
+
     /// Reads the tables of `reports` that count a feature by site or provider.
     pub(crate) fn read(reports: &[crate::report::Report]) -> Self {
         let mut out = Self::default();
@@ -816,9 +848,6 @@ impl Released {
                             .map(|c| t.columns.iter().position(|x| x == c).and_then(|i| t.cell(r, i)))
                             .collect();
                         let key = (site.clone(), *bit, Features::period(*bit, span.start));
-                        if cells.iter().all(|c| matches!(c, Some(crate::report::Cell::Count(_)))) {
-                            out.counts.insert(key.clone());
-                        }
                         if cells.iter().all(|c| *c == Some(&crate::report::Cell::Count(0))) {
                             out.zeros.insert(key);
                         }

@@ -323,6 +323,26 @@ fn an_extract_holds_no_free_text_no_relief_and_no_vawa_client() {
             }),
         )
         .unwrap();
+    // A U visa filed after the draw, with a canary in its stage: the client stays a row (a
+    // participant missing from the extract would tell a reader with a list who has it), and
+    // nothing of the relief is in the file.
+    let relief_canary = "QZXCANARY-relief-5521";
+    p.vault
+        .add_record(
+            participants[2],
+            &caseward::Record::Legal(caseward::LegalStatus {
+                court: None,
+                disposition: None,
+                represented: false,
+                represented_since: None,
+                relief_sought: vec![],
+                protected_relief: Some(caseward::ProtectedRelief {
+                    kind: caseward::ProtectedReliefKind::UVisa,
+                    stage: relief_canary.into(),
+                }),
+            }),
+        )
+        .unwrap();
     p.vault.update_enrollment(participants[1], |e| e.vawa_grantee = true).unwrap();
     let a = p.vault.identity(participants[1]).unwrap().a_number;
     let vawa_pseudonym = p.vault.pseudonym(caseward::Domain::Evaluation, &Epoch::new("eval-1").unwrap(), a.as_str());
@@ -331,13 +351,14 @@ fn an_extract_holds_no_free_text_no_relief_and_no_vawa_client() {
     let opened = open(&p, &evaluator, &ExtractOptions::new("eval-1"));
     let text = String::from_utf8_lossy(&opened.parquet).into_owned();
     assert!(!text.contains(canary) && !text.contains("cw-1"), "free text in the Parquet file");
+    assert!(!text.contains(relief_canary) && !text.contains("UVisa") && !text.contains("u_visa"), "relief in the file");
     assert!(!text.contains(a.as_str()), "an A-number in the Parquet file");
     let table = rows(&opened.parquet);
     let participants_left = participants.len() - 1;
     assert_eq!(
         table.len() as u64 + opened.dictionary.suppressed,
         participants_left as u64,
-        "the VAWA client is left out"
+        "the VAWA client is left out, the U-visa holder is not"
     );
     for column in table[0].keys() {
         assert!(!column.contains("relief") && !column.contains("note"), "{column}");

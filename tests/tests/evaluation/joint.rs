@@ -76,6 +76,9 @@ enum Lever {
     /// An exit outcome: the person has not exited, or table 18 (provider-wide) shows 0 in all
     /// of `columns` for the quarter of their exit.
     Exit(&'static [&'static str]),
+    /// Exited after the last quarter whose report the board holds (the extract says only
+    /// `later` of them): the list's dates say who did.
+    Later(Option<Date>),
 }
 
 /// Every feature: the six sensitive ones first, then those that only tell rows apart (the
@@ -104,6 +107,13 @@ fn features(board: &Board) -> Vec<Feature> {
         exit("completed", "completed", &["resolved", "relief"], None),
         exit("left", "left", &["moved", "withdrew", "other"], None),
     ];
+    let cutoff = board
+        .tables
+        .iter()
+        .filter(|(_, _, t)| t.grain == caseward::report::Grain::Quarter)
+        .map(|(_, end, _)| *end)
+        .max();
+    out.push(Feature { name: "later".into(), shows: Shows::Exit("later"), lever: Lever::Later(cutoff), truth: None });
     if let Some((_, _, t)) = board.tables.iter().find(|(_, _, t)| t.id == "07b") {
         for c in &t.columns {
             out.push(count(c, &format!("services_{c}"), "07b", c, None));
@@ -267,6 +277,7 @@ fn attack(d: &Dictionary, table: &[BTreeMap<String, String>], list: &[Listed], b
                         Lever::Exit(columns) => l.exit.is_none_or(|x| {
                             columns.iter().all(|c| board.clears("18", c, caseward::report::indicator::ALL_SITES, x, x))
                         }),
+                        Lever::Later(cutoff) => l.exit.is_none_or(|x| cutoff.is_some_and(|c| x <= c)),
                     };
                 mask | (u64::from(clear) << bit)
             })
