@@ -499,13 +499,18 @@ impl Builder {
                 "exit_group",
                 "text",
                 if status_shown {
-                    "active, completed, departed, left, lost_contact or detained (as of as_of); a quasi-identifier, \
-                     since an outside list's exit dates tell who left"
-                        .into()
+                    let later = cutoff.map_or_else(
+                        || "every exit, since the board holds no quarter's report yet".to_owned(),
+                        |c| format!("exits after {c}, the end of the last quarter whose board report is released"),
+                    );
+                    format!(
+                        "active, completed, departed, left, lost_contact or detained (as of as_of), or later: {later}; a \
+                         quasi-identifier, since an outside list's exit dates tell who left"
+                    )
                 } else {
                     "* for everyone: too few left, or their outcomes would be pinned, for the exit group to be shown \
                      (a quasi-identifier, since an outside list's exit dates tell who left)"
-                        .into()
+                        .to_owned()
                 },
             ));
             let band = Qi::Periods.level_names().get(periods_level).copied().unwrap_or_default();
