@@ -51,7 +51,7 @@ pub fn build(a: &BuildArgs<'_>) -> Result<(), Error> {
             println!("  {}: {}", q.column, q.meaning);
         }
         for f in &d.diverse {
-            println!("  kept mixed in every class at every site: {f}");
+            println!("  never pinned on anyone beside the board's tables: {f}");
         }
         for o in &d.omitted {
             println!("  left out: {}", term(o));

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Pooling evaluator extracts at national scale, measured on this machine.
 
-Writes PROVIDERS Parquet files of PER_PROVIDER participants each, in the exact schema of a
-caseward extract (person, arm, the five quasi-identifiers, the outcome counts, exit group, days
-enrolled), with about ten records per person behind the counts (column order and Parquet
+Writes PROVIDERS Parquet files of PER_PROVIDER participants each, with the columns of a
+caseward extract (person, arm, the five text quasi-identifiers, the outcome counts, exit group,
+periods enrolled), with about ten records per person behind the counts (column order and Parquet
 encoding are DuckDB's, not caseward's: sizes differ from real extracts); then pools them with DuckDB and
 runs the court-appearance query of pool_extracts.py, and a distinct-person count, timing each.
 The same rows written as CSV and queried the same way are the baseline, in the same run. When

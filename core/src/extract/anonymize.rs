@@ -17,11 +17,13 @@
 //!   clear some members of a class (everyone enrolled only in periods whose site row shows no
 //!   missed hearing; everyone who has not exited, for exit outcomes); if the members left all
 //!   had the outcome, each is pinned. So, for every sensitive outcome and every site's part of
-//!   every class that has a member with the outcome, some member without it cannot be cleared
-//!   (per site, since a reader who clears the other sites learns the part's count). The
-//!   members left then always outnumber the part's positives. Which members can be cleared is
-//!   worked out from the data themselves, for every period whether released yet or not, as if
-//!   every site row were published: more than the board ever shows, so the rule errs safe. It
+//!   every class (for exits, which table 18 counts provider-wide, the whole class) that has a
+//!   member with the outcome, some member without it cannot be cleared (per site, since a
+//!   reader who clears the other sites learns the part's count); and, handing the class's
+//!   rows out to its members, no one may be left holding only rows with the outcome
+//!   (`pinnable`). Which members can be cleared, and what the tables force on whom, the
+//!   extract works out from the released zeros and from the data, as if every site row of
+//!   every period were published: more than the board ever shows, so the rule errs safe. It
 //!   is reached by generalizing only, never by
 //!   suppressing: suppression chosen for an outcome would itself say the outcome (the missing
 //!   records would be the positive ones). When no node reaches it, there is no extract, and the
@@ -85,7 +87,7 @@ impl Qi {
                 "*",
             ],
             Qi::Enrolled => &["month", "quarter", "half-year", "year", "*"],
-            Qi::Status => &["shown: active, completed, departed, left, lost_contact or detained", "*"],
+            Qi::Status => &["shown: active, completed, departed, left, lost_contact, detained or later", "*"],
             Qi::Site => &["site", "*"],
             // No `*`: the column is a number evaluators add up, so its coarsest level is a band.
             Qi::Periods => &[
@@ -232,16 +234,17 @@ pub(crate) struct Choice {
 pub(crate) enum NoNode {
     /// Fewer than k records, or none of the nodes keeps every class at k within the share.
     TooFew,
-    /// Some node keeps every class at k, but in none does every site's part of every class
-    /// that has a member with an outcome also have one without it that cannot be cleared:
-    /// these outcome bits still failed in the last such node tried (the most general).
+    /// Some node keeps every class at k, but in every one of them some sensitive outcome could
+    /// be pinned (`pinnable`): these outcome bits still failed in the last such node tried
+    /// (the most general).
     NotDiverse(u8),
 }
 
 /// The least generalized node of the lattice over `qis` that leaves every published class with
 /// `k` or more records, suppressing at most `max_suppressed` records, and either none or `k` or
-/// more, and in which, for every sensitive outcome, every site's part of a published class that
-/// has a member with the outcome also has a member without it that cannot be cleared.
+/// more, and in which no sensitive outcome can be pinned on anyone (`pinnable`: each site's
+/// part of a class with it keeps someone without it who cannot be cleared, and handing the
+/// class's rows out never leaves anyone holding only rows with it).
 ///
 /// `with_status` are the outcome bits the exit group shows: where the node hides it
 /// ([`Qi::Status`] at `*`), they are not in the rows, and a reader can neither see nor use them.
@@ -609,9 +612,9 @@ mod tests {
 
     #[test]
     fn an_outcome_the_tables_force_singles_out_the_only_row_with_it() {
-        // One class of 11 at one site. P had legal orientation (bit 8), which the tables force
-        // on P (everyone active at P's quarter end had it), and missed a hearing (bit 0); the
-        // others had neither. P's row is the only one P may hold: pinned, so no node publishes.
+        // One class of 11 at one site. P had some service (bit 8 here), which the tables force
+        // on P (everyone present had it), and missed a hearing (bit 0); the others had
+        // neither. P's row is the only one P may hold: pinned, so no node publishes.
         let records: Vec<Detail> = vec![detail(0); 11];
         let mut outcomes = vec![Outcomes { has: 0b1_0000_0001, cleared: 0, must: 0b1_0000_0000 }];
         outcomes.extend(vec![Outcomes::default(); 10]);
@@ -656,7 +659,7 @@ mod tests {
                 .map(|_| {
                     let has = (0..9).fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < rate) << bit));
                     let cleared = (0..9).fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < clear) << bit)) & !has;
-                    // Forced: mostly services, now and then mental-health care (bit 2).
+                    // Forced: a few non-sensitive bits (6 to 8), now and then mental-health care (2).
                     let must =
                         [2, 6, 7, 8].iter().fold(0u32, |f, bit| f | (u32::from(rng.u8(0..100) < clear / 8) << bit))
                             & has;

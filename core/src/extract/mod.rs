@@ -23,9 +23,10 @@
 //! the tables' zeros clear people of outcomes, and a reader then hands the class's rows out to
 //! its members; generalization goes on until nobody is left holding only rows with a missed
 //! hearing, a missed check-in, mental-health care, or a detention, departure or loss of
-//! contact. Which people the tables can clear is worked out here (`Features`): from the
-//! release ledger's published cells for released periods, and from the data, more than the
-//! board would ever show, for periods still to be released.
+//! contact. Which people the tables can clear is worked out here (`Features`): by the zeros
+//! the release ledger's reports published, and, for every period, released or not, by what the
+//! data would let a table show (more than the board ever shows); exits only by table 18's
+//! released zeros, and only up to the last quarter the board holds (later exits read `later`).
 //!
 //! Each person is extracted once. Two extracts of the same person differ by what happened in
 //! between (a class whose one exit in between is its one new detention says who was detained),
@@ -137,8 +138,9 @@ pub struct Dictionary {
     pub smallest_class: u64,
     /// The quasi-identifiers and how far each was generalized.
     pub quasi_identifiers: Vec<Generalization>,
-    /// The sensitive outcomes kept diverse: in every published class, at every site of it,
-    /// some participant does not have each of them.
+    /// The sensitive outcomes kept from being pinned on anyone beside the board's tables: in
+    /// every published class (at every site of it, for all but exits), someone without each
+    /// of them whom the tables cannot clear, and no one left holding only rows with one.
     #[serde(default)]
     pub diverse: Vec<String>,
     /// Every column, in file order.
@@ -248,6 +250,7 @@ pub(crate) fn allowed(policy: &Policy) -> Result<Allowed> {
 }
 
 /// One participant before protection.
+#[derive(Clone)]
 struct Row {
     person: String,
     arm: Arm,
@@ -644,13 +647,14 @@ impl Features {
     /// Each row's outcomes, and which of them a reader of the board's tables could rule out.
     ///
     /// A row is cleared of an outcome it lacks when, in every period its enrollment touches,
-    /// the tables' count at its site is accounted for by people enrolled only within that
-    /// period (a reader holding the list can set their rows' counts against the table, so a
-    /// count that is all theirs is a zero for everyone else). For exits: when it has not
-    /// exited, or nobody at its site left that way in its exit's quarter. Only these rows'
-    /// own events count, and every site row and every period, even one not released yet, is
-    /// taken as published: so rows are cleared at least as often as a reader could clear them.
-    /// A row with an outcome is never cleared of it.
+    /// a released report published 0 at its site, or the count the data would give is
+    /// accounted for by people enrolled only within that period (a reader holding the list can
+    /// set their rows' counts against the table, so a count that is all theirs is a zero for
+    /// everyone else); every site row and every period, even one not released yet, is taken
+    /// as published, and only these rows' own events count, so rows are cleared at least as
+    /// often as a reader could clear them. For exits: when it has not exited, left `later`, or
+    /// table 18 (provider-wide) published 0 for its way out in its exit's quarter. A row with
+    /// an outcome is never cleared of it.
     fn outcomes(&self, rows: &[Row], released: &Released) -> Vec<Outcomes> {
         let inside =
             |r: &Row, bit: u32, p: i32| Self::period(bit, r.enrolled.0) == p && Self::period(bit, r.enrolled.1) == p;
@@ -794,8 +798,8 @@ pub(crate) struct Released {
     /// some release or revision: for that period and site, a reader clears everyone of the
     /// feature, even a record entered after the release says otherwise.
     zeros: HashSet<(String, u32, i32)>,
-    /// The periods the board holds a report for, as (months in the period, period): their
-    /// tables are frozen, so what they withheld or left out stays unknown to a reader.
+    /// The periods the board holds a report for, as (months in the period, period): the last
+    /// quarter among them is where exits stop being shown.
     periods: HashSet<(i32, i32)>,
 }
 
@@ -974,4 +978,108 @@ pub fn open(
         return Err(refused("the Parquet file is not the one the dictionary signs"));
     }
     Ok(OpenedExtract { parquet, dictionary, signer })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+
+    fn day(m: u8, d: u8) -> Date {
+        Date::from_ymd(2026, m, d).unwrap()
+    }
+
+    /// A participant at `site`, enrolled `from` to `to` (exited on `to` when `exited`).
+    fn row(site: &str, from: Date, to: Date, exited: bool, events: Vec<(u32, Date)>) -> Row {
+        Row {
+            person: String::new(),
+            arm: Arm::Treatment,
+            detail: Detail {
+                age: Some(30),
+                enrolled: (from.year(), from.month()),
+                site: site.into(),
+                nationality: "MX",
+                language: "es",
+                periods: 0,
+                exited,
+            },
+            hearings: (0, 0),
+            check_ins: (0, 0),
+            services: vec![0; ServiceKind::ALL.len()],
+            exit_group: if exited { "completed" } else { "active" },
+            enrolled: (from, to),
+            exited,
+            exit_day: exited.then_some(to),
+            events,
+        }
+    }
+
+    const ALL: Features = Features { mask: u32::MAX };
+    const MISSED: u32 = 1 << MISSED_CHECK_IN;
+
+    #[test]
+    fn a_count_only_people_inside_its_period_make_up_clears_everyone_else() {
+        // Site A. X, enrolled within the third quarter only, missed a check-in in it; Y, enrolled
+        // from June to December, missed none. A reader sets X's row against the quarter's count:
+        // all of it is X's, so Y is cleared.
+        let x = row("A", day(7, 1), day(9, 20), true, vec![(MISSED_CHECK_IN, day(8, 1))]);
+        let y = row("A", day(6, 1), day(12, 1), false, vec![]);
+        let out = ALL.outcomes(&[x.clone(), y.clone()], &Released::default());
+        assert_eq!(out[0].has & MISSED, MISSED);
+        assert_eq!(out[0].cleared & MISSED, 0, "a positive is never cleared");
+        assert_eq!(out[1].cleared & MISSED, MISSED);
+        // Z, enrolled beyond the quarter, missed one in it too: the count is no longer X's alone.
+        let z = row("A", day(5, 1), day(12, 1), false, vec![(MISSED_CHECK_IN, day(9, 1))]);
+        let out = ALL.outcomes(&[x.clone(), y.clone(), z.clone()], &Released::default());
+        assert_eq!(out[1].cleared & MISSED, 0);
+        // A zero the board already holds clears Y whatever the records say now.
+        let mut released = Released::default();
+        released.zeros.insert(("A".into(), MISSED_CHECK_IN, Features::period(MISSED_CHECK_IN, day(8, 1))));
+        let out = ALL.outcomes(&[x, y, z], &released);
+        assert_eq!(out[1].cleared & MISSED, MISSED);
+    }
+
+    #[test]
+    fn a_table_counting_everyone_present_forces_the_outcome_on_each() {
+        // Site B in August: both participants present had food (07b), so it is forced on both;
+        // C, also present, had none in August, and then nothing is forced in August.
+        let food = Features::service(ServiceKind::Food).unwrap();
+        let a = row("B", day(8, 1), day(11, 30), false, vec![(food, day(8, 3))]);
+        let b = row("B", day(7, 1), day(11, 30), false, vec![(food, day(8, 20))]);
+        let forced = ALL.outcomes(&[a.clone(), b.clone()], &Released::default());
+        assert!(forced.iter().all(|o| o.must & (1 << food) != 0), "{forced:?}");
+        let c = row("B", day(8, 5), day(11, 30), false, vec![(food, day(9, 1))]);
+        let out = ALL.outcomes(&[a, b, c], &Released::default());
+        assert_eq!(out[0].must & (1 << food), 0, "{out:?}");
+        assert_eq!(out[2].must & (1 << food), 0, "C had food in September, but A and B, present too, had none");
+    }
+
+    #[test]
+    fn legal_orientation_by_a_quarters_end_is_forced_when_everyone_active_had_it() {
+        // Table 09: everyone active at site C on 30 September had legal orientation by then.
+        let lo = Features::service(ServiceKind::LegalOrientation).unwrap();
+        let a = row("C", day(7, 1), day(12, 1), false, vec![(lo, day(7, 3))]);
+        let b = row("C", day(8, 1), day(12, 1), false, vec![(lo, day(9, 29))]);
+        let out = ALL.outcomes(&[a.clone(), b.clone()], &Released::default());
+        assert!(out.iter().all(|o| o.must & (1 << lo) != 0), "{out:?}");
+        // D, active at every quarter's end since September, never had it: nothing is forced.
+        // (Enrolled in July with A, so 07b's July count does not force it on A either.)
+        let d = row("C", day(7, 1), day(12, 1), false, vec![]);
+        let out = ALL.outcomes(&[a.clone(), b.clone(), d], &Released::default());
+        assert_eq!(out[0].must & (1 << lo), 0, "{out:?}");
+        // E had it only in October: by 30 September not everyone had, but by the end of
+        // December (a report still to come, taken as published) everyone active had.
+        let e = row("C", day(7, 1), day(12, 1), false, vec![(lo, day(10, 2))]);
+        let out = ALL.outcomes(&[a, b, e], &Released::default());
+        assert!(out.iter().all(|o| o.must & (1 << lo) != 0), "{out:?}");
+    }
+
+    #[test]
+    fn exits_after_the_last_released_quarter_read_later() {
+        let mut released = Released::default();
+        released.periods.insert((3, Features::months_index(3, day(9, 1))));
+        assert_eq!(released.cutoff(), Some(day(9, 30)));
+        assert_eq!(Released::default().cutoff(), None);
+    }
 }

@@ -83,8 +83,8 @@ impl Vault {
     /// evaluator have the pseudonym and the arm (`Denied`); fewer than k participants; no
     /// generalization under which every class keeps k and no sensitive outcome can be pinned
     /// beside the board's releases (read from the release ledger); an evaluation extracted
-    /// before (two extracts of the same people could be differenced: new data go out as a new
-    /// evaluation); and participants of an earlier extract (each person is extracted once: two
+    /// before (two extracts of the same people could be differenced); and participants of an
+    /// earlier extract (each person is extracted once: two
     /// extracts of one person could be differenced).
     pub fn evaluator_extract(
         &self,
@@ -189,6 +189,6 @@ impl Vault {
 fn already(evaluation: &str) -> Error {
     Error::input(format!(
         "evaluation {evaluation} was extracted already: a second extract of the same people could be differenced \
-         against the first, so new data go out as a new evaluation (a new id, and so new pseudonyms)"
+         against the first; new people go out under a new id (and so new pseudonyms), each person once"
     ))
 }

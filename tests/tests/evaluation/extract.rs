@@ -1,8 +1,9 @@
 //! Evaluator extracts as an evaluator receives them and as a linkage attacker attacks them: a
 //! provider runs its lottery, releases one extract to the evaluator's age key, and the
 //! evaluator opens it (signature, hash, Parquet). The attacker holds an external list of every
-//! participant's nationality, birth year, site, enrollment month and language, and counts the
-//! extract's records each could be. Messy data: out-of-vocabulary and lowercase codes, missing
+//! participant's nationality, birth year and month, site, enrollment month, exit date (so
+//! whether they left, and their periods enrolled) and language, and counts the extract's
+//! records each could be. Messy data: out-of-vocabulary and lowercase codes, missing
 //! birth dates, several nationalities, records entered out of order.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "tests")]
 
