@@ -710,9 +710,6 @@ impl Features {
     /// period where every participant present had it is taken as forced (the board also counts
     /// people who are not participants, so it forces less).
     fn forced(&self, rows: &[Row]) -> impl Fn(&Row) -> u32 {
-        let present = |r: &Row, months: i32, p: i32| {
-            Self::months_index(months, r.enrolled.0) <= p && p <= Self::months_index(months, r.enrolled.1)
-        };
         let features: Vec<u32> = (MENTAL_HEALTH..=MENTAL_HEALTH)
             .chain(FIRST_SERVICE..FIRST_SERVICE + SERVICE_COLS.len() as u32)
             .filter(|b| self.mask & (1 << b) != 0)
@@ -737,17 +734,12 @@ impl Features {
         }
         // Legal orientation by each quarter's end, for everyone active then (09).
         let lo = SERVICE_COLS.iter().position(|c| *c == "legal_orientation").map(|i| FIRST_SERVICE + i as u32);
-        let quarter_end = |q: i32| {
-            let (y, m) = (q.div_euclid(4), q.rem_euclid(4) * 3 + 3);
-            let next = if m == 12 { Date::from_ymd(y + 1, 1, 1) } else { Date::from_ymd(y, (m + 1) as u8, 1) };
-            next.map(|d| d.add_days(-1)).ok()
-        };
         let active_at = |r: &Row, end: Date| r.enrolled.0 <= end && (!r.exited || r.enrolled.1 > end);
         let mut lo_lacking: HashSet<(String, i32)> = HashSet::new();
         if let Some(lo) = lo.filter(|b| self.mask & (1 << b) != 0) {
             for r in rows {
                 for q in Self::months_index(3, r.enrolled.0)..=Self::months_index(3, r.enrolled.1) {
-                    let Some(end) = quarter_end(q) else { continue };
+                    let Some(end) = quarter_last_day(q) else { continue };
                     if active_at(r, end) && !r.events.iter().any(|(b, d)| *b == lo && *d <= end) {
                         lo_lacking.insert((r.detail.site.clone(), q));
                     }
@@ -758,9 +750,8 @@ impl Features {
             let mut out = 0u32;
             for &bit in &features {
                 let months = Self::months(bit);
-                let forced = (Self::months_index(months, r.enrolled.0)..=Self::months_index(months, r.enrolled.1))
-                    .filter(|p| present(r, months, *p))
-                    .any(|p| {
+                let forced =
+                    (Self::months_index(months, r.enrolled.0)..=Self::months_index(months, r.enrolled.1)).any(|p| {
                         let key = (r.detail.site.clone(), bit, p);
                         had.contains(&key) && !lacking.contains(&key)
                     });
@@ -768,7 +759,7 @@ impl Features {
             }
             if let Some(lo) = lo {
                 let forced = (Self::months_index(3, r.enrolled.0)..=Self::months_index(3, r.enrolled.1)).any(|q| {
-                    quarter_end(q).is_some_and(|end| active_at(r, end))
+                    quarter_last_day(q).is_some_and(|end| active_at(r, end))
                         && !lo_lacking.contains(&(r.detail.site.clone(), q))
                 });
                 out |= u32::from(forced) << lo;
@@ -785,6 +776,12 @@ impl Features {
             .map(|(_, n)| (*n).to_owned())
             .collect()
     }
+}
+
+/// The last day of quarter `q` (counted as in [`Features::months_index`] with 3 months).
+fn quarter_last_day(q: i32) -> Option<Date> {
+    let month = u8::try_from(q.rem_euclid(4) * 3 + 3).ok()?;
+    crate::report::Period::new(q.div_euclid(4), month).ok().map(crate::report::Period::last_day)
 }
 
 fn is_exit(bit: u32) -> bool {
@@ -806,10 +803,7 @@ pub(crate) struct Released {
 impl Released {
     /// The last day of the last quarter whose report the board holds.
     fn cutoff(&self) -> Option<Date> {
-        let q = self.periods.iter().filter(|(months, _)| *months == 3).map(|(_, q)| *q).max()?;
-        let (y, m) = (q.div_euclid(4), q.rem_euclid(4) * 3 + 3);
-        let next = if m == 12 { Date::from_ymd(y + 1, 1, 1) } else { Date::from_ymd(y, u8::try_from(m + 1).ok()?, 1) };
-        next.ok().map(|d| d.add_days(-1))
+        quarter_last_day(self.periods.iter().filter(|(months, _)| *months == 3).map(|(_, q)| *q).max()?)
     }
 
     /// Reads the tables of `reports` that count a feature by site or provider.

@@ -42,6 +42,21 @@ pub(super) fn evaluation_policy() -> Policy {
     Policy::from_toml(&text, "evaluation.toml").unwrap()
 }
 
+/// A U visa filed, at `stage`: protected relief the extract must never show.
+pub(super) fn u_visa(stage: &str) -> caseward::LegalStatus {
+    caseward::LegalStatus {
+        court: None,
+        disposition: None,
+        represented: false,
+        represented_since: None,
+        relief_sought: vec![],
+        protected_relief: Some(caseward::ProtectedRelief {
+            kind: caseward::ProtectedReliefKind::UVisa,
+            stage: stage.into(),
+        }),
+    }
+}
+
 pub(super) struct Provider {
     pub(super) _dir: tempfile::TempDir,
     pub(super) vault: Vault,
@@ -328,22 +343,7 @@ fn an_extract_holds_no_free_text_no_relief_and_no_vawa_client() {
     // participant missing from the extract would tell a reader with a list who has it), and
     // nothing of the relief is in the file.
     let relief_canary = "QZXCANARY-relief-5521";
-    p.vault
-        .add_record(
-            participants[2],
-            &caseward::Record::Legal(caseward::LegalStatus {
-                court: None,
-                disposition: None,
-                represented: false,
-                represented_since: None,
-                relief_sought: vec![],
-                protected_relief: Some(caseward::ProtectedRelief {
-                    kind: caseward::ProtectedReliefKind::UVisa,
-                    stage: relief_canary.into(),
-                }),
-            }),
-        )
-        .unwrap();
+    p.vault.add_record(participants[2], &caseward::Record::Legal(u_visa(relief_canary))).unwrap();
     p.vault.update_enrollment(participants[1], |e| e.vawa_grantee = true).unwrap();
     let a = p.vault.identity(participants[1]).unwrap().a_number;
     let vawa_pseudonym = p.vault.pseudonym(caseward::Domain::Evaluation, &Epoch::new("eval-1").unwrap(), a.as_str());

@@ -425,6 +425,16 @@ fn smallest_class(d: &Dictionary, table: &[BTreeMap<String, String>]) -> usize {
     sizes.values().copied().min().unwrap_or(0)
 }
 
+/// An empty provider's vault, with its pseudonym key and `policy`.
+fn planted_vault(seed: u8, policy: &Policy) -> (tempfile::TempDir, Vault) {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create_with_key(dir.path().join("p.cwv"), &test_key(seed)).unwrap();
+    vault.set_provider_id("irc-new-york").unwrap();
+    vault.generate_pseudonym_key().unwrap();
+    vault.install_policy(policy).unwrap();
+    (dir, vault)
+}
+
 /// A participant of the planted scenario: site, enrollment, exit, whether they missed their
 /// September check-in.
 fn planted_intake(synth: &mut Synth, site: &str, enrolled: Date) -> caseward::Intake {
@@ -448,14 +458,10 @@ fn a_site_the_tables_clear_does_not_pin_the_other_sites_members_of_a_class() {
     // evaluator, so at the most detailed node July's leavers are a class of B's 12 and the
     // target: B's check-in row for the quarter publishes 0 missed, which clears the 12, and the
     // class's one missed check-in is the target's.
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create_with_key(dir.path().join("p.cwv"), &test_key(61)).unwrap();
-    vault.set_provider_id("irc-new-york").unwrap();
-    vault.generate_pseudonym_key().unwrap();
     let rules = EVALUATION_RULES.replace(", \"program.site\"", "");
     assert_ne!(rules, EVALUATION_RULES);
     let text = format!("{}{rules}", caseward::policy::DEFAULT_POLICY);
-    vault.install_policy(&Policy::from_toml(&text, "evaluation.toml").unwrap()).unwrap();
+    let (dir, vault) = planted_vault(61, &Policy::from_toml(&text, "evaluation.toml").unwrap());
     let day = |m, d| Date::from_ymd(2026, m, d).unwrap();
     let mut synth = Synth::new(61);
     let mut plan: Vec<(&str, Date, Option<Date>, bool)> = Vec::new();
@@ -600,11 +606,7 @@ fn the_rows_of_people_the_list_shows_exited_do_not_single_them_out() {
     // June (completed), and theirs were in absentia. A class of the 12 showing the exit group
     // would give the two leavers' rows away, both with a missed hearing, with no table needed;
     // the extract must hide the exit group or be refused. (From an independent review.)
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create_with_key(dir.path().join("p.cwv"), &test_key(62)).unwrap();
-    vault.set_provider_id("irc-new-york").unwrap();
-    vault.generate_pseudonym_key().unwrap();
-    vault.install_policy(&super::extract::evaluation_policy()).unwrap();
+    let (dir, vault) = planted_vault(62, &super::extract::evaluation_policy());
     let day = |m, d| Date::from_ymd(2026, m, d).unwrap();
     let mut synth = Synth::new(62);
     let ids: Vec<ClientId> =

@@ -251,18 +251,7 @@ fn the_policy_decides_who_may_join_a_pool() {
     assert_eq!(err.kind(), ErrorKind::Denied, "{err}");
     // A client with protected relief: kept out while the policy keeps relief from the
     // evaluator, and the refusal does not say which rule applied.
-    let relief = caseward::LegalStatus {
-        court: None,
-        disposition: None,
-        represented: false,
-        represented_since: None,
-        relief_sought: vec![],
-        protected_relief: Some(caseward::ProtectedRelief {
-            kind: caseward::ProtectedReliefKind::UVisa,
-            stage: "filed".into(),
-        }),
-    };
-    vault.add_record(ids[1], &caseward::Record::Legal(relief)).unwrap();
+    vault.add_record(ids[1], &caseward::Record::Legal(super::extract::u_visa("filed"))).unwrap();
     let err_relief = vault.lottery_commit("l1", &ids[1..], 2, SOURCE).unwrap_err();
     assert_eq!(err_relief.kind(), ErrorKind::Denied);
     let strip = |e: &Error, id: ClientId| e.to_string().replace(&id.to_string(), "ID");
